@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds what the worker needs to run from a checkout: Debian's librandomx for this machine (fetched and checked by
+# librandomx/fetch.sh) and the C shim compiled against it, both placed in build/native/ where the engine loads them.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+case $(uname -m) in
+  x86_64) target=x64 triplet=x86_64-linux-gnu ;;
+  aarch64) target=arm64 triplet=aarch64-linux-gnu ;;
+  *) echo "build.sh: unsupported machine $(uname -m)" >&2; exit 1 ;;
+esac
+
+bash librandomx/fetch.sh "$target"
+rx=librandomx/$target
+out=build/native
+mkdir -p "$out"
+
+if [ ! -f "$out/libk2pow.so" ] || [ ffi/k2pow.c -nt "$out/libk2pow.so" ] || [ ffi/k2pow.h -nt "$out/libk2pow.so" ] \
+  || [ "$rx/VERSION" -nt "$out/libk2pow.so" ]; then
+  ${CC:-cc} -O2 -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$rx/usr/include" \
+    -o "$out/libk2pow.so" ffi/k2pow.c -L"$rx/usr/lib/$triplet" -l:librandomx.so.0
+  echo "build.sh: built $out/libk2pow.so" >&2
+fi
+cp -L "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"
+cp "$rx/VERSION" "$out/librandomx.version"

@@ -1,0 +1,124 @@
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+
+#include "k2pow.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const char KEY[] = "spacemesh-randomx-cache-key";
+
+int k2pow_abi_version(void) { return K2POW_ABI_VERSION; }
+
+int k2pow_recommended_flags(void) { return (int)randomx_get_flags(); }
+
+randomx_cache *k2pow_cache_create(int flags) {
+  randomx_cache *cache = randomx_alloc_cache((randomx_flags)flags);
+  if (cache == NULL) return NULL;
+  randomx_init_cache(cache, KEY, sizeof KEY - 1);
+  return cache;
+}
+
+void k2pow_cache_destroy(randomx_cache *cache) {
+  if (cache != NULL) randomx_release_cache(cache);
+}
+
+unsigned long k2pow_dataset_items(void) { return randomx_dataset_item_count(); }
+
+uint64_t k2pow_dataset_bytes(void) { return (uint64_t)randomx_dataset_item_count() * RANDOMX_DATASET_ITEM_SIZE; }
+
+/* Asks the kernel for transparent huge pages on the dataset before any page of it is touched. madvise needs a
+ * page-aligned start; the few bytes before the first page boundary stay on small pages. */
+static int advise_huge_pages(randomx_dataset *dataset) {
+  uintptr_t begin = (uintptr_t)randomx_get_dataset_memory(dataset);
+  uintptr_t end = begin + k2pow_dataset_bytes();
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t first = (begin + page - 1) & ~(page - 1);
+  if (first >= end) return -1;
+  return madvise((void *)first, (end - first) & ~(page - 1), MADV_HUGEPAGE);
+}
+
+randomx_dataset *k2pow_dataset_alloc(int pages) {
+  randomx_dataset *dataset;
+  switch (pages) {
+    case K2POW_PAGES_HUGETLB:
+      return randomx_alloc_dataset(RANDOMX_FLAG_LARGE_PAGES);
+    case K2POW_PAGES_THP:
+      dataset = randomx_alloc_dataset(RANDOMX_FLAG_DEFAULT);
+      if (dataset != NULL && advise_huge_pages(dataset) != 0) {
+        randomx_release_dataset(dataset);
+        return NULL;
+      }
+      return dataset;
+    case K2POW_PAGES_PLAIN:
+      return randomx_alloc_dataset(RANDOMX_FLAG_DEFAULT);
+    default:
+      return NULL;
+  }
+}
+
+int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count) {
+  uint64_t items = randomx_dataset_item_count();
+  if (dataset == NULL || cache == NULL || start > items || count > items - start) return K2POW_EINVAL;
+  randomx_init_dataset(dataset, cache, (unsigned long)start, (unsigned long)count);
+  return 0;
+}
+
+void k2pow_dataset_destroy(randomx_dataset *dataset) {
+  if (dataset != NULL) randomx_release_dataset(dataset);
+}
+
+randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset) {
+  randomx_flags f = (randomx_flags)flags;
+  if (dataset != NULL) f |= RANDOMX_FLAG_FULL_MEM;
+  else if (cache == NULL) return NULL;
+  else f &= ~RANDOMX_FLAG_FULL_MEM;
+  return randomx_create_vm(f, dataset != NULL ? NULL : cache, dataset);
+}
+
+void k2pow_vm_destroy(randomx_vm *vm) {
+  if (vm != NULL) randomx_destroy_vm(vm);
+}
+
+int k2pow_hash(randomx_vm *vm, const uint8_t *input, uint8_t *out) {
+  if (vm == NULL || input == NULL || out == NULL) return K2POW_EINVAL;
+  randomx_calculate_hash(vm, input, K2POW_INPUT_SIZE, out);
+  return 0;
+}
+
+static void put_nonce(uint8_t *input, uint64_t nonce) {
+  for (int i = 0; i < 7; i++) input[i] = (uint8_t)(nonce >> (8 * i));
+}
+
+int k2pow_search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t count, const uint8_t *difficulty,
+                 const int32_t *stop, uint64_t *hashes, uint64_t *nonce) {
+  if (vm == NULL || input == NULL || difficulty == NULL || stop == NULL || hashes == NULL || nonce == NULL ||
+      start >= K2POW_NONCE_LIMIT || count > K2POW_NONCE_LIMIT - start)
+    return K2POW_EINVAL;
+  if (count == 0) return K2POW_EXHAUSTED;
+
+  uint8_t buf[K2POW_INPUT_SIZE];
+  uint8_t hash[K2POW_HASH_SIZE];
+  memcpy(buf, input, sizeof buf);
+  uint64_t done = __atomic_load_n(hashes, __ATOMIC_RELAXED);
+
+  /* hash_next returns the hash of the previous input while it starts on the next one, so the hash of nonce
+   * start+i is in hand once the input of start+i+1 has been handed over. */
+  put_nonce(buf, start);
+  randomx_calculate_hash_first(vm, buf, sizeof buf);
+  for (uint64_t i = 0; i < count; i++) {
+    if (i + 1 < count) {
+      put_nonce(buf, start + i + 1);
+      randomx_calculate_hash_next(vm, buf, sizeof buf, hash);
+    } else {
+      randomx_calculate_hash_last(vm, hash);
+    }
+    __atomic_store_n(hashes, ++done, __ATOMIC_RELAXED);
+    if (memcmp(hash, difficulty, K2POW_HASH_SIZE) < 0) {
+      *nonce = start + i;
+      return K2POW_FOUND;
+    }
+    if (__atomic_load_n(stop, __ATOMIC_RELAXED) != 0) return K2POW_STOPPED;
+  }
+  return K2POW_EXHAUSTED;
+}

@@ -1,0 +1,54 @@
+/* k2pow shim: the few calls the engine needs from librandomx, with the k2pow hashing rule in C so that the
+ * search loop never leaves native code. Every failure is a return value; nothing here exits or aborts. */
+#ifndef K2POW_H
+#define K2POW_H
+
+#include <stdint.h>
+#include <randomx.h>
+
+/* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
+#define K2POW_ABI_VERSION 1
+
+#define K2POW_INPUT_SIZE 48
+#define K2POW_HASH_SIZE 32
+#define K2POW_NONCE_LIMIT (UINT64_C(1) << 56)
+
+enum k2pow_pages { K2POW_PAGES_PLAIN = 0, K2POW_PAGES_THP = 1, K2POW_PAGES_HUGETLB = 2 };
+
+enum k2pow_search_status {
+  K2POW_EXHAUSTED = 0, /* every nonce of the range was hashed, none valid */
+  K2POW_FOUND = 1,     /* *nonce holds the first valid nonce of the range */
+  K2POW_STOPPED = 2,   /* the stop flag was set */
+  K2POW_EINVAL = -1    /* bad arguments; nothing was hashed */
+};
+
+int k2pow_abi_version(void);
+/* Flags librandomx recommends for this CPU (JIT, hardware AES, Argon2 variant). */
+int k2pow_recommended_flags(void);
+
+/* Allocates the cache and initialises it with the k2pow key; NULL when the memory cannot be had. */
+randomx_cache *k2pow_cache_create(int flags);
+void k2pow_cache_destroy(randomx_cache *cache);
+
+/* Allocates the dataset in exactly the page mode asked for (no fallback); NULL when that fails. */
+randomx_dataset *k2pow_dataset_alloc(int pages);
+unsigned long k2pow_dataset_items(void);
+uint64_t k2pow_dataset_bytes(void);
+/* Builds items [start, start+count) from the cache; slices may be built concurrently on different threads. */
+int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count);
+void k2pow_dataset_destroy(randomx_dataset *dataset);
+
+/* A VM on the dataset (fast mode) when dataset is not NULL, else on the cache (light mode). */
+randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset);
+void k2pow_vm_destroy(randomx_vm *vm);
+
+/* One hash of a 48-byte input. */
+int k2pow_hash(randomx_vm *vm, const uint8_t *input, uint8_t *out);
+
+/* Hashes nonces start, start+1, ... start+count-1 with `input` as template (its first 7 bytes are replaced by the
+ * nonce, little-endian) until one hashes below `difficulty` (32 bytes, big-endian), the range ends, or *stop
+ * becomes non-zero. *hashes is increased as each hash completes so another thread can watch progress. */
+int k2pow_search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t count, const uint8_t *difficulty,
+                 const int32_t *stop, uint64_t *hashes, uint64_t *nonce);
+
+#endif

@@ -1,0 +1,383 @@
+// The RandomX engine: owns the cache, the dataset and one VM per search thread for the life of the process (the
+// key never changes), and runs k2pow searches on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
+import { availableParallelism } from "node:os";
+import { EngineError, SearchCancelled } from "./engine-error";
+import { HASH_SIZE, hashInput, isZero, meetsDifficulty, NONCE_LIMIT, type K2powJob } from "./k2pow-rule";
+import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Native, type NativePaths } from "./native";
+import { nativePaths } from "./native-paths";
+import { allocateDataset, type PageMode, type PageRequest } from "./page-mode";
+import { availableMemory, hugetlbFree, mib, thpResidentBytes } from "./resources";
+import { SearchThread } from "./search-thread";
+import { SharedState } from "./shared-state";
+
+export type RandomxMode = "fast" | "light";
+export type ModeRequest = RandomxMode | "auto";
+export type EnginePhase = "starting" | "dataset" | "ready" | "failed" | "closed";
+
+export interface EngineOptions {
+  /** Default "auto": fast when the machine has the memory for the dataset, else light. */
+  mode?: ModeRequest;
+  /** Search threads; 0 or absent: one per core. */
+  threads?: number;
+  /** Page size for the dataset (fast) or cache (light); default "auto": the fastest that can be had. */
+  pages?: PageRequest;
+  paths?: NativePaths;
+  /** The search thread's script; tests pass a wrapper around the real one. */
+  workerUrl?: URL | string;
+  /** Hears what the engine decided and why (mode, page size, build time). */
+  onNote?: (message: string) => void;
+}
+
+export interface SearchOptions {
+  /** First nonce of the range to search; default 0. */
+  start?: bigint;
+  /** Nonces in the range; default: up to 2^56. */
+  count?: bigint;
+  signal?: AbortSignal;
+}
+
+export interface SearchResult {
+  nonce: bigint;
+  /** Hashes done by all threads for this search. */
+  hashes: bigint;
+  seconds: number;
+}
+
+export interface EngineStatus {
+  phase: EnginePhase;
+  mode: RandomxMode;
+  threads: number;
+  pages: PageMode | null;
+  /** For transparent huge pages: how much of this process the kernel actually backs with them. */
+  hugePageBytes: number | null;
+  dataset: { items: number; itemsBuilt: number; seconds: number | null } | null;
+  /** Hashes done since start, all threads. */
+  hashes: bigint;
+  searching: { hashes: bigint; seconds: number } | null;
+  error: string | null;
+}
+
+const CACHE_BYTES = 256 * 1024 * 1024;
+const SCRATCHPAD_BYTES = 2 * 1024 * 1024;
+/** Room for the runtime itself, its Workers and JIT code, beside RandomX's own memory. */
+const RUNTIME_BYTES = 150 * 1024 * 1024;
+
+export class Engine {
+  readonly mode: RandomxMode;
+  readonly threads: number;
+  /** Resolves when searches can run; rejects with an EngineError when the engine could not start. */
+  readonly ready: Promise<void>;
+
+  private readonly native: Native;
+  private readonly paths: NativePaths;
+  private readonly workerUrl: URL | string;
+  private readonly shared: SharedState;
+  private readonly note: (message: string) => void;
+  private pool: SearchThread[] = [];
+  private phase: EnginePhase = "starting";
+  private failure: string | null = null;
+  private pages: PageMode | null = null;
+  private hugePageBytes: number | null = null;
+  private cache: number | null = null;
+  private dataset: number | null = null;
+  private datasetItems = 0;
+  private datasetSeconds: number | null = null;
+  private vmFlags = 0;
+  private checkVm: number | null = null;
+  private running: { promise: Promise<unknown>; started: number; hashesBefore: bigint } | null = null;
+
+  /** Starts building at once; throws an EngineError when the options cannot work on this machine. */
+  constructor(options: EngineOptions = {}) {
+    this.note = options.onNote ?? (() => {});
+    this.threads = resolveThreads(options.threads);
+    this.paths = options.paths ?? nativePaths;
+    this.workerUrl = options.workerUrl ?? new URL("./search-worker.ts", import.meta.url);
+    this.native = openNative(this.paths);
+    this.mode = this.chooseMode(options.mode ?? "auto");
+    this.shared = new SharedState(this.threads);
+    this.ready = this.start(options.pages ?? "auto");
+    // Callers learn of a failed start from `ready`, status() and search(); this keeps it from being unhandled.
+    this.ready.catch(() => {});
+  }
+
+  status(): EngineStatus {
+    const running = this.running;
+    const hashes = this.shared.totalHashes();
+    return {
+      phase: this.phase,
+      mode: this.mode,
+      threads: this.threads,
+      pages: this.pages,
+      hugePageBytes: this.hugePageBytes,
+      dataset:
+        this.mode === "fast"
+          ? { items: this.datasetItems, itemsBuilt: this.shared.totalItemsBuilt(), seconds: this.datasetSeconds }
+          : null,
+      hashes,
+      searching: running
+        ? { hashes: hashes - running.hashesBefore, seconds: (performance.now() - running.started) / 1000 }
+        : null,
+      error: this.failure,
+    };
+  }
+
+  /**
+   * Finds a valid nonce for `job` in the range, on all threads. The nonce is re-checked with a single hash before
+   * it is returned. Rejects with SearchCancelled when `signal` aborts first, or an EngineError.
+   */
+  async search(job: K2powJob, options: SearchOptions = {}): Promise<SearchResult> {
+    checkJob(job);
+    const start = options.start ?? 0n;
+    const count = options.count ?? NONCE_LIMIT - start;
+    if (start < 0n || count <= 0n || start + count > NONCE_LIMIT) {
+      throw new EngineError(`nonce range ${start}+${count} is not inside 0..2^56`);
+    }
+    await this.ready;
+    if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
+    if (this.running !== null) throw new EngineError("a search is already running; one at a time");
+    if (options.signal?.aborted) throw new SearchCancelled();
+
+    const started = performance.now();
+    const hashesBefore = this.shared.totalHashes();
+    const promise = this.runSearch(job, start, count, options.signal);
+    this.running = { promise, started, hashesBefore };
+    try {
+      const nonce = await promise;
+      return { nonce, hashes: this.shared.totalHashes() - hashesBefore, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** The RandomX hash of a 48-byte input, on the calling thread. */
+  hash(input: Uint8Array): Uint8Array {
+    if (this.checkVm === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
+    const out = new Uint8Array(HASH_SIZE);
+    if (this.native.k2pow_hash(this.checkVm as never, input, out) !== 0) throw new EngineError("the shim refused to hash");
+    return out;
+  }
+
+  /** Whether `nonce` is a valid answer to `job`: one hash. */
+  verify(job: K2powJob, nonce: bigint): boolean {
+    if (nonce < 0n || nonce >= NONCE_LIMIT) return false;
+    return meetsDifficulty(this.hash(hashInput(job, nonce)), job.difficulty);
+  }
+
+  /** Stops any search and build, ends the threads and frees the dataset and cache. */
+  async close(): Promise<void> {
+    if (this.phase === "closed") return;
+    this.shared.setStopBuild(true);
+    this.shared.setStopSearch(true);
+    await Promise.allSettled([this.ready, this.running?.promise]);
+    await Promise.allSettled(this.pool.map((t) => t.request({ type: "close" })));
+    for (const thread of this.pool) thread.terminate();
+    this.pool = [];
+    this.phase = "closed";
+    this.freeNative();
+  }
+
+  private chooseMode(request: ModeRequest): RandomxMode {
+    if (request === "light") return "light";
+    const need = Number(this.native.k2pow_dataset_bytes()) + CACHE_BYTES + SCRATCHPAD_BYTES * (this.threads + 1) + RUNTIME_BYTES;
+    const available = availableMemory();
+    if (available >= need) return "fast";
+    const shortBy = `fast mode needs about ${mib(need)}, ${mib(available)} available`;
+    if (request === "fast") throw new EngineError(`${shortBy}; use --randomx-mode light (about 5-10x slower)`);
+    this.note(`${shortBy}: using light mode (about 5-10x slower)`);
+    return "light";
+  }
+
+  private async start(pages: PageRequest): Promise<void> {
+    try {
+      this.pool = await Promise.all(
+        Array.from({ length: this.threads }, (_, i) => SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer)),
+      );
+      const flags = this.native.k2pow_recommended_flags();
+      if (this.mode === "fast") {
+        this.cache = await this.createCache(flags, false);
+        await this.buildDataset(pages);
+        // Fast-mode VMs read only the dataset: the cache's 256 MiB can go.
+        this.native.k2pow_cache_destroy(this.cache as never);
+        this.cache = null;
+      } else {
+        this.pages = this.lightPages(pages);
+        this.cache = await this.createCache(flags, this.pages === "hugetlb");
+      }
+      this.vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
+      await Promise.all(this.pool.map((t) => this.createThreadVm(t)));
+      this.checkVm = this.createLocalVm();
+      this.phase = "ready";
+      this.note(`${this.mode} mode ready: ${this.threads} threads, ${this.pages} pages`);
+    } catch (err) {
+      const message = err instanceof EngineError ? err.message : `engine start failed: ${(err as Error).message}`;
+      if (this.phase !== "closed") {
+        this.phase = "failed";
+        this.failure = message;
+        for (const thread of this.pool) thread.terminate();
+        this.pool = [];
+        this.freeNative();
+      }
+      throw new EngineError(message);
+    }
+  }
+
+  /** Light mode puts its cache in reserved huge pages when asked or when enough are free; nothing else helps it. */
+  private lightPages(request: PageRequest): PageMode {
+    if (request === "hugetlb" || (request === "auto" && hugetlbFree().bytes >= CACHE_BYTES)) return "hugetlb";
+    if (request === "thp") this.note("light mode: transparent huge pages apply to the fast-mode dataset only");
+    return "plain";
+  }
+
+  private async createCache(flags: number, largePages: boolean): Promise<number> {
+    const request = async (f: number) => {
+      const reply = await this.pool[0]!.request({ type: "cache", flags: f });
+      if (reply.type !== "pointer") throw new EngineError("search thread 0 answered a cache request wrongly");
+      return reply.value;
+    };
+    if (!largePages) return request(flags);
+    try {
+      return await request(flags | RANDOMX_FLAG_LARGE_PAGES);
+    } catch {
+      this.note("cache: reserved huge pages could not be had; using plain pages");
+      this.pages = "plain";
+      return request(flags);
+    }
+  }
+
+  private async buildDataset(pages: PageRequest): Promise<void> {
+    this.phase = "dataset";
+    const { dataset, pages: got } = allocateDataset(this.native, pages, this.note);
+    this.dataset = dataset;
+    this.pages = got;
+    this.datasetItems = Number(this.native.k2pow_dataset_items());
+    const started = performance.now();
+    const slices = split(0n, BigInt(this.datasetItems), this.threads);
+    await Promise.all(
+      this.pool.map((t, i) =>
+        t.request({ type: "build", cache: this.cache!, dataset, start: Number(slices[i]!.start), count: Number(slices[i]!.count) }),
+      ),
+    );
+    if (this.shared.stopBuildRequested()) throw new EngineError("closed while building the dataset");
+    this.datasetSeconds = (performance.now() - started) / 1000;
+    let pageNote = `${got} pages`;
+    if (got === "thp") {
+      this.hugePageBytes = thpResidentBytes();
+      pageNote += `, ${mib(this.hugePageBytes)} of it in huge pages`;
+    }
+    this.note(`dataset built in ${this.datasetSeconds.toFixed(1)} s on ${this.threads} threads (${pageNote})`);
+  }
+
+  /** A VM for a search thread; scratchpads fall back to plain pages when reserved ones run out. */
+  private async createThreadVm(thread: SearchThread): Promise<void> {
+    const vm = (flags: number) => thread.request({ type: "vm", flags, cache: this.cache, dataset: this.dataset });
+    try {
+      await vm(this.vmFlags);
+    } catch (err) {
+      if ((this.vmFlags & RANDOMX_FLAG_LARGE_PAGES) === 0) throw err;
+      await vm(this.vmFlags & ~RANDOMX_FLAG_LARGE_PAGES);
+    }
+  }
+
+  private createLocalVm(): number {
+    const vm =
+      this.native.k2pow_vm_create(this.vmFlags, this.cache as never, this.dataset as never) ??
+      this.native.k2pow_vm_create(this.vmFlags & ~RANDOMX_FLAG_LARGE_PAGES, this.cache as never, this.dataset as never);
+    if (vm === null) throw new EngineError("RandomX could not create a VM for checking nonces (out of memory?)");
+    return vm;
+  }
+
+  private async runSearch(job: K2powJob, start: bigint, count: bigint, signal?: AbortSignal): Promise<bigint> {
+    this.shared.setStopSearch(false);
+    const stop = () => this.shared.setStopSearch(true);
+    signal?.addEventListener("abort", stop);
+    const input = hashInput(job);
+    const slices = split(start, count, this.threads);
+    try {
+      const outcomes = await Promise.allSettled(
+        this.pool.map(async (thread, i) => {
+          const { start: s, count: c } = slices[i]!;
+          if (c === 0n) return null;
+          try {
+            const reply = await thread.request({ type: "search", input, difficulty: job.difficulty, start: s, count: c });
+            if (reply.type !== "searched") throw new EngineError(`search thread ${i} answered wrongly`);
+            if (reply.outcome === "found") stop();
+            return reply.outcome === "found" ? reply.nonce : null;
+          } catch (err) {
+            stop();
+            throw err;
+          }
+        }),
+      );
+      const failed = outcomes.find((o) => o.status === "rejected");
+      if (failed !== undefined) {
+        const restarted = await this.restartCrashedThreads();
+        const cause = (failed as PromiseRejectedResult).reason as Error;
+        throw new EngineError(`${cause.message}${restarted ? "; the thread was restarted, retry the job" : ""}`);
+      }
+      const found = outcomes
+        .map((o) => (o as PromiseFulfilledResult<bigint | null>).value)
+        .filter((n): n is bigint => n !== null);
+      if (found.length > 0) {
+        const nonce = found.reduce((a, b) => (b < a ? b : a));
+        // Never hand out a nonce that one plain hash does not confirm.
+        if (!this.verify(job, nonce)) {
+          throw new EngineError(`internal error: nonce ${nonce} failed its re-check and was not returned`);
+        }
+        return nonce;
+      }
+      if (signal?.aborted || this.phase === "closed") throw new SearchCancelled();
+      throw new EngineError(`no valid nonce in nonces ${start}..${start + count - 1n}`);
+    } finally {
+      signal?.removeEventListener("abort", stop);
+    }
+  }
+
+  /** Replaces threads that died, with a fresh VM each; false when none had. */
+  private async restartCrashedThreads(): Promise<boolean> {
+    let any = false;
+    for (const [i, thread] of this.pool.entries()) {
+      if (thread.crashed === null || this.phase === "closed") continue;
+      any = true;
+      this.note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
+      thread.terminate();
+      const fresh = await SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer);
+      await this.createThreadVm(fresh);
+      this.pool[i] = fresh;
+    }
+    return any;
+  }
+
+  private freeNative(): void {
+    if (this.checkVm !== null) this.native.k2pow_vm_destroy(this.checkVm as never);
+    if (this.dataset !== null) this.native.k2pow_dataset_destroy(this.dataset as never);
+    if (this.cache !== null) this.native.k2pow_cache_destroy(this.cache as never);
+    this.checkVm = this.dataset = this.cache = null;
+  }
+}
+
+function resolveThreads(threads: number | undefined): number {
+  if (threads === undefined || threads === 0) return availableParallelism();
+  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) {
+    throw new EngineError(`thread count must be a whole number from 0 (all cores) to 1024, got ${threads}`);
+  }
+  return threads;
+}
+
+function checkJob(job: K2powJob): void {
+  if (job.miner.length !== 32) throw new EngineError("miner must be 32 bytes");
+  if (job.challenge.length !== 8) throw new EngineError("challenge must be 8 bytes");
+  if (job.difficulty.length !== 32) throw new EngineError("difficulty must be 32 bytes");
+  if (!Number.isInteger(job.nonceGroup) || job.nonceGroup < 0 || job.nonceGroup > 255) {
+    throw new EngineError("nonce group must be 0..255");
+  }
+  if (isZero(job.difficulty)) throw new EngineError("difficulty is zero: no hash is below it, so no nonce exists");
+}
+
+/** [start, start+count) cut into `parts` contiguous slices; the last takes the remainder. */
+function split(start: bigint, count: bigint, parts: number): { start: bigint; count: bigint }[] {
+  const each = count / BigInt(parts);
+  return Array.from({ length: parts }, (_, i) => ({
+    start: start + each * BigInt(i),
+    count: i === parts - 1 ? count - each * BigInt(parts - 1) : each,
+  }));
+}

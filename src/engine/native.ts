@@ -1,0 +1,59 @@
+// bun:ffi bindings to the C shim (ffi/k2pow.c). Loaded once per thread: the main thread and every search Worker.
+import { dlopen, FFIType } from "bun:ffi";
+import { EngineError } from "./engine-error";
+
+/** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
+const ABI_VERSION = 1;
+
+const symbols = {
+  k2pow_abi_version: { args: [], returns: FFIType.i32 },
+  k2pow_recommended_flags: { args: [], returns: FFIType.i32 },
+  k2pow_cache_create: { args: [FFIType.i32], returns: FFIType.ptr },
+  k2pow_cache_destroy: { args: [FFIType.ptr], returns: FFIType.void },
+  k2pow_dataset_alloc: { args: [FFIType.i32], returns: FFIType.ptr },
+  k2pow_dataset_items: { args: [], returns: FFIType.u64 },
+  k2pow_dataset_bytes: { args: [], returns: FFIType.u64 },
+  k2pow_dataset_build: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  k2pow_dataset_destroy: { args: [FFIType.ptr], returns: FFIType.void },
+  k2pow_vm_create: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
+  k2pow_vm_destroy: { args: [FFIType.ptr], returns: FFIType.void },
+  k2pow_hash: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  k2pow_search: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.u64, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+} as const;
+
+export type Native = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+
+/** Where the two native libraries are: librandomx first, so the shim's dependency on its SONAME resolves. */
+export interface NativePaths {
+  randomx: string;
+  shim: string;
+}
+
+/** Flags as in randomx.h. */
+export const RANDOMX_FLAG_LARGE_PAGES = 1;
+
+/** Page modes as in ffi/k2pow.h. */
+export const PAGES = { plain: 0, thp: 1, hugetlb: 2 } as const;
+
+export const SEARCH_STATUS = { exhausted: 0, found: 1, stopped: 2, invalid: -1 } as const;
+
+export function openNative(paths: NativePaths): Native {
+  let shim;
+  try {
+    dlopen(paths.randomx, { randomx_get_flags: { args: [], returns: FFIType.i32 } });
+    shim = dlopen(paths.shim, symbols);
+  } catch (err) {
+    throw new EngineError(
+      `cannot load the RandomX libraries (${paths.randomx}, ${paths.shim}): ${(err as Error).message}; ` +
+        "run ./build.sh from the checkout",
+    );
+  }
+  const abi = shim.symbols.k2pow_abi_version();
+  if (abi !== ABI_VERSION) {
+    throw new EngineError(`${paths.shim} has interface version ${abi}, this build needs ${ABI_VERSION}; run ./build.sh`);
+  }
+  return shim.symbols;
+}

@@ -1,0 +1,50 @@
+// Which page size the dataset gets. Huge pages nearly double fast-mode speed (SPEC §4), so the default tries
+// reserved huge pages, then transparent huge pages, then plain pages, and says why it skipped each.
+import { PAGES, type Native } from "./native";
+import { hugetlbFree, mib, thpSetting } from "./resources";
+import { EngineError } from "./engine-error";
+
+export type PageMode = keyof typeof PAGES;
+export type PageRequest = "auto" | PageMode;
+
+export const PAGE_MODES: readonly PageMode[] = ["hugetlb", "thp", "plain"];
+
+/** Why `mode` cannot be used on this machine, or null when it is worth trying. */
+function unavailable(mode: PageMode, bytes: number): string | null {
+  if (mode === "hugetlb") {
+    const { bytes: free, pageBytes } = hugetlbFree();
+    if (free >= bytes) return null;
+    const pages = Math.ceil(bytes / pageBytes);
+    return `reserved huge pages: ${mib(free)} free, the dataset needs ${mib(bytes)} (set vm.nr_hugepages to at least ${pages} plus what else uses them)`;
+  }
+  if (mode === "thp") {
+    const thp = thpSetting();
+    if (thp === "always" || thp === "madvise") return null;
+    return `transparent huge pages are ${thp === "never" ? "turned off (transparent_hugepage=never)" : "not supported by this kernel"}`;
+  }
+  return null;
+}
+
+/**
+ * Allocates the dataset in the requested page mode; "auto" falls back in order and reports each step through
+ * `note`. An explicit mode that cannot be had is an error that says what to change.
+ */
+export function allocateDataset(
+  native: Native,
+  request: PageRequest,
+  note: (message: string) => void,
+): { dataset: number; pages: PageMode } {
+  const bytes = Number(native.k2pow_dataset_bytes());
+  const candidates = request === "auto" ? PAGE_MODES : [request];
+  for (const mode of candidates) {
+    let reason = unavailable(mode, bytes);
+    if (reason === null) {
+      const dataset = native.k2pow_dataset_alloc(PAGES[mode]);
+      if (dataset !== null) return { dataset, pages: mode };
+      reason = "the allocation failed";
+    }
+    if (request !== "auto") throw new EngineError(`cannot allocate the dataset in ${mode} pages: ${reason}`);
+    note(`dataset: not using ${mode} pages: ${reason}`);
+  }
+  throw new EngineError(`cannot allocate the ${mib(bytes)} dataset even in plain pages; use --randomx-mode light`);
+}

@@ -1,0 +1,104 @@
+// A search thread: owns one RandomX VM and runs the C search loop on the ranges it is given. It also builds its
+// share of the dataset. Replies to each request exactly once.
+import { ptr } from "bun:ffi";
+import { openNative, SEARCH_STATUS, type Native } from "./native";
+import { SharedState } from "./shared-state";
+import type { ThreadReply, ThreadRequest } from "./thread-messages";
+
+declare const self: Worker;
+
+/** Dataset items per native call while building: about 0.1 s of work, so a stop request is seen quickly. */
+const BUILD_CHUNK = 65_536;
+
+let native: Native | null = null;
+let shared: SharedState | null = null;
+let thread = 0;
+let vm: number | null = null;
+const nonceOut = new BigUint64Array(1);
+
+function reply(message: ThreadReply): void {
+  self.postMessage(message);
+}
+
+function need<T>(value: T | null, what: string): T {
+  if (value === null) throw new Error(`search thread used before ${what}`);
+  return value;
+}
+
+function build(cache: number, dataset: number, start: number, count: number): void {
+  const lib = need(native, "open");
+  const state = need(shared, "open");
+  for (let done = 0; done < count && !state.stopBuildRequested(); ) {
+    const n = Math.min(BUILD_CHUNK, count - done);
+    if (lib.k2pow_dataset_build(dataset as never, cache as never, start + done, n) !== 0) {
+      throw new Error(`dataset items ${start + done}..${start + done + n} rejected by the shim`);
+    }
+    state.addItemsBuilt(thread, n);
+    done += n;
+  }
+}
+
+function search(input: Uint8Array, difficulty: Uint8Array, start: bigint, count: bigint): ThreadReply {
+  const lib = need(native, "open");
+  const state = need(shared, "open");
+  const machine = need(vm, "its VM was created");
+  const status = lib.k2pow_search(
+    machine as never,
+    input,
+    start,
+    count,
+    difficulty,
+    ptr(state.bytes, SharedState.stopSearchOffset),
+    ptr(state.bytes, state.hashCounterOffset(thread)),
+    nonceOut,
+  );
+  switch (status) {
+    case SEARCH_STATUS.found:
+      return { type: "searched", outcome: "found", nonce: nonceOut[0]! };
+    case SEARCH_STATUS.exhausted:
+      return { type: "searched", outcome: "exhausted", nonce: 0n };
+    case SEARCH_STATUS.stopped:
+      return { type: "searched", outcome: "stopped", nonce: 0n };
+    default:
+      throw new Error(`the shim refused the search range ${start}+${count}`);
+  }
+}
+
+function handle(request: ThreadRequest): ThreadReply {
+  switch (request.type) {
+    case "open":
+      native = openNative(request.paths);
+      shared = new SharedState(request.shared);
+      thread = request.thread;
+      return { type: "ok" };
+    case "cache": {
+      const cache = need(native, "open").k2pow_cache_create(request.flags);
+      if (cache === null) throw new Error("RandomX could not allocate its 256 MiB cache");
+      return { type: "pointer", value: cache };
+    }
+    case "build":
+      build(request.cache, request.dataset, request.start, request.count);
+      return { type: "ok" };
+    case "vm": {
+      const lib = need(native, "open");
+      if (vm !== null) lib.k2pow_vm_destroy(vm as never);
+      vm = lib.k2pow_vm_create(request.flags, request.cache as never, request.dataset as never);
+      if (vm === null) throw new Error("RandomX could not create a VM (out of memory, or JIT memory refused)");
+      return { type: "ok" };
+    }
+    case "search":
+      return search(request.input, request.difficulty, request.start, request.count);
+    case "close":
+      if (native !== null && vm !== null) native.k2pow_vm_destroy(vm as never);
+      vm = null;
+      return { type: "ok" };
+  }
+}
+
+self.onmessage = (event: MessageEvent<ThreadRequest>) => {
+  try {
+    reply(handle(event.data));
+  } catch (err) {
+    reply({ type: "error", message: (err as Error).message });
+  }
+};

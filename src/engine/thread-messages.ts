@@ -1,0 +1,18 @@
+// The messages between the engine and a search thread. Both ends are this program, so plain types suffice.
+import type { NativePaths } from "./native";
+
+export type ThreadRequest =
+  | { type: "open"; paths: NativePaths; shared: SharedArrayBuffer; thread: number }
+  | { type: "cache"; flags: number }
+  | { type: "build"; cache: number; dataset: number; start: number; count: number }
+  | { type: "vm"; flags: number; cache: number | null; dataset: number | null }
+  | { type: "search"; input: Uint8Array; difficulty: Uint8Array; start: bigint; count: bigint }
+  | { type: "close" };
+
+export type SearchOutcome = "found" | "exhausted" | "stopped";
+
+export type ThreadReply =
+  | { type: "ok" }
+  | { type: "pointer"; value: number }
+  | { type: "searched"; outcome: SearchOutcome; nonce: bigint }
+  | { type: "error"; message: string };
