@@ -75,6 +75,8 @@ export class Engine {
   private readonly note: (message: string) => void;
   private pool: SearchThread[] = [];
   private phase: EnginePhase = "starting";
+  /** Set by close(): whatever is starting or running stops at its next step. */
+  private closing = false;
   private failure: string | null = null;
   private pages: PageMode | null = null;
   private hugePageBytes: number | null = null;
@@ -132,7 +134,12 @@ export class Engine {
     if (start < 0n || count <= 0n || start + count > NONCE_LIMIT) {
       throw new EngineError(`nonce range ${start}+${count} is not inside 0..2^56`);
     }
-    await this.ready;
+    try {
+      await this.ready;
+    } catch (err) {
+      throw this.closing ? new SearchCancelled() : err;
+    }
+    if (this.closing) throw new SearchCancelled();
     if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
     if (this.running !== null) throw new EngineError("a search is already running; one at a time");
     if (options.signal?.aborted) throw new SearchCancelled();
@@ -153,7 +160,7 @@ export class Engine {
   hash(input: Uint8Array): Uint8Array {
     if (this.checkVm === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
     const out = new Uint8Array(HASH_SIZE);
-    if (this.native.k2pow_hash(this.checkVm as never, input, out) !== 0) throw new EngineError("the shim refused to hash");
+    if (this.native.k2pow_hash(this.checkVm, input, out) !== 0) throw new EngineError("the shim refused to hash");
     return out;
   }
 
@@ -165,7 +172,8 @@ export class Engine {
 
   /** Stops any search and build, ends the threads and frees the dataset and cache. */
   async close(): Promise<void> {
-    if (this.phase === "closed") return;
+    if (this.closing) return;
+    this.closing = true;
     this.shared.setStopBuild(true);
     this.shared.setStopSearch(true);
     await Promise.allSettled([this.ready, this.running?.promise]);
@@ -197,7 +205,7 @@ export class Engine {
         this.cache = await this.createCache(flags, false);
         await this.buildDataset(pages);
         // Fast-mode VMs read only the dataset: the cache's 256 MiB can go.
-        this.native.k2pow_cache_destroy(this.cache as never);
+        this.native.k2pow_cache_destroy(this.cache);
         this.cache = null;
       } else {
         this.pages = this.lightPages(pages);
@@ -205,12 +213,14 @@ export class Engine {
       }
       this.vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
       await Promise.all(this.pool.map((t) => this.createThreadVm(t)));
+      if (this.closing) throw new EngineError("closed while starting");
       this.checkVm = this.createLocalVm();
       this.phase = "ready";
-      this.note(`${this.mode} mode ready: ${this.threads} threads, ${this.pages} pages`);
+      this.note(`${this.mode} mode ready: ${plural(this.threads, "thread")}, ${this.pages} pages`);
     } catch (err) {
       const message = err instanceof EngineError ? err.message : `engine start failed: ${(err as Error).message}`;
-      if (this.phase !== "closed") {
+      // When closing, close() cleans up once this has settled.
+      if (!this.closing) {
         this.phase = "failed";
         this.failure = message;
         for (const thread of this.pool) thread.terminate();
@@ -264,7 +274,7 @@ export class Engine {
       this.hugePageBytes = thpResidentBytes();
       pageNote += `, ${mib(this.hugePageBytes)} of it in huge pages`;
     }
-    this.note(`dataset built in ${this.datasetSeconds.toFixed(1)} s on ${this.threads} threads (${pageNote})`);
+    this.note(`dataset built in ${this.datasetSeconds.toFixed(1)} s on ${plural(this.threads, "thread")} (${pageNote})`);
   }
 
   /** A VM for a search thread; scratchpads fall back to plain pages when reserved ones run out. */
@@ -280,8 +290,8 @@ export class Engine {
 
   private createLocalVm(): number {
     const vm =
-      this.native.k2pow_vm_create(this.vmFlags, this.cache as never, this.dataset as never) ??
-      this.native.k2pow_vm_create(this.vmFlags & ~RANDOMX_FLAG_LARGE_PAGES, this.cache as never, this.dataset as never);
+      this.native.k2pow_vm_create(this.vmFlags, this.cache, this.dataset) ??
+      this.native.k2pow_vm_create(this.vmFlags & ~RANDOMX_FLAG_LARGE_PAGES, this.cache, this.dataset);
     if (vm === null) throw new EngineError("RandomX could not create a VM for checking nonces (out of memory?)");
     return vm;
   }
@@ -325,7 +335,7 @@ export class Engine {
         }
         return nonce;
       }
-      if (signal?.aborted || this.phase === "closed") throw new SearchCancelled();
+      if (signal?.aborted || this.closing) throw new SearchCancelled();
       throw new EngineError(`no valid nonce in nonces ${start}..${start + count - 1n}`);
     } finally {
       signal?.removeEventListener("abort", stop);
@@ -336,7 +346,7 @@ export class Engine {
   private async restartCrashedThreads(): Promise<boolean> {
     let any = false;
     for (const [i, thread] of this.pool.entries()) {
-      if (thread.crashed === null || this.phase === "closed") continue;
+      if (thread.crashed === null || this.closing) continue;
       any = true;
       this.note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
       thread.terminate();
@@ -348,11 +358,15 @@ export class Engine {
   }
 
   private freeNative(): void {
-    if (this.checkVm !== null) this.native.k2pow_vm_destroy(this.checkVm as never);
-    if (this.dataset !== null) this.native.k2pow_dataset_destroy(this.dataset as never);
-    if (this.cache !== null) this.native.k2pow_cache_destroy(this.cache as never);
+    if (this.checkVm !== null) this.native.k2pow_vm_destroy(this.checkVm);
+    if (this.dataset !== null) this.native.k2pow_dataset_destroy(this.dataset);
+    if (this.cache !== null) this.native.k2pow_cache_destroy(this.cache);
     this.checkVm = this.dataset = this.cache = null;
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function resolveThreads(threads: number | undefined): number {

@@ -24,7 +24,35 @@ const symbols = {
   },
 } as const;
 
-export type Native = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+/** An address in this process, as bun:ffi passes it; null where C returned NULL. */
+export type Address = number;
+type In = Address | null;
+
+/** The shim's calls as the engine uses them (bun:ffi's own typing of pointers is looser). */
+export interface Native {
+  k2pow_abi_version(): number;
+  k2pow_recommended_flags(): number;
+  k2pow_cache_create(flags: number): Address | null;
+  k2pow_cache_destroy(cache: In): void;
+  k2pow_dataset_alloc(pages: number): Address | null;
+  k2pow_dataset_items(): bigint;
+  k2pow_dataset_bytes(): bigint;
+  k2pow_dataset_build(dataset: In, cache: In, start: number, count: number): number;
+  k2pow_dataset_destroy(dataset: In): void;
+  k2pow_vm_create(flags: number, cache: In, dataset: In): Address | null;
+  k2pow_vm_destroy(vm: In): void;
+  k2pow_hash(vm: In, input: Uint8Array, out: Uint8Array): number;
+  k2pow_search(
+    vm: In,
+    input: Uint8Array,
+    start: bigint,
+    count: bigint,
+    difficulty: Uint8Array,
+    stop: Address,
+    hashes: Address,
+    nonce: BigUint64Array,
+  ): number;
+}
 
 /** Where the two native libraries are: librandomx first, so the shim's dependency on its SONAME resolves. */
 export interface NativePaths {
@@ -55,5 +83,5 @@ export function openNative(paths: NativePaths): Native {
   if (abi !== ABI_VERSION) {
     throw new EngineError(`${paths.shim} has interface version ${abi}, this build needs ${ABI_VERSION}; run ./build.sh`);
   }
-  return shim.symbols;
+  return shim.symbols as unknown as Native;
 }

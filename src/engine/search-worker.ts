@@ -30,7 +30,7 @@ function build(cache: number, dataset: number, start: number, count: number): vo
   const state = need(shared, "open");
   for (let done = 0; done < count && !state.stopBuildRequested(); ) {
     const n = Math.min(BUILD_CHUNK, count - done);
-    if (lib.k2pow_dataset_build(dataset as never, cache as never, start + done, n) !== 0) {
+    if (lib.k2pow_dataset_build(dataset, cache, start + done, n) !== 0) {
       throw new Error(`dataset items ${start + done}..${start + done + n} rejected by the shim`);
     }
     state.addItemsBuilt(thread, n);
@@ -43,7 +43,7 @@ function search(input: Uint8Array, difficulty: Uint8Array, start: bigint, count:
   const state = need(shared, "open");
   const machine = need(vm, "its VM was created");
   const status = lib.k2pow_search(
-    machine as never,
+    machine,
     input,
     start,
     count,
@@ -81,15 +81,15 @@ function handle(request: ThreadRequest): ThreadReply {
       return { type: "ok" };
     case "vm": {
       const lib = need(native, "open");
-      if (vm !== null) lib.k2pow_vm_destroy(vm as never);
-      vm = lib.k2pow_vm_create(request.flags, request.cache as never, request.dataset as never);
+      if (vm !== null) lib.k2pow_vm_destroy(vm);
+      vm = lib.k2pow_vm_create(request.flags, request.cache, request.dataset);
       if (vm === null) throw new Error("RandomX could not create a VM (out of memory, or JIT memory refused)");
       return { type: "ok" };
     }
     case "search":
       return search(request.input, request.difficulty, request.start, request.count);
     case "close":
-      if (native !== null && vm !== null) native.k2pow_vm_destroy(vm as never);
+      if (native !== null && vm !== null) native.k2pow_vm_destroy(vm);
       vm = null;
       return { type: "ok" };
   }

@@ -1,0 +1,26 @@
+// Command-line parsing shared by the subcommands: util.parseArgs, with its errors turned into one-line messages.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** A command line that cannot be run: exit code 2 and this message. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const EXIT = { ok: 0, no: 1, usage: 2, failed: 3 } as const;
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export function parseCommandLine<O extends Options>(argv: string[], options: O, positionals: readonly string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs says e.g. "Unknown option '--x'"; keep its words, drop its advice about "--".
+    throw new UsageError((err as Error).message.split(". ")[0]!);
+  }
+  if (!(parsed.values as { help?: boolean }).help && parsed.positionals.length !== positionals.length) {
+    const got = parsed.positionals.length;
+    throw new UsageError(`expected ${positionals.length} arguments (${positionals.join(" ")}), got ${got}`);
+  }
+  return parsed;
+}

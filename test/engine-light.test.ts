@@ -1,0 +1,203 @@
+// The engine in light mode (256 MiB cache, ~1 s to start): the hashing rule against the reference vectors, the
+// search on one and two threads, ranges, cancellation, refusals, and a search thread that dies.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Engine } from "../src/engine/engine";
+import { EngineError, SearchCancelled } from "../src/engine/engine-error";
+import { hashInput, meetsDifficulty } from "../src/engine/k2pow-rule";
+import { failureOf } from "./support/failure";
+import { EASY, fromHex, hashVectors, jobOf, smallestVectors, toHex, UNREACHABLE } from "./support/vectors";
+
+let one: Engine;
+let two: Engine;
+
+beforeAll(async () => {
+  one = new Engine({ mode: "light", threads: 1 });
+  two = new Engine({ mode: "light", threads: 2 });
+  await Promise.all([one.ready, two.ready]);
+});
+
+afterAll(async () => {
+  await Promise.all([one?.close(), two?.close()]);
+});
+
+/** A job with a miner and challenge that differ per (group, seed), at a difficulty met about once in 16. */
+function easyJob(nonceGroup: number, seed: number) {
+  const miner = new Uint8Array(32).map((_, i) => (i * 31 + seed * 7 + nonceGroup) & 0xff);
+  const challenge = new Uint8Array(8).map((_, i) => (i * 13 + seed) & 0xff);
+  return { miner, nonceGroup, challenge, difficulty: fromHex(EASY) };
+}
+
+describe("light mode", () => {
+  test("reports its mode and threads", () => {
+    const s = two.status();
+    expect(s.phase).toBe("ready");
+    expect(s.mode).toBe("light");
+    expect(s.threads).toBe(2);
+    expect(s.dataset).toBeNull();
+  });
+
+  test.each(hashVectors.map((v) => [v.nonce, v] as const))("hash of nonce %s matches the vector", (nonce, v) => {
+    const job = jobOf(v, UNREACHABLE);
+    expect(toHex(two.hash(hashInput(job, BigInt(nonce))))).toBe(v.hash);
+  });
+
+  test.each(smallestVectors.map((v) => [v.smallest_valid_nonce, v.nonce_group, v] as const))(
+    "one thread from nonce 0 finds the smallest valid nonce %s (group %d)",
+    async (smallest, _group, v) => {
+      const job = jobOf(v, v.difficulty);
+      const result = await one.search(job);
+      expect(result.nonce).toBe(BigInt(smallest));
+      expect(result.hashes).toBe(BigInt(smallest) + 1n);
+    },
+  );
+
+  test.each(smallestVectors.map((v) => [v.nonce_group, v] as const))(
+    "two threads find a valid nonce for the vector of group %d",
+    async (_group, v) => {
+      const job = jobOf(v, v.difficulty);
+      const { nonce } = await two.search(job);
+      expect(one.verify(job, nonce)).toBe(true);
+      // Every nonce below the smallest is invalid, so the answer can never be one of them.
+      expect(nonce >= BigInt(v.smallest_valid_nonce)).toBe(true);
+    },
+  );
+
+  for (const group of [0, 255]) {
+    for (const threads of [1, 2]) {
+      test(`nonce group ${group} on ${threads} thread(s): every result verifies`, async () => {
+        const engine = threads === 1 ? one : two;
+        for (let seed = 0; seed < 3; seed++) {
+          const job = easyJob(group, seed);
+          const { nonce } = await engine.search(job);
+          expect(meetsDifficulty(two.hash(hashInput(job, nonce)), job.difficulty)).toBe(true);
+        }
+      });
+    }
+  }
+
+  test("a range search starts where it is told and ends where it is told", async () => {
+    const v = smallestVectors.find((x) => x.smallest_valid_nonce === "16")!;
+    const job = jobOf(v, v.difficulty);
+    expect((await one.search(job, { start: 11n, count: 100n })).nonce).toBe(16n);
+    const before = one.status().hashes;
+    expect((await failureOf(one.search(job, { start: 0n, count: 16n }))).message).toBe("no valid nonce in nonces 0..15");
+    expect(one.status().hashes - before).toBe(16n);
+    expect((await failureOf(one.search(job, { start: (1n << 56n) - 1n, count: 2n }))).message).toMatch(/not inside 0..2\^56/);
+  });
+
+  test("an all-zero difficulty is refused before any hashing", async () => {
+    const before = two.status().hashes;
+    const job = { ...easyJob(1, 1), difficulty: new Uint8Array(32) };
+    expect((await failureOf(two.search(job))).message).toMatch(/difficulty is zero/);
+    expect(two.status().hashes).toBe(before);
+  });
+
+  test("a second search while one runs is refused, and the first goes on", async () => {
+    const abort = new AbortController();
+    const running = two.search(jobOf(hashVectors[0]!, UNREACHABLE), { signal: abort.signal });
+    await Bun.sleep(100);
+    expect((await failureOf(two.search(easyJob(3, 3)))).message).toMatch(/already running/);
+    expect(two.status().searching).not.toBeNull();
+    abort.abort();
+    expect(await failureOf(running)).toBeInstanceOf(SearchCancelled);
+  });
+
+  test("a cancelled search stops within 200 ms, and hashing stops with it", async () => {
+    const abort = new AbortController();
+    const running = two.search(jobOf(hashVectors[1]!, UNREACHABLE), { signal: abort.signal });
+    await Bun.sleep(500);
+    expect(two.status().searching!.hashes > 0n).toBe(true);
+    const t0 = performance.now();
+    abort.abort();
+    expect(await failureOf(running)).toBeInstanceOf(SearchCancelled);
+    const stoppedIn = performance.now() - t0;
+    console.log(`cancelled search stopped in ${stoppedIn.toFixed(1)} ms`);
+    expect(stoppedIn).toBeLessThan(200);
+    const after = two.status().hashes;
+    await Bun.sleep(100);
+    expect(two.status().hashes).toBe(after);
+    expect(two.status().searching).toBeNull();
+  });
+
+  test("the engine serves job after job without rebuilding", async () => {
+    for (let seed = 10; seed < 16; seed++) {
+      const job = easyJob(seed, seed);
+      const t0 = performance.now();
+      const { nonce } = await two.search(job);
+      expect(two.verify(job, nonce)).toBe(true);
+      // A light-mode hash is ~30 ms; rebuilding the cache would add most of a second.
+      expect(performance.now() - t0).toBeLessThan(5_000);
+    }
+    expect(two.status().phase).toBe("ready");
+  });
+});
+
+describe("a search thread that dies", () => {
+  let engine: Engine;
+  const notes: string[] = [];
+
+  beforeAll(async () => {
+    engine = new Engine({
+      mode: "light",
+      threads: 2,
+      workerUrl: new URL("./fixtures/crashing-search-worker.ts", import.meta.url),
+      onNote: (m) => notes.push(m),
+    });
+    await engine.ready;
+  });
+
+  afterAll(() => engine?.close());
+
+  for (const [group, how] of [
+    [201, /simulated crash/],
+    [202, /exited/],
+  ] as const) {
+    test(`becomes an error (group ${group}), and the engine stays usable`, async () => {
+      const doomed = { ...easyJob(group, 0), difficulty: fromHex(UNREACHABLE) };
+      const failure = await failureOf(engine.search(doomed));
+      expect(failure).toBeInstanceOf(EngineError);
+      expect(failure.message).toMatch(/search thread 1 stopped unexpectedly/);
+      expect(failure.message).toMatch(how);
+      expect(failure.message).toMatch(/restarted/);
+      expect(engine.status().searching).toBeNull();
+
+      for (const g of [0, 255]) {
+        const job = easyJob(g, group);
+        const { nonce } = await engine.search(job);
+        expect(engine.verify(job, nonce)).toBe(true);
+      }
+      expect(notes.some((n) => n.includes("search thread 1 stopped"))).toBe(true);
+    });
+  }
+});
+
+describe("closing", () => {
+  test("close() ends a running search promptly and frees the engine", async () => {
+    const engine = new Engine({ mode: "light", threads: 2 });
+    await engine.ready;
+    const failure = failureOf(engine.search(jobOf(hashVectors[2]!, UNREACHABLE)));
+    await Bun.sleep(300);
+    const t0 = performance.now();
+    await engine.close();
+    expect(await failure).toBeInstanceOf(SearchCancelled);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(engine.status().phase).toBe("closed");
+    expect(() => engine.hash(new Uint8Array(48))).toThrow(/closed/);
+  });
+
+  test("close() while starting cancels a waiting search and leaves nothing running", async () => {
+    const engine = new Engine({ mode: "light", threads: 2 });
+    const failure = failureOf(engine.search(jobOf(hashVectors[3]!, UNREACHABLE)));
+    await engine.close();
+    expect(await failure).toBeInstanceOf(SearchCancelled);
+    expect(engine.status().phase).toBe("closed");
+    expect(engine.status().hashes).toBe(0n);
+  });
+
+  test("impossible options are refused with a message that says what to do", () => {
+    expect(() => new Engine({ mode: "light", threads: -1 })).toThrow(/thread count must be/);
+    expect(() => new Engine({ mode: "light", paths: { randomx: "/nonexistent/librandomx.so.0", shim: "/x.so" } })).toThrow(
+      /cannot load the RandomX libraries.*build\.sh/,
+    );
+  });
+});
