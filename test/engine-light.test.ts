@@ -169,6 +169,16 @@ describe("a search thread that dies", () => {
       expect(notes.some((n) => n.includes("search thread 1 stopped"))).toBe(true);
     });
   }
+
+  test("is replaced before the next job when it died while idle, and that job does not fail", async () => {
+    const first = easyJob(203, 1);
+    expect(engine.verify(first, (await engine.search(first)).nonce)).toBe(true);
+    await Bun.sleep(200);
+    notes.length = 0;
+    const next = easyJob(0, 9);
+    expect(engine.verify(next, (await engine.search(next)).nonce)).toBe(true);
+    expect(notes).toContain("search thread 1 stopped (the thread exited); starting a new one");
+  });
 });
 
 describe("closing", () => {

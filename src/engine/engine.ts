@@ -143,10 +143,10 @@ export class Engine {
     if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
     if (this.running !== null) throw new EngineError("a search is already running; one at a time");
     if (options.signal?.aborted) throw new SearchCancelled();
-
     const started = performance.now();
     const hashesBefore = this.shared.totalHashes();
-    const promise = this.runSearch(job, start, count, options.signal);
+    // A thread that died while idle is replaced now rather than failing this job.
+    const promise = this.restartCrashedThreads().then(() => this.runSearch(job, start, count, options.signal));
     this.running = { promise, started, hashesBefore };
     try {
       const nonce = await promise;
