@@ -1,7 +1,8 @@
 // Speed and memory of the engine against a plain C program driving the same shim (bench/c/shim-bench.c).
 //   bun bench/engine.ts [--rounds N] [--seconds S] [--threads T]
-// Each round runs C (thp pages), the engine (thp), the engine (plain pages) one after another, so slow drift of the
-// machine (heat, other work) touches all three alike; medians over rounds are compared. Every run is its own process
+// Each round runs the engine with its default pages, the C reference in the page mode the engine obtained, then both
+// on plain pages, one after another, so slow drift of the machine (heat, other work) touches all alike; medians over
+// rounds are compared. The C program's own page gain shows what huge pages are worth on this machine. Every run is its own process
 // so that only one 2 GiB dataset exists at a time. Exits 0 whatever the verdicts: it is a report. It exits 1 only
 // when a run could not be made at all.
 import { mkdirSync, readFileSync } from "node:fs";
@@ -135,8 +136,8 @@ async function main(): Promise<void> {
 
   await compileReference();
   const rows: Row[] = [];
-  const runC = async (round: string): Promise<CResult> => {
-    const m = await runJson<CResult>([benchBin, `${threads}`, "thp", `${seconds}`, "1"]);
+  const runC = async (round: string, pages: string): Promise<CResult> => {
+    const m = await runJson<CResult>([benchBin, `${threads}`, pages, `${seconds}`, "1"]);
     rows.push({ round, what: "C shim", pages: m.value.pages, buildSeconds: m.value.datasetBuildSeconds,
       hashesPerSecond: m.value.hashesPerSecond[0]!, residentBytes: null, peakBytes: m.peakBytes, otherCores: m.otherCores });
     return m.value;
@@ -151,17 +152,22 @@ async function main(): Promise<void> {
   };
 
   const c: CResult[] = [];
+  const cPlain: CResult[] = [];
   const thp: RunResult[] = [];
   const plain: RunResult[] = [];
   for (let round = 1; round <= rounds; round++) {
     const name = `${round}/${rounds}`;
-    console.error(`bench: round ${name}: C reference, thp pages`);
-    c.push(await runC(name));
-    console.error(`bench: round ${name}: engine, thp pages`);
-    thp.push(await runEngine(name, "fast", "thp"));
+    console.error(`bench: round ${name}: engine, default pages`);
+    const engineDefault = await runEngine(name, "fast", "auto");
+    thp.push(engineDefault);
+    console.error(`bench: round ${name}: C reference, ${engineDefault.pages} pages`);
+    c.push(await runC(name, engineDefault.pages!));
     console.error(`bench: round ${name}: engine, plain pages`);
     plain.push(await runEngine(name, "fast", "plain"));
+    console.error(`bench: round ${name}: C reference, plain pages`);
+    cPlain.push(await runC(name, "plain"));
   }
+  const defaultPages = thp[0]!.pages;
   console.error("bench: engine, light mode");
   // Light mode with the engine's default pages: reserved huge pages when free, else plain (THP never helps it).
   const light = await runEngine("-", "light", "auto");
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
   const engineHs = median(thp.map((r) => r.hashesPerSecond));
   const cHs = median(c.map((r) => r.hashesPerSecond[0]!));
   const plainHs = median(plain.map((r) => r.hashesPerSecond));
+  const cPlainHs = median(cPlain.map((r) => r.hashesPerSecond[0]!));
   const engineBuild = median(thp.map((r) => r.datasetBuildSeconds!));
   const cBuild = median(c.map((r) => r.datasetBuildSeconds));
   const speed = engineHs / cHs;
@@ -184,10 +191,12 @@ async function main(): Promise<void> {
   const fastBudget = fast[0]!.budgetBytes;
   const mb = (bytes: number) => (bytes / MiB).toFixed(0);
 
-  console.log(`engine/C hashes per second (thp, ${threads} threads): ${engineHs.toFixed(1)} / ${cHs.toFixed(1)} = ` +
+  console.log(`engine/C hashes per second (${defaultPages}, ${threads} threads): ${engineHs.toFixed(1)} / ${cHs.toFixed(1)} = ` +
     `${speed.toFixed(3)} (need >= 0.97) ${verdict(speed >= 0.97)}`);
-  console.log(`default pages (thp) / plain pages, engine: ${engineHs.toFixed(1)} / ${plainHs.toFixed(1)} = ` +
+  console.log(`default pages (${defaultPages}) / plain pages, engine: ${engineHs.toFixed(1)} / ${plainHs.toFixed(1)} = ` +
     `${pagesGain.toFixed(3)} (need >= 1.6) ${verdict(pagesGain >= 1.6)}`);
+  console.log(`  the same for the C reference (what huge pages are worth on this machine): ${cHs.toFixed(1)} / ` +
+    `${cPlainHs.toFixed(1)} = ${(cHs / cPlainHs).toFixed(3)}`);
   console.log(`dataset build, engine/C: ${engineBuild.toFixed(2)} s / ${cBuild.toFixed(2)} s = ${build.toFixed(3)} ` +
     `(need <= 1.1) ${verdict(build <= 1.1)}`);
   console.log(`resident memory fast: ${mb(fastRss)} MiB, budget ${mb(fastBudget)} MiB ${verdict(fastRss <= fastBudget)}` +

@@ -190,8 +190,8 @@ export class Engine {
     const available = availableMemory();
     if (available >= need) return "fast";
     const shortBy = `fast mode needs about ${mib(need)}, ${mib(available)} available`;
-    if (request === "fast") throw new EngineError(`${shortBy}; use --randomx-mode light (about 5-10x slower)`);
-    this.note(`${shortBy}: using light mode (about 5-10x slower)`);
+    if (request === "fast") throw new EngineError(`${shortBy}; use --randomx-mode light (about 10x slower)`);
+    this.note(`${shortBy}: using light mode (about 10x slower)`);
     return "light";
   }
 
