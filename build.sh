@@ -18,7 +18,7 @@ mkdir -p "$out"
 if [ ! -f "$out/libk2pow.so" ] || [ ffi/k2pow.c -nt "$out/libk2pow.so" ] || [ ffi/k2pow.h -nt "$out/libk2pow.so" ] \
   || [ "$rx/VERSION" -nt "$out/libk2pow.so" ]; then
   ${CC:-cc} -O2 -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$rx/usr/include" \
-    -o "$out/libk2pow.so" ffi/k2pow.c -L"$rx/usr/lib/$triplet" -l:librandomx.so.0
+    -o "$out/libk2pow.so" ffi/k2pow.c -L"$rx/usr/lib/$triplet" -l:librandomx.so.0 -lm
   echo "build.sh: built $out/libk2pow.so" >&2
 fi
 cp -L "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"

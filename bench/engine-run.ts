@@ -2,7 +2,7 @@
 // resident memory is its own. Started by bench/engine.ts; prints one JSON line (a RunResult) on stdout.
 //   bun bench/engine-run.ts --mode fast|light --pages auto|hugetlb|thp|plain --threads T --seconds S
 import { parseArgs } from "node:util";
-import { Engine, type RandomxMode } from "../src/engine/engine";
+import { CACHE_BYTES, Engine, RUNTIME_BYTES, SCRATCHPAD_BYTES, type RandomxMode } from "../src/engine/engine";
 import { SearchCancelled } from "../src/engine/engine-error";
 import type { K2powJob } from "../src/engine/k2pow-rule";
 import { openNative } from "../src/engine/native";
@@ -22,10 +22,6 @@ export interface RunResult {
   hugePageBytes: number | null;
 }
 
-const MiB = 1024 * 1024;
-const CACHE_BYTES = 256 * MiB;
-const SCRATCHPAD_BYTES = 2 * MiB;
-const RUNTIME_BYTES = 150 * MiB;
 /** Hashing before the timed window: the first hashes fault in scratchpads and JIT code. */
 const WARMUP_MS = 1000;
 

@@ -153,13 +153,13 @@ async function main(): Promise<void> {
 
   const c: CResult[] = [];
   const cPlain: CResult[] = [];
-  const thp: RunResult[] = [];
+  const byDefault: RunResult[] = [];
   const plain: RunResult[] = [];
   for (let round = 1; round <= rounds; round++) {
     const name = `${round}/${rounds}`;
     console.error(`bench: round ${name}: engine, default pages`);
     const engineDefault = await runEngine(name, "fast", "auto");
-    thp.push(engineDefault);
+    byDefault.push(engineDefault);
     console.error(`bench: round ${name}: C reference, ${engineDefault.pages} pages`);
     c.push(await runC(name, engineDefault.pages!));
     console.error(`bench: round ${name}: engine, plain pages`);
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     console.error(`bench: round ${name}: C reference, plain pages`);
     cPlain.push(await runC(name, "plain"));
   }
-  const defaultPages = thp[0]!.pages;
+  const defaultPages = [...new Set(byDefault.map((r) => r.pages))].join("/");
   console.error("bench: engine, light mode");
   // Light mode with the engine's default pages: reserved huge pages when free, else plain (THP never helps it).
   const light = await runEngine("-", "light", "auto");
@@ -176,17 +176,17 @@ async function main(): Promise<void> {
   printTable(rows);
   console.log();
 
-  const engineHs = median(thp.map((r) => r.hashesPerSecond));
+  const engineHs = median(byDefault.map((r) => r.hashesPerSecond));
   const cHs = median(c.map((r) => r.hashesPerSecond[0]!));
   const plainHs = median(plain.map((r) => r.hashesPerSecond));
   const cPlainHs = median(cPlain.map((r) => r.hashesPerSecond[0]!));
-  const engineBuild = median(thp.map((r) => r.datasetBuildSeconds!));
+  const engineBuild = median(byDefault.map((r) => r.datasetBuildSeconds!));
   const cBuild = median(c.map((r) => r.datasetBuildSeconds));
   const speed = engineHs / cHs;
   const pagesGain = engineHs / plainHs;
   const build = engineBuild / cBuild;
   // Memory is judged on the largest run, not the median: the budget has to hold every time.
-  const fast = [...thp, ...plain];
+  const fast = [...byDefault, ...plain];
   const fastRss = Math.max(...fast.map((r) => r.residentBytes));
   const fastBudget = fast[0]!.budgetBytes;
   const mb = (bytes: number) => (bytes / MiB).toFixed(0);

@@ -2,6 +2,7 @@
 
 #include "k2pow.h"
 
+#include <fenv.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -38,19 +39,20 @@ static int advise_huge_pages(randomx_dataset *dataset) {
   return madvise((void *)first, (end - first) & ~(page - 1), MADV_HUGEPAGE);
 }
 
-randomx_dataset *k2pow_dataset_alloc(int pages) {
+randomx_dataset *k2pow_dataset_alloc(int pages, int32_t *obtained) {
   randomx_dataset *dataset;
+  if (obtained == NULL) return NULL;
   switch (pages) {
     case K2POW_PAGES_HUGETLB:
+      *obtained = K2POW_PAGES_HUGETLB;
       return randomx_alloc_dataset(RANDOMX_FLAG_LARGE_PAGES);
     case K2POW_PAGES_THP:
       dataset = randomx_alloc_dataset(RANDOMX_FLAG_DEFAULT);
-      if (dataset != NULL && advise_huge_pages(dataset) != 0) {
-        randomx_release_dataset(dataset);
-        return NULL;
-      }
+      if (dataset == NULL) return NULL;
+      *obtained = advise_huge_pages(dataset) == 0 ? K2POW_PAGES_THP : K2POW_PAGES_PLAIN;
       return dataset;
     case K2POW_PAGES_PLAIN:
+      *obtained = K2POW_PAGES_PLAIN;
       return randomx_alloc_dataset(RANDOMX_FLAG_DEFAULT);
     default:
       return NULL;
@@ -59,7 +61,8 @@ randomx_dataset *k2pow_dataset_alloc(int pages) {
 
 int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count) {
   uint64_t items = randomx_dataset_item_count();
-  if (dataset == NULL || cache == NULL || start > items || count > items - start) return K2POW_EINVAL;
+  if (dataset == NULL || cache == NULL || start >= items || count > items - start) return K2POW_EINVAL;
+  if (count == 0) return 0;
   randomx_init_dataset(dataset, cache, (unsigned long)start, (unsigned long)count);
   return 0;
 }
@@ -90,13 +93,8 @@ static void put_nonce(uint8_t *input, uint64_t nonce) {
   for (int i = 0; i < 7; i++) input[i] = (uint8_t)(nonce >> (8 * i));
 }
 
-int k2pow_search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t count, const uint8_t *difficulty,
-                 const int32_t *stop, uint64_t *hashes, uint64_t *nonce) {
-  if (vm == NULL || input == NULL || difficulty == NULL || stop == NULL || hashes == NULL || nonce == NULL ||
-      start >= K2POW_NONCE_LIMIT || count > K2POW_NONCE_LIMIT - start)
-    return K2POW_EINVAL;
-  if (count == 0) return K2POW_EXHAUSTED;
-
+static int search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t count, const uint8_t *difficulty,
+                  const int32_t *stop, uint64_t *hashes, uint64_t *nonce) {
   uint8_t buf[K2POW_INPUT_SIZE];
   uint8_t hash[K2POW_HASH_SIZE];
   memcpy(buf, input, sizeof buf);
@@ -121,4 +119,18 @@ int k2pow_search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t 
     if (__atomic_load_n(stop, __ATOMIC_RELAXED) != 0) return K2POW_STOPPED;
   }
   return K2POW_EXHAUSTED;
+}
+
+int k2pow_search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t count, const uint8_t *difficulty,
+                 const int32_t *stop, uint64_t *hashes, uint64_t *nonce) {
+  if (vm == NULL || input == NULL || difficulty == NULL || stop == NULL || hashes == NULL || nonce == NULL ||
+      start >= K2POW_NONCE_LIMIT || count > K2POW_NONCE_LIMIT - start)
+    return K2POW_EINVAL;
+  if (count == 0) return K2POW_EXHAUSTED;
+  /* RandomX programs leave the rounding mode changed; the JavaScript engine on this thread must not inherit it. */
+  fenv_t env;
+  if (fegetenv(&env) != 0) return K2POW_EINVAL;
+  int status = search(vm, input, start, count, difficulty, stop, hashes, nonce);
+  fesetenv(&env);
+  return status;
 }

@@ -7,7 +7,7 @@
 #include <randomx.h>
 
 /* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
-#define K2POW_ABI_VERSION 1
+#define K2POW_ABI_VERSION 2
 
 #define K2POW_INPUT_SIZE 48
 #define K2POW_HASH_SIZE 32
@@ -30,11 +30,13 @@ int k2pow_recommended_flags(void);
 randomx_cache *k2pow_cache_create(int flags);
 void k2pow_cache_destroy(randomx_cache *cache);
 
-/* Allocates the dataset in exactly the page mode asked for (no fallback); NULL when that fails. */
-randomx_dataset *k2pow_dataset_alloc(int pages);
+/* Allocates the dataset in the page mode asked for; NULL when that fails. *obtained says what it got: THP falls
+ * back to plain pages (keeping the allocation) when the kernel refuses the advice. */
+randomx_dataset *k2pow_dataset_alloc(int pages, int32_t *obtained);
 unsigned long k2pow_dataset_items(void);
 uint64_t k2pow_dataset_bytes(void);
-/* Builds items [start, start+count) from the cache; slices may be built concurrently on different threads. */
+/* Builds items [start, start+count) from the cache; slices may be built concurrently on different threads.
+ * A range outside the dataset is refused (librandomx itself would assert and abort). */
 int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count);
 void k2pow_dataset_destroy(randomx_dataset *dataset);
 
@@ -42,12 +44,13 @@ void k2pow_dataset_destroy(randomx_dataset *dataset);
 randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset);
 void k2pow_vm_destroy(randomx_vm *vm);
 
-/* One hash of a 48-byte input. */
+/* One hash of a 48-byte input; `input` must hold 48 bytes. */
 int k2pow_hash(randomx_vm *vm, const uint8_t *input, uint8_t *out);
 
 /* Hashes nonces start, start+1, ... start+count-1 with `input` as template (its first 7 bytes are replaced by the
  * nonce, little-endian) until one hashes below `difficulty` (32 bytes, big-endian), the range ends, or *stop
- * becomes non-zero. *hashes is increased as each hash completes so another thread can watch progress. */
+ * becomes non-zero. *hashes is increased as each hash completes so another thread can watch progress. The calling
+ * thread's floating-point environment, which RandomX changes, is restored before returning. */
 int k2pow_search(randomx_vm *vm, const uint8_t *input, uint64_t start, uint64_t count, const uint8_t *difficulty,
                  const int32_t *stop, uint64_t *hashes, uint64_t *nonce);
 

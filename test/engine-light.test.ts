@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Engine } from "../src/engine/engine";
 import { EngineError, SearchCancelled } from "../src/engine/engine-error";
 import { hashInput, meetsDifficulty } from "../src/engine/k2pow-rule";
+import { hugetlbFree } from "../src/engine/resources";
 import { failureOf } from "./support/failure";
 import { EASY, fromHex, hashVectors, jobOf, smallestVectors, toHex, UNREACHABLE } from "./support/vectors";
 
@@ -85,6 +86,19 @@ describe("light mode", () => {
     expect((await failureOf(one.search(job, { start: (1n << 56n) - 1n, count: 2n }))).message).toMatch(/not inside 0..2\^56/);
   });
 
+  test("an input that is not 48 bytes is refused, not read past its end", () => {
+    expect(() => two.hash(new Uint8Array(47))).toThrow("a k2pow input is 48 bytes, got 47");
+  });
+
+  test("the job searched is the one asked for, even if the caller's arrays change meanwhile", async () => {
+    const v = smallestVectors.find((x) => x.smallest_valid_nonce === "16")!;
+    const job = jobOf(v, v.difficulty);
+    const pending = one.search(job);
+    job.challenge.fill(0);
+    job.difficulty.fill(0xff);
+    expect((await pending).nonce).toBe(16n);
+  });
+
   test("an all-zero difficulty is refused before any hashing", async () => {
     const before = two.status().hashes;
     const job = { ...easyJob(1, 1), difficulty: new Uint8Array(32) };
@@ -132,6 +146,8 @@ describe("light mode", () => {
   });
 });
 
+const crashingWorker = new URL("./fixtures/crashing-search-worker.ts", import.meta.url);
+
 describe("a search thread that dies", () => {
   let engine: Engine;
   const notes: string[] = [];
@@ -140,7 +156,7 @@ describe("a search thread that dies", () => {
     engine = new Engine({
       mode: "light",
       threads: 2,
-      workerUrl: new URL("./fixtures/crashing-search-worker.ts", import.meta.url),
+      workerUrl: crashingWorker,
       onNote: (m) => notes.push(m),
     });
     await engine.ready;
@@ -179,6 +195,55 @@ describe("a search thread that dies", () => {
     expect(engine.verify(next, (await engine.search(next)).nonce)).toBe(true);
     expect(notes).toContain("search thread 1 stopped (the thread exited); starting a new one");
   });
+
+  for (const how of ["abort", "close"] as const) {
+    test(`being replaced does not swallow a ${how} that comes meanwhile`, async () => {
+      const subject =
+        how === "close" ? new Engine({ mode: "light", threads: 2, workerUrl: crashingWorker }) : engine;
+      await subject.ready;
+      const first = easyJob(203, 2);
+      await subject.search(first);
+      await Bun.sleep(200); // thread 1 is dead now; the next search replaces it first
+      const abort = new AbortController();
+      const failure = failureOf(subject.search({ ...easyJob(0, 3), difficulty: fromHex(UNREACHABLE) }, { signal: abort.signal }));
+      const t0 = performance.now();
+      if (how === "abort") abort.abort();
+      else await subject.close();
+      expect(await failure).toBeInstanceOf(SearchCancelled);
+      expect(performance.now() - t0).toBeLessThan(1_000);
+      if (how === "abort") {
+        const job = easyJob(255, 4);
+        expect(subject.verify(job, (await subject.search(job)).nonce)).toBe(true);
+      }
+    });
+  }
+});
+
+describe("an engine that cannot start", () => {
+  test("fails with the thread's reason, ends its threads and frees its memory", async () => {
+    const engine = new Engine({
+      mode: "light",
+      threads: 2,
+      workerUrl: new URL("./fixtures/failing-vm-worker.ts", import.meta.url),
+    });
+    const failure = await failureOf(engine.ready);
+    expect(failure.message).toBe("search thread 1: simulated: no memory for a VM");
+    const s = engine.status();
+    expect(s.phase).toBe("failed");
+    expect(s.error).toBe(failure.message);
+    expect((await failureOf(engine.search(easyJob(1, 1)))).message).toBe(failure.message);
+    expect(() => engine.hash(new Uint8Array(48))).toThrow(/failed/);
+    await engine.close();
+  });
+
+  test("refuses explicit huge pages it cannot have, saying what to change", async () => {
+    if (hugetlbFree().bytes >= 2300 * 1024 * 1024) return; // this machine has them: nothing to refuse
+    const light = new Engine({ mode: "light", threads: 1, pages: "hugetlb" });
+    expect((await failureOf(light.ready)).message).toMatch(/256 MiB cache in hugetlb pages.*raise vm\.nr_hugepages/);
+    const fast = new Engine({ mode: "fast", threads: 1, pages: "hugetlb" });
+    expect((await failureOf(fast.ready)).message).toMatch(/dataset in hugetlb pages.*set vm\.nr_hugepages to at least 1040/);
+    await Promise.all([light.close(), fast.close()]);
+  });
 });
 
 describe("closing", () => {
@@ -193,6 +258,8 @@ describe("closing", () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(engine.status().phase).toBe("closed");
     expect(() => engine.hash(new Uint8Array(48))).toThrow(/closed/);
+    expect((await failureOf(engine.search(easyJob(1, 1)))).message).toBe("the engine is closed");
+    await engine.close(); // a second close is harmless
   });
 
   test("close() while starting cancels a waiting search and leaves nothing running", async () => {

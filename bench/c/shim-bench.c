@@ -125,8 +125,9 @@ int main(int argc, char **argv) {
 
   randomx_cache *cache = k2pow_cache_create(flags);
   if (cache == NULL) fail("k2pow_cache_create failed (out of memory?)");
-  randomx_dataset *dataset = k2pow_dataset_alloc(pages);
-  if (dataset == NULL) fail("k2pow_dataset_alloc failed in the page mode asked for");
+  int32_t obtained;
+  randomx_dataset *dataset = k2pow_dataset_alloc(pages, &obtained);
+  if (dataset == NULL || obtained != pages) fail("k2pow_dataset_alloc could not give the page mode asked for");
 
   /* Contiguous slices, the last taking the remainder: the same split the engine makes. */
   uint64_t items = k2pow_dataset_items();

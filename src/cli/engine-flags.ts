@@ -11,7 +11,7 @@ export const engineFlagOptions = {
 } as const;
 
 export function engineFlagsHelp(defaultMode: ModeRequest): string {
-  return `  --randomx-mode MODE    fast (2 GiB dataset, full speed), light (256 MiB, about 10x slower) or auto
+  return `  --randomx-mode MODE    fast (2 GiB dataset, full speed), light (256 MiB, about 5-10x slower) or auto
                          (fast when the memory is there); default ${defaultMode}
   --cores N              search threads; 0 = one per core (default 0)
   --pages MODE           page size for RandomX memory: auto (default: hugetlb, then thp, then plain),

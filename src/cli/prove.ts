@@ -25,13 +25,15 @@ export async function prove(argv: string[]): Promise<number> {
   const job = jobFromArgs(positionals);
   const options = engineOptions(values, "auto");
 
-  const engine = new Engine({ ...options, onNote: (m) => console.error(`k2pow: ${m}`) });
-  const abort = new AbortController();
-  const interrupt = () => abort.abort();
+  let engine: Engine | null = null;
+  let stopProgress = () => {};
+  // Closing also stops a dataset build in progress, so an interrupt is prompt in every phase.
+  const interrupt = () => void engine?.close();
   process.on("SIGINT", interrupt).on("SIGTERM", interrupt);
-  const stopProgress = reportProgress(engine, expectedHashes(job.difficulty));
   try {
-    const result = await engine.search(job, { signal: abort.signal });
+    engine = new Engine({ ...options, onNote: (m) => console.error(`k2pow: ${m}`) });
+    stopProgress = reportProgress(engine, expectedHashes(job.difficulty));
+    const result = await engine.search(job);
     process.stdout.write(`${result.nonce}\n`);
     const rate = Number(result.hashes) / Math.max(result.seconds, 1e-9);
     console.error(`k2pow: found after ${result.hashes} hashes in ${result.seconds.toFixed(2)} s (${rate.toFixed(1)} H/s)`);
@@ -46,6 +48,6 @@ export async function prove(argv: string[]): Promise<number> {
   } finally {
     stopProgress();
     process.off("SIGINT", interrupt).off("SIGTERM", interrupt);
-    await engine.close();
+    await engine?.close();
   }
 }

@@ -2,7 +2,7 @@
 // key never changes), and runs k2pow searches on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
 import { availableParallelism } from "node:os";
 import { EngineError, SearchCancelled } from "./engine-error";
-import { HASH_SIZE, hashInput, isZero, meetsDifficulty, NONCE_LIMIT, type K2powJob } from "./k2pow-rule";
+import { HASH_SIZE, hashInput, INPUT_SIZE, isZero, meetsDifficulty, NONCE_LIMIT, type K2powJob } from "./k2pow-rule";
 import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Native, type NativePaths } from "./native";
 import { nativePaths } from "./native-paths";
 import { allocateDataset, type PageMode, type PageRequest } from "./page-mode";
@@ -57,10 +57,10 @@ export interface EngineStatus {
   error: string | null;
 }
 
-const CACHE_BYTES = 256 * 1024 * 1024;
-const SCRATCHPAD_BYTES = 2 * 1024 * 1024;
+export const CACHE_BYTES = 256 * 1024 * 1024;
+export const SCRATCHPAD_BYTES = 2 * 1024 * 1024;
 /** Room for the runtime itself, its Workers and JIT code, beside RandomX's own memory. */
-const RUNTIME_BYTES = 150 * 1024 * 1024;
+export const RUNTIME_BYTES = 150 * 1024 * 1024;
 
 export class Engine {
   readonly mode: RandomxMode;
@@ -76,7 +76,7 @@ export class Engine {
   private pool: SearchThread[] = [];
   private phase: EnginePhase = "starting";
   /** Set by close(): whatever is starting or running stops at its next step. */
-  private closing = false;
+  private closing: Promise<void> | null = null;
   private failure: string | null = null;
   private pages: PageMode | null = null;
   private hugePageBytes: number | null = null;
@@ -127,7 +127,10 @@ export class Engine {
    * Finds a valid nonce for `job` in the range, on all threads. The nonce is re-checked with a single hash before
    * it is returned. Rejects with SearchCancelled when `signal` aborts first, or an EngineError.
    */
-  async search(job: K2powJob, options: SearchOptions = {}): Promise<SearchResult> {
+  async search(request: K2powJob, options: SearchOptions = {}): Promise<SearchResult> {
+    if (this.closing) throw new EngineError("the engine is closed");
+    // The caller's arrays could change while the search runs; the job searched and re-checked must not.
+    const job = copyJob(request);
     checkJob(job);
     const start = options.start ?? 0n;
     const count = options.count ?? NONCE_LIMIT - start;
@@ -158,6 +161,7 @@ export class Engine {
 
   /** The RandomX hash of a 48-byte input, on the calling thread. */
   hash(input: Uint8Array): Uint8Array {
+    if (input.length !== INPUT_SIZE) throw new EngineError(`a k2pow input is ${INPUT_SIZE} bytes, got ${input.length}`);
     if (this.checkVm === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
     const out = new Uint8Array(HASH_SIZE);
     if (this.native.k2pow_hash(this.checkVm, input, out) !== 0) throw new EngineError("the shim refused to hash");
@@ -170,18 +174,17 @@ export class Engine {
     return meetsDifficulty(this.hash(hashInput(job, nonce)), job.difficulty);
   }
 
-  /** Stops any search and build, ends the threads and frees the dataset and cache. */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    this.shared.setStopBuild(true);
-    this.shared.setStopSearch(true);
-    await Promise.allSettled([this.ready, this.running?.promise]);
-    await Promise.allSettled(this.pool.map((t) => t.request({ type: "close" })));
-    for (const thread of this.pool) thread.terminate();
-    this.pool = [];
-    this.phase = "closed";
-    this.freeNative();
+  /** Stops any search and build, ends the threads and frees the dataset and cache. Every call waits for it. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.shared.setStopBuild(true);
+      this.shared.setStopSearch(true);
+      await Promise.allSettled([this.ready, this.running?.promise]);
+      await this.endThreads();
+      this.phase = "closed";
+      this.freeNative();
+    })();
+    return this.closing;
   }
 
   private chooseMode(request: ModeRequest): RandomxMode {
@@ -190,16 +193,18 @@ export class Engine {
     const available = availableMemory();
     if (available >= need) return "fast";
     const shortBy = `fast mode needs about ${mib(need)}, ${mib(available)} available`;
-    if (request === "fast") throw new EngineError(`${shortBy}; use --randomx-mode light (about 10x slower)`);
-    this.note(`${shortBy}: using light mode (about 10x slower)`);
+    if (request === "fast") throw new EngineError(`${shortBy}; use --randomx-mode light (about 5-10x slower)`);
+    this.note(`${shortBy}: using light mode (about 5-10x slower)`);
     return "light";
   }
 
   private async start(pages: PageRequest): Promise<void> {
     try {
-      this.pool = await Promise.all(
+      const started = await Promise.allSettled(
         Array.from({ length: this.threads }, (_, i) => SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer)),
       );
+      this.pool = started.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+      throwFirstFailure(started);
       const flags = this.native.k2pow_recommended_flags();
       if (this.mode === "fast") {
         this.cache = await this.createCache(flags, false);
@@ -209,22 +214,22 @@ export class Engine {
         this.cache = null;
       } else {
         this.pages = this.lightPages(pages);
-        this.cache = await this.createCache(flags, this.pages === "hugetlb");
+        this.cache = await this.createCache(flags, this.pages === "hugetlb", pages === "hugetlb");
       }
       this.vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
-      await Promise.all(this.pool.map((t) => this.createThreadVm(t)));
+      throwFirstFailure(await Promise.allSettled(this.pool.map((t) => this.createThreadVm(t))));
       if (this.closing) throw new EngineError("closed while starting");
       this.checkVm = this.createLocalVm();
       this.phase = "ready";
       this.note(`${this.mode} mode ready: ${plural(this.threads, "thread")}, ${this.pages} pages`);
     } catch (err) {
       const message = err instanceof EngineError ? err.message : `engine start failed: ${(err as Error).message}`;
-      // When closing, close() cleans up once this has settled.
+      // When closing, close() cleans up once this has settled. Otherwise every thread has settled its last
+      // request by now (nothing is still using the cache or dataset), so they can go and the memory with them.
       if (!this.closing) {
         this.phase = "failed";
         this.failure = message;
-        for (const thread of this.pool) thread.terminate();
-        this.pool = [];
+        await this.endThreads();
         this.freeNative();
       }
       throw new EngineError(message);
@@ -238,7 +243,7 @@ export class Engine {
     return "plain";
   }
 
-  private async createCache(flags: number, largePages: boolean): Promise<number> {
+  private async createCache(flags: number, largePages: boolean, required = false): Promise<number> {
     const request = async (f: number) => {
       const reply = await this.pool[0]!.request({ type: "cache", flags: f });
       if (reply.type !== "pointer") throw new EngineError("search thread 0 answered a cache request wrongly");
@@ -248,6 +253,10 @@ export class Engine {
     try {
       return await request(flags | RANDOMX_FLAG_LARGE_PAGES);
     } catch {
+      const { bytes } = hugetlbFree();
+      if (required) {
+        throw new EngineError(`cannot allocate the 256 MiB cache in hugetlb pages (${mib(bytes)} free); raise vm.nr_hugepages`);
+      }
       this.note("cache: reserved huge pages could not be had; using plain pages");
       this.pages = "plain";
       return request(flags);
@@ -262,12 +271,22 @@ export class Engine {
     this.datasetItems = Number(this.native.k2pow_dataset_items());
     const started = performance.now();
     const slices = split(0n, BigInt(this.datasetItems), this.threads);
-    await Promise.all(
+    const built = await Promise.allSettled(
       this.pool.map((t, i) =>
-        t.request({ type: "build", cache: this.cache!, dataset, start: Number(slices[i]!.start), count: Number(slices[i]!.count) }),
+        t
+          .request({ type: "build", cache: this.cache!, dataset, start: Number(slices[i]!.start), count: Number(slices[i]!.count) })
+          .catch((err) => {
+            this.shared.setStopBuild(true); // the others stop within a chunk instead of finishing for nothing
+            throw err;
+          }),
       ),
     );
-    if (this.shared.stopBuildRequested()) throw new EngineError("closed while building the dataset");
+    throwFirstFailure(built);
+    if (this.closing) throw new EngineError("closed while building the dataset");
+    const itemsBuilt = this.shared.totalItemsBuilt();
+    if (itemsBuilt !== this.datasetItems) {
+      throw new EngineError(`internal error: ${itemsBuilt} of ${this.datasetItems} dataset items were built`);
+    }
     this.datasetSeconds = (performance.now() - started) / 1000;
     let pageNote = `${got} pages`;
     if (got === "thp") {
@@ -279,7 +298,11 @@ export class Engine {
 
   /** A VM for a search thread; scratchpads fall back to plain pages when reserved ones run out. */
   private async createThreadVm(thread: SearchThread): Promise<void> {
-    const vm = (flags: number) => thread.request({ type: "vm", flags, cache: this.cache, dataset: this.dataset });
+    const vm = async (flags: number) => {
+      const reply = await thread.request({ type: "vm", flags, cache: this.cache, dataset: this.dataset });
+      if (reply.type !== "pointer") throw new EngineError(`search thread ${thread.index} answered a VM request wrongly`);
+      thread.vm = reply.value;
+    };
     try {
       await vm(this.vmFlags);
     } catch (err) {
@@ -297,6 +320,8 @@ export class Engine {
   }
 
   private async runSearch(job: K2powJob, start: bigint, count: bigint, signal?: AbortSignal): Promise<bigint> {
+    // In one step with no await: a cancel or close that came before this point must not be undone by the reset.
+    if (this.closing || signal?.aborted) throw new SearchCancelled();
     this.shared.setStopSearch(false);
     const stop = () => this.shared.setStopSearch(true);
     signal?.addEventListener("abort", stop);
@@ -318,15 +343,19 @@ export class Engine {
           }
         }),
       );
-      const failed = outcomes.find((o) => o.status === "rejected");
+      const found = outcomes.flatMap((o) => (o.status === "fulfilled" && o.value !== null ? [o.value] : []));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
       if (failed !== undefined) {
-        const restarted = await this.restartCrashedThreads();
-        const cause = (failed as PromiseRejectedResult).reason as Error;
-        throw new EngineError(`${cause.message}${restarted ? "; the thread was restarted, retry the job" : ""}`);
+        const cause = (failed.reason as Error).message;
+        let restarted: boolean;
+        try {
+          restarted = await this.restartCrashedThreads();
+        } catch (err) {
+          throw new EngineError(`${cause}; restarting it failed too: ${(err as Error).message}`);
+        }
+        // A nonce another thread found is still good; only without one does the failure reach the caller.
+        if (found.length === 0) throw new EngineError(`${cause}${restarted ? "; the thread was restarted, retry the job" : ""}`);
       }
-      const found = outcomes
-        .map((o) => (o as PromiseFulfilledResult<bigint | null>).value)
-        .filter((n): n is bigint => n !== null);
       if (found.length > 0) {
         const nonce = found.reduce((a, b) => (b < a ? b : a));
         // Never hand out a nonce that one plain hash does not confirm.
@@ -350,11 +379,31 @@ export class Engine {
       any = true;
       this.note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
       thread.terminate();
+      // The dead thread's JavaScript is gone and it was not inside the shim, so its VM is free to release here.
+      this.native.k2pow_vm_destroy(thread.vm);
+      thread.vm = null;
       const fresh = await SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer);
-      await this.createThreadVm(fresh);
+      try {
+        await this.createThreadVm(fresh);
+      } catch (err) {
+        fresh.terminate();
+        throw err;
+      }
+      if (this.closing) {
+        fresh.terminate();
+        this.native.k2pow_vm_destroy(fresh.vm);
+        continue;
+      }
       this.pool[i] = fresh;
     }
     return any;
+  }
+
+  /** Asks every live thread to free its VM, then ends them all. */
+  private async endThreads(): Promise<void> {
+    await Promise.allSettled(this.pool.map((t) => t.request({ type: "close" })));
+    for (const thread of this.pool) thread.terminate();
+    this.pool = [];
   }
 
   private freeNative(): void {
@@ -375,6 +424,16 @@ function resolveThreads(threads: number | undefined): number {
     throw new EngineError(`thread count must be a whole number from 0 (all cores) to 1024, got ${threads}`);
   }
   return threads;
+}
+
+function copyJob(job: K2powJob): K2powJob {
+  return { miner: job.miner.slice(), nonceGroup: job.nonceGroup, challenge: job.challenge.slice(), difficulty: job.difficulty.slice() };
+}
+
+/** Throws the first failure among settled outcomes; used once every outcome is in, so nothing is left running. */
+function throwFirstFailure(outcomes: PromiseSettledResult<unknown>[]): void {
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }
 
 function checkJob(job: K2powJob): void {

@@ -3,14 +3,14 @@ import { dlopen, FFIType } from "bun:ffi";
 import { EngineError } from "./engine-error";
 
 /** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 const symbols = {
   k2pow_abi_version: { args: [], returns: FFIType.i32 },
   k2pow_recommended_flags: { args: [], returns: FFIType.i32 },
   k2pow_cache_create: { args: [FFIType.i32], returns: FFIType.ptr },
   k2pow_cache_destroy: { args: [FFIType.ptr], returns: FFIType.void },
-  k2pow_dataset_alloc: { args: [FFIType.i32], returns: FFIType.ptr },
+  k2pow_dataset_alloc: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
   k2pow_dataset_items: { args: [], returns: FFIType.u64 },
   k2pow_dataset_bytes: { args: [], returns: FFIType.u64 },
   k2pow_dataset_build: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
@@ -34,7 +34,7 @@ export interface Native {
   k2pow_recommended_flags(): number;
   k2pow_cache_create(flags: number): Address | null;
   k2pow_cache_destroy(cache: In): void;
-  k2pow_dataset_alloc(pages: number): Address | null;
+  k2pow_dataset_alloc(pages: number, obtained: Int32Array): Address | null;
   k2pow_dataset_items(): bigint;
   k2pow_dataset_bytes(): bigint;
   k2pow_dataset_build(dataset: In, cache: In, start: number, count: number): number;
@@ -66,7 +66,7 @@ export const RANDOMX_FLAG_LARGE_PAGES = 1;
 /** Page modes as in ffi/k2pow.h. */
 export const PAGES = { plain: 0, thp: 1, hugetlb: 2 } as const;
 
-export const SEARCH_STATUS = { exhausted: 0, found: 1, stopped: 2, invalid: -1 } as const;
+export const SEARCH_STATUS = { exhausted: 0, found: 1, stopped: 2 } as const;
 
 export function openNative(paths: NativePaths): Native {
   let shim;

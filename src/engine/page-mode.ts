@@ -36,12 +36,23 @@ export function allocateDataset(
 ): { dataset: number; pages: PageMode } {
   const bytes = Number(native.k2pow_dataset_bytes());
   const candidates = request === "auto" ? PAGE_MODES : [request];
+  const obtained = new Int32Array(1);
   for (const mode of candidates) {
     let reason = unavailable(mode, bytes);
     if (reason === null) {
-      const dataset = native.k2pow_dataset_alloc(PAGES[mode]);
-      if (dataset !== null) return { dataset, pages: mode };
-      reason = "the allocation failed";
+      const dataset = native.k2pow_dataset_alloc(PAGES[mode], obtained);
+      if (dataset !== null && obtained[0] === PAGES[mode]) return { dataset, pages: mode };
+      if (dataset !== null) {
+        // Only THP degrades: the kernel refused the advice, and the memory is there in plain pages.
+        if (request === "auto") {
+          note("dataset: the kernel refused madvise(MADV_HUGEPAGE); using plain pages");
+          return { dataset, pages: "plain" };
+        }
+        native.k2pow_dataset_destroy(dataset);
+        reason = "the kernel refused madvise(MADV_HUGEPAGE)";
+      } else {
+        reason = "the allocation failed";
+      }
     }
     if (request !== "auto") throw new EngineError(`cannot allocate the dataset in ${mode} pages: ${reason}`);
     note(`dataset: not using ${mode} pages: ${reason}`);

@@ -16,17 +16,40 @@ function meminfo(field: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Bytes this process can still allocate: MemAvailable, lowered by a cgroup v2 limit when one applies. */
+/** Bytes this process can still allocate: MemAvailable, lowered by any cgroup memory limit (v1 or v2) above it. */
 export function availableMemory(): number {
-  let available = (meminfo("MemAvailable") ?? Number.MAX_SAFE_INTEGER / 1024) * 1024;
-  const cgroup = readText("/proc/self/cgroup")?.match(/^0::(.*)$/m)?.[1];
-  if (cgroup !== undefined) {
-    const dir = `/sys/fs/cgroup${cgroup === "/" ? "" : cgroup}`;
-    const max = readText(`${dir}/memory.max`)?.trim();
-    const current = Number(readText(`${dir}/memory.current`)?.trim());
-    if (max && max !== "max" && Number.isFinite(current)) available = Math.min(available, Number(max) - current);
+  const available = (meminfo("MemAvailable") ?? Number.MAX_SAFE_INTEGER / 1024) * 1024;
+  return Math.min(available, cgroupHeadroom());
+}
+
+/** The two layouts of cgroup memory accounting: where the files are and what they are called. */
+const CGROUP_LAYOUTS = [
+  { controller: "", roots: ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"], limit: "memory.max", usage: "memory.current", cache: "inactive_file" },
+  { controller: "memory", roots: ["/sys/fs/cgroup/memory"], limit: "memory.limit_in_bytes", usage: "memory.usage_in_bytes", cache: "total_inactive_file" },
+] as const;
+
+/** The least room left under the memory limits of this process's cgroup and its ancestors; page cache counts as free. */
+function cgroupHeadroom(): number {
+  let headroom = Infinity;
+  for (const line of readText("/proc/self/cgroup")?.split("\n") ?? []) {
+    const match = line.match(/^\d+:([^:]*):(.*)$/);
+    if (!match) continue;
+    const layout = CGROUP_LAYOUTS.find((l) => (l.controller === "" ? match[1] === "" : match[1]!.split(",").includes(l.controller)));
+    if (!layout) continue;
+    for (const root of layout.roots) {
+      for (let path = match[2]!; ; path = path.slice(0, path.lastIndexOf("/"))) {
+        const dir = `${root}${path === "/" ? "" : path}`;
+        const limit = Number(readText(`${dir}/${layout.limit}`)?.trim());
+        const usage = Number(readText(`${dir}/${layout.usage}`)?.trim());
+        if (Number.isFinite(limit) && Number.isFinite(usage)) {
+          const stat = readText(`${dir}/memory.stat`)?.match(new RegExp(`^${layout.cache} (\\d+)$`, "m"));
+          headroom = Math.min(headroom, limit - usage + Number(stat?.[1] ?? 0));
+        }
+        if (path === "/" || path === "") break;
+      }
+    }
   }
-  return available;
+  return headroom;
 }
 
 export type ThpSetting = "always" | "madvise" | "never" | "unsupported";

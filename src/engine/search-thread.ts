@@ -11,6 +11,8 @@ export class SearchThread {
   private closing = false;
   /** Why the Worker ended on its own, once it has. */
   crashed: string | null = null;
+  /** The address of this thread's VM, so the engine can free it should the thread die. */
+  vm: number | null = null;
 
   private constructor(
     readonly index: number,
@@ -45,9 +47,11 @@ export class SearchThread {
     });
   }
 
+  /** Ends the Worker; a request still waiting is rejected, and later ones too. */
   terminate(): void {
     this.closing = true;
     this.worker.terminate();
+    this.die("ended by the engine");
   }
 
   private settle(reply: ThreadReply): void {

@@ -84,7 +84,7 @@ function handle(request: ThreadRequest): ThreadReply {
       if (vm !== null) lib.k2pow_vm_destroy(vm);
       vm = lib.k2pow_vm_create(request.flags, request.cache, request.dataset);
       if (vm === null) throw new Error("RandomX could not create a VM (out of memory, or JIT memory refused)");
-      return { type: "ok" };
+      return { type: "pointer", value: vm };
     }
     case "search":
       return search(request.input, request.difficulty, request.start, request.count);

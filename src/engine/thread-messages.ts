@@ -5,7 +5,7 @@ export type ThreadRequest =
   | { type: "open"; paths: NativePaths; shared: SharedArrayBuffer; thread: number }
   | { type: "cache"; flags: number }
   | { type: "build"; cache: number; dataset: number; start: number; count: number }
-  | { type: "vm"; flags: number; cache: number | null; dataset: number | null }
+  | { type: "vm"; flags: number; cache: number | null; dataset: number | null } // replies with the VM's address
   | { type: "search"; input: Uint8Array; difficulty: Uint8Array; start: bigint; count: bigint }
   | { type: "close" };
 
