@@ -1,37 +1,47 @@
 #!/usr/bin/env bun
 // k2pow command line: one entry point, one subcommand per job a user has.
-import pkg from "../package.json";
-import { randomxVersion } from "./engine/native-paths";
 import { prove } from "./cli/prove";
+import { serve } from "./cli/serve";
+import { serveHelp } from "./cli/serve-config";
 import { EXIT, UsageError } from "./cli/usage";
 import { verify } from "./cli/verify";
+import { VERSION, versionLine } from "./version";
 
-const help = `k2pow ${pkg.version}: RandomX proof of work (k2pow) for Spacemesh post-service
+const help = `k2pow ${VERSION}: RandomX proof of work (k2pow) for Spacemesh post-service
 
 Usage:
+  k2pow [serve] [options]                                        the worker: post-service's HTTP API
   k2pow prove MINER GROUP CHALLENGE DIFFICULTY [options]         find a valid nonce, print it on stdout
   k2pow verify MINER GROUP CHALLENGE DIFFICULTY NONCE [options]  check a nonce with one hash
   k2pow --version | --help
-  k2pow COMMAND --help                                           options of a command`;
+  k2pow COMMAND --help                                           options of a command
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { prove, verify };
+${serveHelp.split("\n").slice(4).join("\n")}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { serve, prove, verify };
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === "--help" || first === "-h") {
+  if (first === "--help" || first === "-h") {
     console.log(help);
     return EXIT.ok;
   }
   if (first === "--version" || first === "-V") {
-    console.log(`k2pow ${pkg.version} (bun ${Bun.version}, librandomx ${randomxVersion()})`);
+    console.log(versionLine());
     return EXIT.ok;
   }
+  // No command, or options only: the worker, as upstream's binary does.
+  if (first === undefined || first.startsWith("-")) return run("serve", serve, argv);
   const command = commands[first];
   if (command === undefined) throw new UsageError(`unknown command '${first}'; run 'k2pow --help' for the commands`);
+  return run(first, command, rest);
+}
+
+async function run(name: string, command: (argv: string[]) => Promise<number>, argv: string[]): Promise<number> {
   try {
-    return await command(rest);
+    return await command(argv);
   } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(`${err.message}; run 'k2pow ${first} --help' for usage`);
+    if (err instanceof UsageError) throw new UsageError(`${err.message}; run 'k2pow ${name} --help' for usage`);
     throw err;
   }
 }

@@ -1,0 +1,101 @@
+// The worker's settings: upstream's flag names and defaults (SPEC §3), each also read from an environment variable
+// (K2POW_BIND_ADDRESS, …), checked as a whole against one TypeBox schema.
+import { Type, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import type { EngineOptions } from "../engine/engine";
+import { engineFlagOptions, engineOptions } from "./engine-flags";
+import { LOG_LEVELS } from "./log";
+import { parseCommandLine, UsageError } from "./usage";
+
+export const ServeConfig = Type.Object({
+  host: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
+  logFormat: Type.Union([Type.Literal("text"), Type.Literal("json")]),
+  auth: Type.Optional(Type.String({ pattern: "^[^:]+:.+$" })),
+  progressSeconds: Type.Number({ exclusiveMinimum: 0 }),
+});
+export type ServeConfig = Static<typeof ServeConfig> & { engine: EngineOptions };
+
+const serveFlagOptions = {
+  ...engineFlagOptions,
+  "bind-address": { type: "string", short: "b" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  auth: { type: "string" },
+  "progress-interval": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type FlagName = Exclude<keyof typeof serveFlagOptions, "help">;
+
+/** The environment variable for a flag: --bind-address → K2POW_BIND_ADDRESS. */
+export const envName = (flag: string) => `K2POW_${flag.toUpperCase().replaceAll("-", "_")}`;
+
+export const serveHelp = `Usage: k2pow [serve] [options]
+
+Serves post-service's k2pow API over HTTP. Every option can also be set by its environment variable.
+
+  -b, --bind-address ADDR  host:port to listen on ([::]:3000 for IPv6); default 0.0.0.0:3000   K2POW_BIND_ADDRESS
+  --randomx-mode MODE      fast, light or auto (fast when the memory is there); default auto  K2POW_RANDOMX_MODE
+  --cores N                search threads; 0 = one per core; default 0                          K2POW_CORES
+  --pages MODE             auto, hugetlb, thp or plain; default auto                            K2POW_PAGES
+  --randomx-large-pages    same as --pages hugetlb                                              K2POW_RANDOMX_LARGE_PAGES
+  --auth USER:PASSWORD     require HTTP Basic auth (GET / stays open for health checks)         K2POW_AUTH
+  --log-level LEVEL        error, warn, info or debug; default info                             K2POW_LOG_LEVEL
+  --log-format FORMAT      text or json; default text                                           K2POW_LOG_FORMAT
+  --progress-interval S    seconds between progress lines of a running job; default 30          K2POW_PROGRESS_INTERVAL`;
+
+/** Which flag sets each field, for error messages. */
+const FLAG_OF: Record<keyof Static<typeof ServeConfig>, FlagName> = {
+  host: "bind-address",
+  port: "bind-address",
+  logLevel: "log-level",
+  logFormat: "log-format",
+  auth: "auth",
+  progressSeconds: "progress-interval",
+};
+
+function parseBindAddress(text: string): { host: string; port: number } {
+  const match = text.match(/^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/);
+  if (!match) throw new UsageError(`--bind-address must be host:port (or [ipv6]:port), got '${text}'`);
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+}
+
+export function serveConfig(argv: string[], env: Record<string, string | undefined> = process.env): ServeConfig | "help" {
+  const { values } = parseCommandLine(argv, serveFlagOptions, []);
+  if (values.help) return "help";
+  // A flag wins over its environment variable.
+  const pick = (flag: FlagName): string | undefined => (values[flag] as string | undefined) ?? env[envName(flag)];
+  const largePagesEnv = env[envName("randomx-large-pages")];
+  if (largePagesEnv !== undefined && !/^(1|true|0|false)$/.test(largePagesEnv)) {
+    throw new UsageError(`${envName("randomx-large-pages")} must be 1, true, 0 or false, got '${largePagesEnv}'`);
+  }
+  const engine = engineOptions(
+    {
+      "randomx-mode": pick("randomx-mode"),
+      cores: pick("cores"),
+      pages: pick("pages"),
+      "randomx-large-pages": values["randomx-large-pages"] ?? /^(1|true)$/.test(largePagesEnv ?? ""),
+    },
+    "auto",
+  );
+  const { host, port } = parseBindAddress(pick("bind-address") ?? "0.0.0.0:3000");
+  const config = {
+    host,
+    port,
+    logLevel: pick("log-level") ?? "info",
+    logFormat: pick("log-format") ?? "text",
+    auth: pick("auth"),
+    progressSeconds: Number(pick("progress-interval") ?? "30"),
+  };
+  if (config.auth === undefined) delete config.auth;
+  const error = Value.Errors(ServeConfig, config).First();
+  if (error) {
+    const key = error.path.slice(1) as keyof typeof config;
+    const flag = FLAG_OF[key];
+    const shown = key === "auth" ? "(hidden)" : `'${String(config[key])}'`;
+    throw new UsageError(`--${flag} (${envName(flag)}) is not valid: ${error.message}, got ${shown}`);
+  }
+  return { ...(config as Static<typeof ServeConfig>), engine };
+}

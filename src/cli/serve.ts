@@ -1,0 +1,104 @@
+// k2pow [serve]: the worker. Builds the dataset while already answering, runs one job at a time, shuts down cleanly.
+import { Engine } from "../engine/engine";
+import { EngineError } from "../engine/engine-error";
+import { randomxVersion } from "../engine/native-paths";
+import { createServer } from "../http/server";
+import { JobManager, type JobEvent } from "../jobs/job-manager";
+import { TARGET, VERSION } from "../version";
+import { createLogger, type Logger } from "./log";
+import { serveConfig, serveHelp } from "./serve-config";
+import { EXIT } from "./usage";
+
+/** How long shutdown may take before the process exits anyway. */
+const SHUTDOWN_MS = 2000;
+
+function logJob(log: Logger, e: JobEvent): void {
+  const rate = (hashes: bigint, seconds: number) => (Number(hashes) / Math.max(seconds, 1e-9)).toFixed(1);
+  switch (e.type) {
+    case "started":
+      return log.info("job started", { job: e.key, expected_hashes: Math.round(e.expectedHashes) });
+    case "progress": {
+      const eta = e.hashRate > 0 ? Math.max(e.expectedHashes - Number(e.hashes), 0) / e.hashRate : null;
+      return log.info("job running", {
+        job: e.key,
+        hashes: e.hashes,
+        seconds: Math.round(e.seconds),
+        hash_rate: e.hashRate.toFixed(1),
+        expected_hashes: Math.round(e.expectedHashes),
+        eta_seconds: eta === null ? "unknown" : Math.round(eta),
+      });
+    }
+    case "done":
+      return log.info("job done", { job: e.key, nonce: e.nonce, hashes: e.hashes, seconds: e.seconds.toFixed(2), hash_rate: rate(e.hashes, e.seconds) });
+    case "failed":
+      return log.error("job failed", { job: e.key, error: e.error, seconds: e.seconds.toFixed(2) });
+  }
+}
+
+export async function serve(argv: string[]): Promise<number> {
+  const config = serveConfig(argv);
+  if (config === "help") {
+    console.log(serveHelp);
+    return EXIT.ok;
+  }
+  const log = createLogger(config.logLevel, config.logFormat);
+  log.info(`k2pow ${VERSION} starting`, { target: TARGET, librandomx: randomxVersion(), bun: Bun.version });
+
+  let engine: Engine;
+  try {
+    engine = new Engine({ ...config.engine, onNote: (m) => log.info(m) });
+  } catch (err) {
+    if (!(err instanceof EngineError)) throw err;
+    log.error(err.message);
+    return EXIT.failed;
+  }
+  let observe = (_e: JobEvent) => {};
+  const jobs = new JobManager(engine, {
+    progressMs: config.progressSeconds * 1000,
+    onEvent: (e) => {
+      logJob(log, e);
+      observe(e);
+    },
+  });
+  const server = createServer({
+    jobs,
+    auth: config.auth,
+    info: { version: VERSION, target: TARGET, librandomx: randomxVersion(), engine: () => engine.status() },
+  });
+  observe = server.observe;
+
+  const address = config.host.includes(":") ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
+  try {
+    server.app.listen({ hostname: config.host, port: config.port });
+  } catch (err) {
+    const inUse = /in use|EADDRINUSE/i.test((err as Error).message);
+    log.error(
+      inUse
+        ? `cannot listen on ${address}: the port is in use (another k2pow?); pick another with -b HOST:PORT`
+        : `cannot listen on ${address}: ${(err as Error).message}`,
+    );
+    await Promise.all([jobs.close(), engine.close()]);
+    return EXIT.failed;
+  }
+  log.info(`listening on ${address}`, { port: server.app.server?.port, auth: config.auth ? "basic" : "none" });
+
+  const outcome = await new Promise<"signal" | "engine failed">((resolve) => {
+    process.once("SIGTERM", () => resolve("signal")).once("SIGINT", () => resolve("signal"));
+    engine.ready.catch((err: Error) => {
+      log.error(`the engine could not start: ${err.message}`);
+      resolve("engine failed");
+    });
+  });
+
+  log.info("shutting down");
+  const timer = setTimeout(() => {
+    log.warn(`shutdown took over ${SHUTDOWN_MS} ms; exiting anyway`);
+    process.exit(outcome === "signal" ? EXIT.ok : EXIT.failed);
+  }, SHUTDOWN_MS);
+  await server.app.stop(true);
+  await jobs.close();
+  await engine.close();
+  clearTimeout(timer);
+  log.info("stopped");
+  return outcome === "signal" ? EXIT.ok : EXIT.failed;
+}

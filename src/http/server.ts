@@ -1,0 +1,117 @@
+// The worker's HTTP API (SPEC §3), transport only: parse, ask the job manager, answer with exactly the statuses and
+// bodies post-service relies on. A 200 body is the nonce's digits and nothing else.
+import { Elysia } from "elysia";
+import type { EngineStatus } from "../engine/engine";
+import type { JobManager } from "../jobs/job-manager";
+import { JOB_PARTS, parseJob, type JobParams } from "../jobs/job-params";
+import { basicAuth } from "./basic-auth";
+import { createMetrics } from "./metrics";
+
+/** What the server reports about the worker beside its jobs. */
+export interface WorkerInfo {
+  version: string;
+  target: string;
+  librandomx: string;
+  engine: () => EngineStatus;
+}
+
+export interface ServerOptions {
+  jobs: JobManager;
+  info: WorkerInfo;
+  /** "user:password" to require HTTP Basic auth on everything but the health check. */
+  auth?: string;
+}
+
+const HEALTH_BODY = "{ 'message': 'ok' }";
+const text = (body: string, status: number, headers: Record<string, string> = {}) =>
+  new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+
+export function createServer({ jobs, info, auth }: ServerOptions) {
+  const metrics = createMetrics(jobs, info);
+  const authorized = auth ? basicAuth(auth) : () => true;
+  const started = performance.now();
+
+  const app = new Elysia()
+    .onRequest(({ request }) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/" || authorized(request.headers.get("authorization"))) return;
+      return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
+    })
+    .get("/", () => text(HEALTH_BODY, 200))
+    .get("/job/*", ({ params }) => answerJob(jobs, params["*"]))
+    .get("/status", () => Response.json(statusBody(jobs, info, started), { headers: { "cache-control": "no-store" } }))
+    .get("/metrics", async () => text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }))
+    .onError(({ code, error }) => {
+      if (code === "NOT_FOUND") return text("not found\n", 404);
+      return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
+    });
+
+  return { app, observe: metrics.observe };
+}
+
+function answerJob(jobs: JobManager, path: string): Response {
+  const parts = path.split("/");
+  if (parts.length !== JOB_PARTS.length) {
+    return text(`expected /job/${JOB_PARTS.join("/")}, got ${parts.length} path part(s)\n`, 400);
+  }
+  let decoded: string[];
+  try {
+    decoded = parts.map(decodeURIComponent);
+  } catch {
+    return text("the job path is not valid percent-encoding\n", 400);
+  }
+  const params = Object.fromEntries(JOB_PARTS.map((part, i) => [part, decoded[i]!])) as JobParams;
+  const parsed = parseJob(params);
+  if (!parsed.ok) return text(`${parsed.message}\n`, 400);
+
+  const answer = jobs.request(parsed.key, parsed.job);
+  switch (answer.kind) {
+    case "accepted":
+      return new Response(null, { status: 201 });
+    case "done":
+      return text(answer.nonce.toString(), 200);
+    case "failed":
+      return text(answer.error, 500);
+    case "busy":
+      return text("busy with another job; retry later\n", 429, { "retry-after": "5" });
+  }
+}
+
+function statusBody(jobs: JobManager, info: WorkerInfo, started: number) {
+  const engine = info.engine();
+  const j = jobs.status();
+  const dataset =
+    engine.dataset === null
+      ? { state: "none" }
+      : {
+          state: engine.phase === "dataset" ? "building" : engine.phase === "failed" ? "failed" : engine.dataset.seconds === null ? "pending" : "ready",
+          progress: engine.dataset.items === 0 ? 0 : engine.dataset.itemsBuilt / engine.dataset.items,
+          buildSeconds: engine.dataset.seconds,
+        };
+  const [miner, nonceGroup, challenge, difficulty] = j.job?.key.split("/") ?? [];
+  return {
+    version: info.version,
+    target: info.target,
+    librandomx: info.librandomx,
+    uptimeSeconds: (performance.now() - started) / 1000,
+    engine: { phase: engine.phase, mode: engine.mode, pages: engine.pages, hugePageBytes: engine.hugePageBytes, threads: engine.threads, error: engine.error },
+    dataset,
+    hashRate: j.hashRate,
+    hashesTotal: Number(j.hashes),
+    job:
+      j.job === null
+        ? null
+        : {
+            miner,
+            nonceGroup: Number(nonceGroup),
+            challenge,
+            difficulty,
+            state: j.job.state,
+            seconds: j.job.seconds,
+            hashes: Number(j.job.hashes),
+            expectedHashes: j.job.expectedHashes,
+            etaSeconds: j.job.etaSeconds,
+          },
+    jobs: { done: j.done, failed: j.failed, remembered: j.remembered },
+  };
+}

@@ -1,0 +1,163 @@
+// The state of the worker's work: one job at a time, answers remembered, progress and counts for status. Drives an
+// injected engine, so HTTP tests can use a light-mode engine and the HTTP layer never touches the engine itself.
+import type { EngineStatus, SearchOptions, SearchResult } from "../engine/engine";
+import { SearchCancelled } from "../engine/engine-error";
+import { expectedHashes, type K2powJob } from "../engine/k2pow-rule";
+import { HashRateMeter } from "./hash-rate";
+
+/** What the job manager needs of an engine. */
+export interface JobEngine {
+  search(job: K2powJob, options?: SearchOptions): Promise<SearchResult>;
+  status(): EngineStatus;
+}
+
+/** The manager's answer to a request for a job, which the HTTP layer turns into a status code. */
+export type JobAnswer =
+  | { kind: "accepted" } // new, or still running
+  | { kind: "done"; nonce: bigint }
+  | { kind: "failed"; error: string }
+  | { kind: "busy" }; // another job is running
+
+export type JobEvent =
+  | { type: "started"; key: string; expectedHashes: number }
+  | { type: "progress"; key: string; hashes: bigint; seconds: number; hashRate: number; expectedHashes: number }
+  | { type: "done"; key: string; nonce: bigint; hashes: bigint; seconds: number }
+  | { type: "failed"; key: string; error: string; seconds: number };
+
+export interface JobManagerOptions {
+  /** How many finished jobs' answers are kept; the oldest go first. */
+  remember?: number;
+  /** How often a running job reports progress. */
+  progressMs?: number;
+  onEvent?: (event: JobEvent) => void;
+}
+
+export interface JobsStatus {
+  hashRate: number;
+  hashes: bigint;
+  job: {
+    key: string;
+    state: "waiting-for-engine" | "running";
+    seconds: number;
+    hashes: bigint;
+    expectedHashes: number;
+    etaSeconds: number | null;
+  } | null;
+  done: number;
+  failed: number;
+  remembered: number;
+}
+
+type Answer = { nonce: bigint } | { error: string };
+
+interface Running {
+  key: string;
+  started: number;
+  expectedHashes: number;
+  abort: AbortController;
+  finished: Promise<void>;
+}
+
+export class JobManager {
+  private readonly answers = new Map<string, Answer>();
+  private readonly remember: number;
+  private readonly onEvent: (event: JobEvent) => void;
+  private readonly meter = new HashRateMeter();
+  private readonly timers: ReturnType<typeof setInterval>[];
+  private current: Running | null = null;
+  private done = 0;
+  private failed = 0;
+  private closed = false;
+
+  constructor(
+    private readonly engine: JobEngine,
+    options: JobManagerOptions = {},
+  ) {
+    this.remember = options.remember ?? 100_000;
+    this.onEvent = options.onEvent ?? (() => {});
+    this.timers = [
+      setInterval(() => this.meter.sample(this.engine.status().hashes), 1000),
+      setInterval(() => this.reportProgress(), options.progressMs ?? 30_000),
+    ];
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Answers a request for the job named `key`, starting it when the worker is free. Never throws. */
+  request(key: string, job: K2powJob): JobAnswer {
+    const answer = this.answers.get(key);
+    if (answer !== undefined) return "nonce" in answer ? { kind: "done", nonce: answer.nonce } : { kind: "failed", error: answer.error };
+    if (this.current?.key === key) return { kind: "accepted" };
+    if (this.current !== null || this.closed) return { kind: "busy" };
+    this.start(key, job);
+    return { kind: "accepted" };
+  }
+
+  status(): JobsStatus {
+    const engine = this.engine.status();
+    const rate = this.meter.rate();
+    const current = this.current;
+    let job: JobsStatus["job"] = null;
+    if (current !== null) {
+      const hashes = engine.searching?.hashes ?? 0n;
+      const left = Math.max(current.expectedHashes - Number(hashes), 0);
+      job = {
+        key: current.key,
+        state: engine.searching ? "running" : "waiting-for-engine",
+        seconds: (performance.now() - current.started) / 1000,
+        hashes,
+        expectedHashes: current.expectedHashes,
+        etaSeconds: engine.searching && rate > 0 ? left / rate : null,
+      };
+    }
+    return { hashRate: rate, hashes: engine.hashes, job, done: this.done, failed: this.failed, remembered: this.answers.size };
+  }
+
+  /** Stops the running job (its answer is not remembered) and takes no more. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.current?.abort.abort();
+    await this.current?.finished;
+  }
+
+  private start(key: string, job: K2powJob): void {
+    const abort = new AbortController();
+    const started = performance.now();
+    const expected = expectedHashes(job.difficulty);
+    const finished = this.engine.search(job, { signal: abort.signal }).then(
+      (result) => {
+        this.keep(key, { nonce: result.nonce });
+        this.done++;
+        this.onEvent({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: result.seconds });
+      },
+      (err: Error) => {
+        if (err instanceof SearchCancelled) return;
+        this.keep(key, { error: err.message });
+        this.failed++;
+        this.onEvent({ type: "failed", key, error: err.message, seconds: (performance.now() - started) / 1000 });
+      },
+    ).finally(() => {
+      this.current = null;
+    });
+    this.current = { key, started, expectedHashes: expected, abort, finished };
+    this.onEvent({ type: "started", key, expectedHashes: expected });
+  }
+
+  private keep(key: string, answer: Answer): void {
+    this.answers.set(key, answer);
+    if (this.answers.size > this.remember) this.answers.delete(this.answers.keys().next().value!);
+  }
+
+  private reportProgress(): void {
+    const searching = this.engine.status().searching;
+    if (this.current === null || searching === null) return;
+    this.onEvent({
+      type: "progress",
+      key: this.current.key,
+      hashes: searching.hashes,
+      seconds: searching.seconds,
+      hashRate: this.meter.rate(),
+      expectedHashes: this.current.expectedHashes,
+    });
+  }
+}
