@@ -62,6 +62,8 @@ describe("bad arguments exit 2 and name what is wrong", () => {
     ["bad mode", ["prove", ...args, "--randomx-mode", "turbo"], /--randomx-mode must be fast, light or auto/],
     ["unknown option", ["prove", ...args, "--fast"], /Unknown option '--fast'/],
     ["unknown command", ["mine"], /unknown command 'mine'/],
+    ["bad bind address", ["serve", "-b", "localhost"], /--bind-address must be host:port/],
+    ["bad log format", ["--log-format", "xml"], /--log-format \(K2POW_LOG_FORMAT\) is not valid/],
     ["conflicting pages", ["prove", ...args, "--randomx-large-pages", "--pages", "thp"], /--randomx-large-pages/],
   ];
   test.each(cases)("%s", async (_name, argv, message) => {
@@ -76,7 +78,7 @@ describe("bad arguments exit 2 and name what is wrong", () => {
 test("--version names the librandomx inside, --help lists the commands", async () => {
   const version = await k2pow("--version");
   expect(version.code).toBe(0);
-  expect(version.stdout).toMatch(/^k2pow \d+\.\d+\.\d+ \(bun 1\.4\.5, librandomx 1\.1\.10-2\)\n$/);
+  expect(version.stdout).toMatch(/^k2pow \d+\.\d+\.\d+ \(linux-x64 \(from source\), bun 1\.4\.5, librandomx 1\.1\.10-2\)\n$/);
   const help = await k2pow("--help");
   expect(help.stdout).toMatch(/k2pow prove/);
   expect(help.stdout).toMatch(/k2pow verify/);

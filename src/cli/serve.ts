@@ -69,7 +69,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   const address = config.host.includes(":") ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
   try {
-    server.app.listen({ hostname: config.host, port: config.port });
+    server.listen(config.host, config.port);
   } catch (err) {
     const inUse = /in use|EADDRINUSE/i.test((err as Error).message);
     log.error(

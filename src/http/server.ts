@@ -46,7 +46,12 @@ export function createServer({ jobs, info, auth }: ServerOptions) {
       return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
     });
 
-  return { app, observe: metrics.observe };
+  return {
+    app,
+    observe: metrics.observe,
+    /** Elysia turns on SO_REUSEPORT by default, which would let a second worker share the port unnoticed. */
+    listen: (hostname: string, port: number) => app.listen({ hostname, port, reusePort: false, development: false }),
+  };
 }
 
 function answerJob(jobs: JobManager, path: string): Response {

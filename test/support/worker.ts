@@ -20,7 +20,7 @@ export async function startWorker(options: { threads: number; auth?: string; rem
     info: { version: "test", target: "test", librandomx: "test", engine: () => engine.status() },
   });
   observe = server.observe;
-  server.app.listen({ hostname: "127.0.0.1", port: 0 });
+  server.listen("127.0.0.1", 0);
   await engine.ready;
   return {
     base: `http://127.0.0.1:${server.app.server!.port}`,
