@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds what the worker needs to run from a checkout: Debian's librandomx for this machine (fetched and checked by
-# librandomx/fetch.sh) and the C shim compiled against it, both placed in build/native/ where the engine loads them.
+# Builds what the worker needs: Debian's librandomx for this machine (fetched and checked by
+# librandomx/fetch.sh) and the C shim compiled against it into build/native/, then the executables into dist/.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -23,3 +23,17 @@ if [ ! -f "$out/libk2pow.so" ] || [ ffi/k2pow.c -nt "$out/libk2pow.so" ] || [ ff
 fi
 cp -L "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"
 cp "$rx/VERSION" "$out/librandomx.version"
+
+# One self-contained executable per CPU target of this architecture, with the shim and Debian's librandomx above
+# embedded: a box needs only glibc and libstdc++ to run it. The search Worker is a second entry point so that it
+# is embedded too.
+bun=node_modules/.bin/bun
+[ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
+variants=("linux-$target")
+[ "$target" = x64 ] && variants+=("linux-x64-baseline")
+mkdir -p dist
+for variant in "${variants[@]}"; do
+  "$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
+    src/main.ts src/engine/search-worker.ts --outfile "dist/k2pow-$variant" >/dev/null
+  echo "build.sh: built dist/k2pow-$variant" >&2
+done

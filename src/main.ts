@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 // k2pow command line: one entry point, one subcommand per job a user has.
+import type { CommandContext } from "./cli/context";
 import { prove } from "./cli/prove";
 import { serve } from "./cli/serve";
 import { serveHelp } from "./cli/serve-config";
@@ -18,7 +19,9 @@ Usage:
 
 ${serveHelp.split("\n").slice(4).join("\n")}`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { serve, prove, verify };
+type Command = (argv: string[], context: CommandContext) => Promise<number>;
+const commands: Record<string, Command> = { serve, prove, verify };
+const context: CommandContext = { workerUrl: new URL("./engine/search-worker.ts", import.meta.url) };
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -37,9 +40,9 @@ async function main(argv: string[]): Promise<number> {
   return run(first, command, rest);
 }
 
-async function run(name: string, command: (argv: string[]) => Promise<number>, argv: string[]): Promise<number> {
+async function run(name: string, command: Command, argv: string[]): Promise<number> {
   try {
-    return await command(argv);
+    return await command(argv, context);
   } catch (err) {
     if (err instanceof UsageError) throw new UsageError(`${err.message}; run 'k2pow ${name} --help' for usage`);
     throw err;

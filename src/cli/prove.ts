@@ -5,6 +5,7 @@ import { expectedHashes } from "../engine/k2pow-rule";
 import { engineFlagOptions, engineFlagsHelp, engineOptions } from "./engine-flags";
 import { JOB_ARGS, jobFromArgs } from "./job-args";
 import { reportProgress } from "./progress";
+import type { CommandContext } from "./context";
 import { EXIT, parseCommandLine } from "./usage";
 
 const proveHelp = `Usage: k2pow prove ${JOB_ARGS.join(" ")} [options]
@@ -16,7 +17,7 @@ ${engineFlagsHelp("auto")}
 
 Exit status: 0 found, 2 bad arguments, 3 could not run (the message says why), 130 interrupted.`;
 
-export async function prove(argv: string[]): Promise<number> {
+export async function prove(argv: string[], { workerUrl }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...engineFlagOptions, help: { type: "boolean" } }, JOB_ARGS);
   if (values.help) {
     console.log(proveHelp);
@@ -31,7 +32,7 @@ export async function prove(argv: string[]): Promise<number> {
   const interrupt = () => void engine?.close();
   process.on("SIGINT", interrupt).on("SIGTERM", interrupt);
   try {
-    engine = new Engine({ ...options, onNote: (m) => console.error(`k2pow: ${m}`) });
+    engine = new Engine({ ...options, workerUrl, onNote: (m) => console.error(`k2pow: ${m}`) });
     stopProgress = reportProgress(engine, expectedHashes(job.difficulty));
     const result = await engine.search(job);
     process.stdout.write(`${result.nonce}\n`);

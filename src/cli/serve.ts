@@ -7,6 +7,7 @@ import { JobManager, type JobEvent } from "../jobs/job-manager";
 import { TARGET, VERSION } from "../version";
 import { createLogger, type Logger } from "./log";
 import { serveConfig, serveHelp } from "./serve-config";
+import type { CommandContext } from "./context";
 import { EXIT } from "./usage";
 
 /** How long shutdown may take before the process exits anyway. */
@@ -35,7 +36,7 @@ function logJob(log: Logger, e: JobEvent): void {
   }
 }
 
-export async function serve(argv: string[]): Promise<number> {
+export async function serve(argv: string[], { workerUrl }: CommandContext): Promise<number> {
   const config = serveConfig(argv);
   if (config === "help") {
     console.log(serveHelp);
@@ -46,7 +47,7 @@ export async function serve(argv: string[]): Promise<number> {
 
   let engine: Engine;
   try {
-    engine = new Engine({ ...config.engine, onNote: (m) => log.info(m) });
+    engine = new Engine({ ...config.engine, workerUrl, onNote: (m) => log.info(m) });
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
     log.error(err.message);

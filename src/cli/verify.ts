@@ -4,6 +4,7 @@ import { EngineError } from "../engine/engine-error";
 import { HASH_SIZE, hashInput, meetsDifficulty, NONCE_LIMIT } from "../engine/k2pow-rule";
 import { engineFlagOptions, engineFlagsHelp, engineOptions } from "./engine-flags";
 import { JOB_ARGS, jobFromArgs } from "./job-args";
+import type { CommandContext } from "./context";
 import { EXIT, parseCommandLine, UsageError } from "./usage";
 
 const ARGS = [...JOB_ARGS, "NONCE"] as const;
@@ -16,7 +17,7 @@ ${engineFlagsHelp("light")}
 
 Exit status: 0 valid, 1 invalid, 2 bad arguments, 3 could not run.`;
 
-export async function verify(argv: string[]): Promise<number> {
+export async function verify(argv: string[], { workerUrl }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...engineFlagOptions, help: { type: "boolean" } }, ARGS);
   if (values.help) {
     console.log(verifyHelp);
@@ -33,7 +34,7 @@ export async function verify(argv: string[]): Promise<number> {
 
   let engine: Engine | null = null;
   try {
-    engine = new Engine({ ...options, onNote: () => {} });
+    engine = new Engine({ ...options, workerUrl, onNote: () => {} });
     await engine.ready;
     const hash = engine.hash(hashInput(job, nonce));
     const valid = meetsDifficulty(hash, job.difficulty);

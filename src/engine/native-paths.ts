@@ -1,19 +1,17 @@
-// Where build.sh puts the native libraries for this machine. K2POW_NATIVE_DIR points elsewhere (a test, a package).
-import { join } from "node:path";
+// The native libraries build.sh puts in build/native/. Imported as files so that `bun build --compile` embeds them
+// in the executable (they are then read from Bun's embedded file system); from a checkout they are the files on disk.
 import { readFileSync } from "node:fs";
+import randomx from "../../build/native/librandomx.so.0" with { type: "file" };
+import shim from "../../build/native/libk2pow.so" with { type: "file" };
+import versionFile from "../../build/native/librandomx.version" with { type: "file" };
 import type { NativePaths } from "./native";
 
-const dir = process.env.K2POW_NATIVE_DIR ?? join(import.meta.dir, "..", "..", "build", "native");
-
-export const nativePaths: NativePaths = {
-  randomx: join(dir, "librandomx.so.0"),
-  shim: join(dir, "libk2pow.so"),
-};
+export const nativePaths: NativePaths = { randomx, shim };
 
 /** Debian's package version of the librandomx in use, as recorded by build.sh. */
 export function randomxVersion(): string {
   try {
-    return readFileSync(join(dir, "librandomx.version"), "utf8").trim();
+    return readFileSync(versionFile, "utf8").trim();
   } catch {
     return "unknown";
   }

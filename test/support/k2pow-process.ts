@@ -1,0 +1,43 @@
+// A `k2pow` process for tests: started, waited for until it listens, its log kept; every one is killed after
+// each test.
+import { afterEach } from "bun:test";
+
+const running: ReturnType<typeof Bun.spawn>[] = [];
+afterEach(() => {
+  for (const p of running.splice(0)) p.kill("SIGKILL");
+});
+
+/** Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line. */
+export async function startK2pow(command: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+  const proc = Bun.spawn(command, {
+    env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    cwd: options.cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  running.push(proc);
+  let log = "";
+  const decoder = new TextDecoder();
+  const reader = proc.stderr.getReader();
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      log += decoder.decode(value);
+    }
+  })();
+  const deadline = Date.now() + 15_000;
+  let port: string | undefined;
+  while (!(port = log.match(/listening on \S+.*?port[=":]+(\d+)/)?.[1])) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`k2pow did not start:\n${log}`);
+    await Bun.sleep(20);
+  }
+  return { proc, base: `http://127.0.0.1:${port}`, log: () => log, exited: pump.then(() => proc.exited) };
+}
+
+/** Asks for a job like post-service until it is answered; returns the final response. */
+export async function pollJob(url: string): Promise<Response> {
+  let answer: Response;
+  while ((answer = await fetch(url)).status === 201) await Bun.sleep(100);
+  return answer;
+}
