@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 // k2pow command line: one entry point, one subcommand per job a user has.
+import { bench } from "./cli/bench";
 import type { CommandContext } from "./cli/context";
 import { prove } from "./cli/prove";
 import { serve } from "./cli/serve";
@@ -14,13 +15,14 @@ Usage:
   k2pow [serve] [options]                                        the worker: post-service's HTTP API
   k2pow prove MINER GROUP CHALLENGE DIFFICULTY [options]         find a valid nonce, print it on stdout
   k2pow verify MINER GROUP CHALLENGE DIFFICULTY NONCE [options]  check a nonce with one hash
+  k2pow --bench [options]                                        measure this box in under a minute
   k2pow --version | --help
   k2pow COMMAND --help                                           options of a command
 
 ${serveHelp.split("\n").slice(4).join("\n")}`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
-const commands: Record<string, Command> = { serve, prove, verify };
+const commands: Record<string, Command> = { serve, prove, verify, bench, "--bench": bench };
 const context: CommandContext = { workerUrl: new URL("./engine/search-worker.ts", import.meta.url) };
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   // No command, or options only: the worker, as upstream's binary does.
-  if (first === undefined || first.startsWith("-")) return run("serve", serve, argv);
+  if (first === undefined || (first.startsWith("-") && !(first in commands))) return run("serve", serve, argv);
   const command = commands[first];
   if (command === undefined) throw new UsageError(`unknown command '${first}'; run 'k2pow --help' for the commands`);
   return run(first, command, rest);

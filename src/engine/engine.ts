@@ -33,6 +33,8 @@ export interface SearchOptions {
   start?: bigint;
   /** Nonces in the range; default: up to 2^56. */
   count?: bigint;
+  /** Search on only the first this many threads (the others idle); default all. For measuring scaling. */
+  threads?: number;
   signal?: AbortSignal;
 }
 
@@ -137,6 +139,10 @@ export class Engine {
     if (start < 0n || count <= 0n || start + count > NONCE_LIMIT) {
       throw new EngineError(`nonce range ${start}+${count} is not inside 0..2^56`);
     }
+    const threads = options.threads ?? this.threads;
+    if (!Number.isInteger(threads) || threads < 1 || threads > this.threads) {
+      throw new EngineError(`a search can use 1 to ${this.threads} threads, not ${threads}`);
+    }
     try {
       await this.ready;
     } catch (err) {
@@ -149,7 +155,7 @@ export class Engine {
     const started = performance.now();
     const hashesBefore = this.shared.totalHashes();
     // A thread that died while idle is replaced now rather than failing this job.
-    const promise = this.restartCrashedThreads().then(() => this.runSearch(job, start, count, options.signal));
+    const promise = this.restartCrashedThreads().then(() => this.runSearch(job, start, count, threads, options.signal));
     this.running = { promise, started, hashesBefore };
     try {
       const nonce = await promise;
@@ -319,17 +325,17 @@ export class Engine {
     return vm;
   }
 
-  private async runSearch(job: K2powJob, start: bigint, count: bigint, signal?: AbortSignal): Promise<bigint> {
+  private async runSearch(job: K2powJob, start: bigint, count: bigint, threads: number, signal?: AbortSignal): Promise<bigint> {
     // In one step with no await: a cancel or close that came before this point must not be undone by the reset.
     if (this.closing || signal?.aborted) throw new SearchCancelled();
     this.shared.setStopSearch(false);
     const stop = () => this.shared.setStopSearch(true);
     signal?.addEventListener("abort", stop);
     const input = hashInput(job);
-    const slices = split(start, count, this.threads);
+    const slices = split(start, count, threads);
     try {
       const outcomes = await Promise.allSettled(
-        this.pool.map(async (thread, i) => {
+        this.pool.slice(0, threads).map(async (thread, i) => {
           const { start: s, count: c } = slices[i]!;
           if (c === 0n) return null;
           try {

@@ -1,0 +1,24 @@
+// k2pow --bench with its defaults (fast mode, all cores) finishes in under a minute and reports what it measured.
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+
+const main = join(import.meta.dir, "..", "src", "main.ts");
+
+test("--bench --json: one JSON object within a minute, progress as plain lines when not on a terminal", async () => {
+  const t0 = performance.now();
+  const child = Bun.spawn([process.execPath, main, "--bench", "--json", "--units", "1000"], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const seconds = (performance.now() - t0) / 1000;
+  expect(code).toBe(0);
+  const result = JSON.parse(out) as Record<string, unknown> & { byThreads: { threads: number; hashesPerSecond: number }[] };
+  console.log(`--bench took ${seconds.toFixed(1)} s:`, out.trim());
+  expect(seconds).toBeLessThan(60);
+  expect(out.trim().split("\n").length).toBe(1);
+  expect(result).toMatchObject({ mode: "fast", threads: expect.any(Number), pageMode: expect.stringMatching(/^(hugetlb|thp|plain)$/) });
+  expect(result.hashesPerSecond as number).toBeGreaterThan(0);
+  expect(result.datasetBuildSeconds as number).toBeGreaterThan(0);
+  expect(result.byThreads.map((m) => m.threads)).toEqual(result.threads === 1 ? [1] : expect.arrayContaining([1, result.threads]));
+  // 1,000 SU at post-service's default difficulty: about 4.7 M hashes per nonce group (SPEC §2).
+  expect(Math.round((result.jobExpectedHashes as number) / 1e5)).toBe(47);
+  expect(err).toMatch(/^k2pow: building the dataset$/m);
+});
