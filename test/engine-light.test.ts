@@ -165,8 +165,8 @@ describe("a search thread that dies", () => {
   afterAll(() => engine?.close());
 
   for (const [group, how] of [
-    [201, /simulated crash/],
-    [202, /exited/],
+    [201, /^search thread 1 stopped unexpectedly: simulated crash; the thread was restarted, retry the job$/],
+    [202, /^search thread 1 stopped unexpectedly: the thread exited; the thread was restarted, retry the job$/],
   ] as const) {
     test(`becomes an error (group ${group}), and the engine stays usable`, async () => {
       const doomed = { ...easyJob(group, 0), difficulty: fromHex(UNREACHABLE) };

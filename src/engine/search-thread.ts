@@ -20,7 +20,7 @@ export class SearchThread {
   ) {
     this.worker = new Worker(workerUrl);
     this.worker.addEventListener("message", (event: MessageEvent<ThreadReply>) => this.settle(event.data));
-    this.worker.addEventListener("error", (event: ErrorEvent) => this.die(event.message || "uncaught error"));
+    this.worker.addEventListener("error", (event: ErrorEvent) => this.die(errorSummary(event)));
     this.worker.addEventListener("close", () => {
       if (!this.closing) this.die("the thread exited");
     });
@@ -73,4 +73,15 @@ export class SearchThread {
   private crashError(): EngineError {
     return new EngineError(`search thread ${this.index} stopped unexpectedly: ${this.crashed}`);
   }
+}
+
+/**
+ * The message of a Worker's uncaught error, without what Bun adds around it (a source excerpt and a stack trace),
+ * which must never reach a user.
+ */
+function errorSummary(event: ErrorEvent): string {
+  if (event.error instanceof Error && event.error.message) return event.error.message;
+  const text = event.message ?? "";
+  const line = text.match(/^(?:\w*Error|error): (.+)$/m)?.[1] ?? text.split("\n").find((l) => l.trim() !== "");
+  return (line ?? "uncaught error").trim().slice(0, 200);
 }

@@ -3,8 +3,8 @@ import { Engine } from "../../src/engine/engine";
 import { createServer } from "../../src/http/server";
 import { JobManager, type JobEvent } from "../../src/jobs/job-manager";
 
-export async function startWorker(options: { threads: number; auth?: string; remember?: number }) {
-  const engine = new Engine({ mode: "light", threads: options.threads });
+export async function startWorker(options: { threads: number; auth?: string; remember?: number; workerUrl?: URL }) {
+  const engine = new Engine({ mode: "light", threads: options.threads, workerUrl: options.workerUrl });
   const events: JobEvent[] = [];
   let observe = (_e: JobEvent) => {};
   const jobs = new JobManager(engine, {
