@@ -2,7 +2,7 @@
 // load generator pinned to core 1 sending 500 polls per second (GET of the running job, as post-service does) in
 // windows that alternate with quiet ones. Prints the hash rate quiet and loaded (medians), the cost, and the
 // latency of the polls. Only loopback; stops by itself.
-//   taskset -c 1 bun bench/poll-load.ts [--rate 500] [--seconds 30] [--windows 3]
+//   taskset -c 1 bun bench/poll-load.ts [--rate 500] [--seconds 30] [--windows 6]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -10,7 +10,7 @@ const { values } = parseArgs({
   options: {
     rate: { type: "string", default: "500" },
     seconds: { type: "string", default: "30" },
-    windows: { type: "string", default: "3" },
+    windows: { type: "string", default: "6" },
   },
 });
 const rate = Number(values.rate);
