@@ -3,6 +3,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { run } from "./support/run";
 import { smallestVectors } from "./support/vectors";
 
 const LIMIT = 1536 * 1024 * 1024;
@@ -34,12 +35,7 @@ afterAll(() => {
 async function proveInCgroup(dir: string, mode: string) {
   const v = smallestVectors.find((x) => x.smallest_valid_nonce === "10")!;
   const argv = ["prove", v.miner, String(v.nonce_group), v.challenge, v.difficulty, "--randomx-mode", mode, "--cores", "1"];
-  const child = Bun.spawn(
-    ["sh", "-c", `echo $$ > ${dir}/cgroup.procs && exec "$@"`, "sh", process.execPath, main, ...argv],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { stdout, stderr, code };
+  return run(["sh", "-c", `echo $$ > ${dir}/cgroup.procs && exec "$@"`, "sh", process.execPath, main, ...argv]);
 }
 
 test("within a 1.5 GiB limit, auto picks light mode and says why; fast refuses and says what to do", async () => {

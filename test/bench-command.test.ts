@@ -1,13 +1,13 @@
 // k2pow --bench with its defaults (fast mode, all cores) finishes in under a minute and reports what it measured.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { run } from "./support/run";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
 
 test("--bench --json: one JSON object within a minute, progress as plain lines when not on a terminal", async () => {
   const t0 = performance.now();
-  const child = Bun.spawn([process.execPath, main, "--bench", "--json", "--units", "1000"], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const { stdout: out, stderr: err, code } = await run([process.execPath, main, "--bench", "--json", "--units", "1000"]);
   const seconds = (performance.now() - t0) / 1000;
   expect(code).toBe(0);
   const result = JSON.parse(out) as Record<string, unknown> & { byThreads: { threads: number; hashesPerSecond: number }[] };

@@ -2,19 +2,12 @@
 // its exit status, and a bad argument exits 2 naming it.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { run } from "./support/run";
 import { smallestVectors, UNREACHABLE } from "./support/vectors";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
 
-async function k2pow(...args: string[]) {
-  const child = Bun.spawn([process.execPath, main, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { stdout, stderr, code };
-}
+const k2pow = (...args: string[]) => run([process.execPath, main, ...args]);
 
 const v = smallestVectors.find((x) => x.smallest_valid_nonce === "10")!;
 const args = [v.miner, String(v.nonce_group), v.challenge, v.difficulty];

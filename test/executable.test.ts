@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pollJob, startK2pow } from "./support/k2pow-process";
+import { startK2pow } from "./support/k2pow-process";
+import { pollUntilAnswered } from "./support/poll";
 import { smallestVectors } from "./support/vectors";
 import { jobPath } from "./support/worker";
 
@@ -35,9 +36,9 @@ describe.each(variants)("dist/k2pow-%s", (variant) => {
     const { dir, exe } = alone(variant);
     const w = await startK2pow([exe, "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1"], { env: {}, cwd: dir });
     expect(await (await fetch(w.base + "/")).text()).toBe("{ 'message': 'ok' }");
-    const answer = await pollJob(w.base + jobPath(easy));
+    const answer = await pollUntilAnswered(w.base + jobPath(easy));
     expect(answer.status).toBe(200);
-    expect(await answer.text()).toBe(v.smallest_valid_nonce); // one thread from nonce 0: the vector's smallest
+    expect(answer.body).toBe(v.smallest_valid_nonce); // one thread from nonce 0: the vector's smallest
 
     const mapped = new Set(
       readFileSync(`/proc/${w.proc.pid}/maps`, "utf8")

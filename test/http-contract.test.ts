@@ -1,6 +1,7 @@
 // The HTTP contract post-service relies on (SPEC §3), against the real server and a real light-mode engine on
 // loopback: every status, exact bodies, one job at a time, remembered answers, and what malformed requests get.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { pollUntilAnswered } from "./support/poll";
 import { fromHex, smallestVectors } from "./support/vectors";
 import { jobPath, SLOW_JOB, startWorker } from "./support/worker";
 
@@ -15,15 +16,6 @@ const get = async (path: string, headers: Record<string, string> = {}) => {
   return { status: r.status, body: await r.text(), headers: r.headers };
 };
 
-/** Polls like post-service until the answer is not 201. */
-async function pollUntilAnswered(path: string) {
-  for (;;) {
-    const r = await get(path);
-    if (r.status !== 201) return r;
-    await Bun.sleep(50);
-  }
-}
-
 const v = smallestVectors.find((x) => x.smallest_valid_nonce === "10")!;
 const easy = { miner: v.miner, nonceGroup: v.nonce_group, challenge: v.challenge, difficulty: v.difficulty };
 
@@ -35,7 +27,7 @@ describe("the worker's HTTP API", () => {
   test("a new job is 201 with an empty body, then 200 with the nonce's digits and nothing else", async () => {
     const first = await get(jobPath(easy));
     expect(first).toMatchObject({ status: 201, body: "" });
-    const answer = await pollUntilAnswered(jobPath(easy));
+    const answer = await pollUntilAnswered(worker.base + jobPath(easy));
     expect(answer.status).toBe(200);
     expect(answer.body).toMatch(/^[0-9]+$/);
     // One thread from nonce 0: the vector's smallest valid nonce.
@@ -122,7 +114,7 @@ describe("the worker's HTTP API", () => {
       expect(worker.engine.status().searching).not.toBeNull();
       expect((await get("/")).status).toBe(200);
 
-      const answer = await pollUntilAnswered(jobPath(SLOW_JOB));
+      const answer = await pollUntilAnswered(worker.base + jobPath(SLOW_JOB));
       expect(answer.status).toBe(200);
       const job = { miner: fromHex(SLOW_JOB.miner), nonceGroup: 7, challenge: fromHex(SLOW_JOB.challenge), difficulty: fromHex(SLOW_JOB.difficulty) };
       expect(worker.engine.verify(job, BigInt(answer.body))).toBe(true);

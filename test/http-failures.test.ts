@@ -1,6 +1,7 @@
 // The answers that are not nonces: a job whose search fails is 500 with the reason, remembered like a nonce; and
 // the memory of answers is bounded, the oldest forgotten first (a forgotten job simply runs again).
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { pollUntilAnswered } from "./support/poll";
 import { EASY, UNREACHABLE } from "./support/vectors";
 import { jobPath, startWorker } from "./support/worker";
 
@@ -17,36 +18,28 @@ afterAll(() => worker?.stop());
 
 const job = (nonceGroup: number, difficulty = EASY) => ({ miner: "3c".repeat(32), nonceGroup, challenge: "0123456789abcdef", difficulty });
 
-async function poll(path: string) {
-  for (;;) {
-    const r = await fetch(worker.base + path);
-    if (r.status !== 201) return { status: r.status, body: await r.text() };
-    await Bun.sleep(50);
-  }
-}
-
 test("a failed job is 500 with the reason as the body, and stays so", async () => {
   const failing = jobPath(job(201, UNREACHABLE));
-  const first = await poll(failing);
+  const first = await pollUntilAnswered(worker.base + failing);
   expect(first.status).toBe(500);
   expect(first.body).toMatch(/^search thread 1 stopped unexpectedly: simulated crash; the thread was restarted, retry the job$/);
-  expect(await poll(failing)).toEqual(first);
+  expect(await pollUntilAnswered(worker.base + failing)).toEqual(first);
   expect(worker.jobs.status()).toMatchObject({ failed: 1, job: null });
   const metrics = await (await fetch(worker.base + "/metrics")).text();
   expect(metrics).toMatch(/^k2pow_jobs_total\{outcome="failed"\} 1$/m);
   // The worker goes on: the next job is answered.
-  expect((await poll(jobPath(job(3)))).status).toBe(200);
+  expect((await pollUntilAnswered(worker.base + jobPath(job(3)))).status).toBe(200);
 });
 
 test("answers are remembered up to the bound; the oldest is forgotten and runs again when asked", async () => {
   const a = jobPath(job(10));
   const b = jobPath(job(11));
   const c = jobPath(job(12));
-  for (const path of [a, b, c]) expect((await poll(path)).status).toBe(200);
+  for (const path of [a, b, c]) expect((await pollUntilAnswered(worker.base + path)).status).toBe(200);
   expect(worker.jobs.status().remembered).toBe(2);
   const started = worker.events.filter((e) => e.type === "started").length;
   expect((await fetch(worker.base + c)).status).toBe(200); // still remembered
   expect((await fetch(worker.base + a)).status).toBe(201); // forgotten: a new run
   expect(worker.events.filter((e) => e.type === "started").length).toBe(started + 1);
-  expect((await poll(a)).status).toBe(200);
+  expect((await pollUntilAnswered(worker.base + a)).status).toBe(200);
 });

@@ -2,7 +2,8 @@
 // dataset builds, logging its jobs, and stopping within 2 s of SIGTERM.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { pollJob, startK2pow } from "./support/k2pow-process";
+import { startK2pow } from "./support/k2pow-process";
+import { pollUntilAnswered } from "./support/poll";
 import { smallestVectors } from "./support/vectors";
 import { jobPath, SLOW_JOB } from "./support/worker";
 
@@ -25,9 +26,9 @@ describe("k2pow serve", () => {
     expect(building.job.state).toBe("waiting-for-engine");
     expect((await fetch(w.base + jobPath(easy))).status).toBe(201);
 
-    const answer = await pollJob(w.base + jobPath(easy));
+    const answer = await pollUntilAnswered(w.base + jobPath(easy));
     expect(answer.status).toBe(200);
-    expect(BigInt(await answer.text()) >= 16n).toBe(true);
+    expect(BigInt(answer.body) >= 16n).toBe(true);
     const ready = (await (await fetch(w.base + "/status")).json()) as { dataset: { state: string; buildSeconds: number }; engine: { mode: string } };
     expect(ready).toMatchObject({ dataset: { state: "ready" }, engine: { mode: "fast" } });
     expect(w.log()).toMatch(/dataset built in [\d.]+ s on 2 threads/);

@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { run } from "./support/run";
 
 const root = join(import.meta.dir, "..");
 const unit = readFileSync(join(root, "examples", "systemd", "k2pow.service"), "utf8");
@@ -14,8 +15,7 @@ test("systemd-analyze verify accepts the unit", async () => {
   expect(local.split("\n").filter((line, i) => line !== unit.split("\n")[i])).toEqual([`ExecStart=${exe}`]);
   const dir = mkdtempSync(join(tmpdir(), "k2pow-unit-"));
   writeFileSync(join(dir, "k2pow.service"), local);
-  const child = Bun.spawn(["systemd-analyze", "verify", join(dir, "k2pow.service")], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const { stdout: out, stderr: err, code } = await run(["systemd-analyze", "verify", join(dir, "k2pow.service")]);
   rmSync(dir, { recursive: true });
   expect(out + err).toBe("");
   expect(code).toBe(0);

@@ -34,10 +34,3 @@ export async function startK2pow(command: string[], options: { env?: Record<stri
   }
   return { proc, base: `http://127.0.0.1:${port}`, log: () => log, exited: pump.then(() => proc.exited) };
 }
-
-/** Asks for a job like post-service until it is answered; returns the final response. */
-export async function pollJob(url: string): Promise<Response> {
-  let answer: Response;
-  while ((answer = await fetch(url)).status === 201) await Bun.sleep(100);
-  return answer;
-}
