@@ -2,6 +2,7 @@
 // k2pow command line: one entry point, one subcommand per job a user has.
 import { bench } from "./cli/bench";
 import type { CommandContext } from "./cli/context";
+import { probe } from "./cli/probe";
 import { prove } from "./cli/prove";
 import { serve } from "./cli/serve";
 import { serveHelp } from "./cli/serve-config";
@@ -15,6 +16,7 @@ Usage:
   k2pow [serve] [options]                                        the worker: post-service's HTTP API
   k2pow prove MINER GROUP CHALLENGE DIFFICULTY [options]         find a valid nonce, print it on stdout
   k2pow verify MINER GROUP CHALLENGE DIFFICULTY NONCE [options]  check a nonce with one hash
+  k2pow probe URL [options]                                      check a worker, load balancer or pool end to end
   k2pow --bench [options]                                        measure this box in under a minute
   k2pow --version | --help
   k2pow COMMAND --help                                           options of a command
@@ -22,7 +24,7 @@ Usage:
 ${serveHelp.split("\n").slice(4).join("\n")}`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
-const commands: Record<string, Command> = { serve, prove, verify, bench, "--bench": bench };
+const commands: Record<string, Command> = { serve, prove, verify, probe, bench, "--bench": bench };
 const context: CommandContext = { workerUrl: new URL("./engine/search-worker.ts", import.meta.url) };
 
 async function main(argv: string[]): Promise<number> {

@@ -4,16 +4,13 @@ import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
 import { Engine } from "../engine/engine";
 import { EngineError, SearchCancelled } from "../engine/engine-error";
-import { expectedHashes } from "../engine/k2pow-rule";
+import { expectedHashes, postServiceDifficulty } from "../engine/k2pow-rule";
 import { availableMemory, mib } from "../engine/resources";
 import { TARGET, VERSION } from "../version";
 import { randomxVersion } from "../engine/native-paths";
 import type { CommandContext } from "./context";
 import { engineFlagOptions, engineFlagsHelp, engineOptions } from "./engine-flags";
 import { EXIT, parseCommandLine, UsageError } from "./usage";
-
-/** post-service's default k2pow difficulty for one space unit (SPEC §2); N units divide it by N. */
-const ONE_UNIT_DIFFICULTY = 0x000dfb23b0979b4bn << 192n;
 
 const benchHelp = `Usage: k2pow --bench [options]
 
@@ -138,8 +135,7 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
     show.done();
 
     const best = measured.at(-1)!;
-    const difficulty = ONE_UNIT_DIFFICULTY / BigInt(units);
-    const jobHashes = expectedHashes(Uint8Array.from(Buffer.from(difficulty.toString(16).padStart(64, "0"), "hex")));
+    const jobHashes = expectedHashes(postServiceDifficulty(units));
     const jobSeconds = jobHashes / best.hashesPerSecond;
     const result = {
       version: VERSION,

@@ -14,6 +14,7 @@ export const ServeConfig = Type.Object({
   logFormat: Type.Union([Type.Literal("text"), Type.Literal("json")]),
   auth: Type.Optional(Type.String({ pattern: "^[^:]+:.+$" })),
   progressSeconds: Type.Number({ exclusiveMinimum: 0 }),
+  busyStatus: Type.Union([Type.Literal(429), Type.Literal(503)]),
 });
 export type ServeConfig = Static<typeof ServeConfig> & { engine: EngineOptions };
 
@@ -24,6 +25,7 @@ const serveFlagOptions = {
   "log-format": { type: "string" },
   auth: { type: "string" },
   "progress-interval": { type: "string" },
+  "busy-status": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -44,7 +46,10 @@ Serves post-service's k2pow API over HTTP. Every option can also be set by its e
   --auth USER:PASSWORD     require HTTP Basic auth (GET / stays open for health checks)         K2POW_AUTH
   --log-level LEVEL        error, warn, info or debug; default info                             K2POW_LOG_LEVEL
   --log-format FORMAT      text or json; default text                                           K2POW_LOG_FORMAT
-  --progress-interval S    seconds between progress lines of a running job; default 30          K2POW_PROGRESS_INTERVAL`;
+  --progress-interval S    seconds between progress lines of a running job; default 30          K2POW_PROGRESS_INTERVAL
+  --busy-status 429|503    the status for "busy with another job"; 503 only behind a load balancer
+                           that retries it and turns what is left into 429 (HAProxy 2.6, see
+                           examples/haproxy); post-service fails a proof on a 503; default 429  K2POW_BUSY_STATUS`;
 
 /** Which flag sets each field, for error messages. */
 const FLAG_OF: Record<keyof Static<typeof ServeConfig>, FlagName> = {
@@ -54,6 +59,7 @@ const FLAG_OF: Record<keyof Static<typeof ServeConfig>, FlagName> = {
   logFormat: "log-format",
   auth: "auth",
   progressSeconds: "progress-interval",
+  busyStatus: "busy-status",
 };
 
 function parseBindAddress(text: string): { host: string; port: number } {
@@ -88,6 +94,7 @@ export function serveConfig(argv: string[], env: Record<string, string | undefin
     logFormat: pick("log-format") ?? "text",
     auth: pick("auth"),
     progressSeconds: Number(pick("progress-interval") ?? "30"),
+    busyStatus: Number(pick("busy-status") ?? "429"),
   };
   if (config.auth === undefined) delete config.auth;
   const error = Value.Errors(ServeConfig, config).First();

@@ -64,6 +64,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   const server = createServer({
     jobs,
     auth: config.auth,
+    busyStatus: config.busyStatus,
     info: { version: VERSION, target: TARGET, librandomx: randomxVersion(), engine: () => engine.status() },
   });
   observe = server.observe;

@@ -36,6 +36,12 @@ export function isZero(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0);
 }
 
+/** post-service's default k2pow difficulty for an identity of `units` space units: 000dfb23b0979b4b‖0… / units. */
+export function postServiceDifficulty(units: number): Uint8Array {
+  const difficulty = (0x000dfb23b0979b4bn << 192n) / BigInt(units);
+  return Uint8Array.from(Buffer.from(difficulty.toString(16).padStart(64, "0"), "hex"));
+}
+
 /** About how many hashes a job takes: 2^256 / difficulty. */
 export function expectedHashes(difficulty: Uint8Array): number {
   let value = 0;

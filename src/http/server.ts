@@ -21,13 +21,15 @@ export interface ServerOptions {
   info: WorkerInfo;
   /** "user:password" to require HTTP Basic auth on everything but the health check. */
   auth?: string;
+  /** The status for "busy with another job": 429 (post-service's), or 503 for a load balancer that retries it. */
+  busyStatus?: 429 | 503;
 }
 
 const HEALTH_BODY = "{ 'message': 'ok' }";
 const text = (body: string, status: number, headers: Record<string, string> = {}) =>
   new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 
-export function createServer({ jobs, info, auth }: ServerOptions) {
+export function createServer({ jobs, info, auth, busyStatus = 429 }: ServerOptions) {
   const metrics = createMetrics(jobs, info);
   const authorized = auth ? basicAuth(auth) : null;
   const started = performance.now();
@@ -40,7 +42,7 @@ export function createServer({ jobs, info, auth }: ServerOptions) {
       return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
     })
     .get("/", () => text(HEALTH_BODY, 200))
-    .get("/job/*", ({ params }) => answerJob(jobs, params["*"], parsedPaths))
+    .get("/job/*", ({ params }) => answerJob(jobs, params["*"], parsedPaths, busyStatus))
     .get("/status", () => Response.json(statusBody(jobs, info, started), { headers: { "cache-control": "no-store" } }))
     .get("/metrics", async () => text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }))
     .onError(({ code, error }) => {
@@ -85,7 +87,7 @@ function parseJobPath(path: string, cache: ParsedPaths): { key: string; job: K2p
   return entry;
 }
 
-function answerJob(jobs: JobManager, path: string, cache: ParsedPaths): Response {
+function answerJob(jobs: JobManager, path: string, cache: ParsedPaths, busyStatus: number): Response {
   const parsed = parseJobPath(path, cache);
   if (parsed instanceof Response) return parsed;
   const answer = jobs.request(parsed.key, parsed.job);
@@ -97,7 +99,7 @@ function answerJob(jobs: JobManager, path: string, cache: ParsedPaths): Response
     case "failed":
       return text(answer.error, 500);
     case "busy":
-      return text("busy with another job; retry later\n", 429, { "retry-after": "5" });
+      return text("busy with another job; retry later\n", busyStatus, { "retry-after": "5" });
   }
 }
 

@@ -1,0 +1,121 @@
+// Three workers behind Debian's real HAProxy (2.6) with examples/haproxy/haproxy-2.6.cfg on loopback, checked end to
+// end by `k2pow probe` exactly as post-service would use them: every nonce valid, nothing but 200/201/429 seen,
+// also when a worker is killed while it holds a job.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startK2pow } from "./support/k2pow-process";
+import { run } from "./support/run";
+
+const root = join(import.meta.dir, "..");
+const main = join(root, "src", "main.ts");
+const haveHaproxy = Bun.which("haproxy") !== null;
+
+type Proc = Awaited<ReturnType<typeof startK2pow>>;
+let workers: Proc[] = [];
+let haproxy: ReturnType<typeof Bun.spawn> | null = null;
+let haproxyLog = "";
+let base = "";
+const dir = mkdtempSync(join(tmpdir(), "k2pow-haproxy-"));
+
+/** A loopback port free right now. */
+function freePort(): number {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
+/** The example config, with only its addresses changed to this test's. */
+function configFor(port: number, workerPorts: number[]): string {
+  const example = readFileSync(join(root, "examples", "haproxy", "haproxy-2.6.cfg"), "utf8");
+  let n = 0;
+  return example
+    .replace(/^(\s*)bind :3000$/m, `$1bind 127.0.0.1:${port}`)
+    .replace(/^(\s*server worker\d) 127\.0\.0\.1:300\d check$/gm, (_m, head: string) => `${head} 127.0.0.1:${workerPorts[n++]} check`);
+}
+
+beforeAll(async () => {
+  if (!haveHaproxy) return;
+  workers = await Promise.all(
+    [1, 2, 3].map(() =>
+      startK2pow([process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1", "--busy-status", "503"], {
+        shared: true,
+      }),
+    ),
+  );
+  const port = freePort();
+  const config = configFor(port, workers.map((w) => Number(new URL(w.base).port)));
+  expect(config.match(/127\.0\.0\.1:\d+ check$/gm)!.length).toBe(3);
+  writeFileSync(join(dir, "haproxy.cfg"), config);
+  haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], { stdout: "pipe", stderr: "pipe" });
+  (async () => {
+    for await (const chunk of haproxy!.stdout as ReadableStream<Uint8Array>) haproxyLog += new TextDecoder().decode(chunk);
+  })();
+  base = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 10_000; ; await Bun.sleep(100)) {
+    const up = await fetch(base + "/").then((r) => r.status === 200, () => false);
+    if (up) break;
+    if (Date.now() > deadline) throw new Error("HAProxy did not come up");
+  }
+}, 60_000);
+
+afterAll(async () => {
+  haproxy?.kill();
+  for (const w of workers) w.proc.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function probe(args: string[]) {
+  const result = await run([process.execPath, main, "probe", base, "--groups", "6", "--parallelism", "3", "--backoff", "0.2", "--timeout", "120", ...args]);
+  console.log(result.stdout.trim());
+  return result;
+}
+
+/**
+ * The HTTP statuses the probe saw, from its summary line. A connection error is not one: post-service waits its
+ * backoff and asks again (SPEC §3); it can happen when a keep-alive connection is reused just as HAProxy closes it.
+ */
+function statusesSeen(stdout: string): string[] {
+  const line = stdout.match(/^answers: (.*)$/m)![1]!;
+  return line.split(", ").map((part) => part.split(" ×")[0]!).filter((status) => status !== "connection error");
+}
+
+describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of three workers (examples/haproxy/haproxy-2.6.cfg)", () => {
+  test("the example config parses", async () => {
+    const check = await run(["haproxy", "-c", "-f", join(root, "examples", "haproxy", "haproxy-2.6.cfg")]);
+    expect(check.code).toBe(0);
+  });
+
+  test("k2pow probe: 6 groups at parallelism 3 all get valid nonces; only 200/201/429 reach the client", async () => {
+    const result = await probe([]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
+    expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
+    // Every worker took part: the load balancer spread the jobs.
+    for (const w of workers) expect(w.log()).toMatch(/job done/);
+  }, 120_000);
+
+  test("a worker killed (SIGKILL) while it holds a job: the probe still succeeds, post-service sees no error", async () => {
+    // About 400 hashes a group on one light thread: several seconds a job, so there is a job to kill.
+    const slow = "00a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3";
+    const running = probe(["--difficulty", slow]);
+    let victim: Proc | undefined;
+    for (const deadline = Date.now() + 30_000; !victim && Date.now() < deadline; await Bun.sleep(200)) {
+      for (const w of workers) {
+        const status = (await fetch(w.base + "/status").then((r) => r.json())) as { job: { hashes: number } | null };
+        if (status.job !== null && status.job.hashes > 0) victim = w;
+      }
+    }
+    expect(victim).toBeDefined();
+    victim!.proc.kill("SIGKILL");
+    console.log(`killed the worker at ${victim!.base} while it held a job`);
+
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
+    expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
+    expect(haproxyLog).toMatch(/worker\d is DOWN|Connection refused|L4CON/);
+  }, 240_000);
+});
