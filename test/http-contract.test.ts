@@ -2,6 +2,7 @@
 // loopback: every status, exact bodies, one job at a time, remembered answers, and what malformed requests get.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { pollUntilAnswered } from "./support/poll";
+import { rawGet } from "./support/raw-http";
 import { fromHex, smallestVectors } from "./support/vectors";
 import { jobPath, SLOW_JOB, startWorker } from "./support/worker";
 
@@ -69,6 +70,16 @@ describe("the worker's HTTP API", () => {
       expect(r.body.length).toBeGreaterThan(10);
     }
   });
+
+  test.each(["pow", "pow:80", "lb", "w1", "a-much-longer-host.example:3000"])(
+    "a request with Host %s is routed by its path",
+    async (host) => {
+      expect(await rawGet(worker.base, "/", { Host: host })).toMatchObject({ status: 200, body: "{ 'message': 'ok' }" });
+      const job = await rawGet(worker.base, jobPath(easy), { Host: host });
+      expect(job).toMatchObject({ status: 200, body: v.smallest_valid_nonce });
+      expect((await rawGet(worker.base, "/job/", { Host: host })).status).toBe(400);
+    },
+  );
 
   test("unknown paths and methods are 404", async () => {
     expect((await get("/jobs")).status).toBe(404);
@@ -142,5 +153,16 @@ describe("with --auth", () => {
     expect((await at("/status")).status).toBe(401);
     expect((await at(jobPath(easy), "smesher:s3cret")).status).toBe(201);
     expect(secured.jobs.status().job).not.toBeNull();
+  });
+
+  test("no path trick gets past it, whatever the Host", async () => {
+    for (const host of ["abc", "pow:80", "k2pow.example"]) {
+      for (const target of [`/#${jobPath(easy)}`, `/#/status`, `//status`, `/./status`, `/x/../metrics`, `/status#`, `/status?x=/`]) {
+        const r = await rawGet(secured.base, target, { Host: host });
+        // Either refused, or (the fragment dropped) the open health check: never a job, status or metrics answer.
+        const kept = r.status === 401 || (r.status === 200 && r.body === "{ 'message': 'ok' }");
+        expect({ target, host, status: r.status, kept }).toEqual({ target, host, status: r.status, kept: true });
+      }
+    }
   });
 });

@@ -69,9 +69,10 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   });
   observe = server.observe;
 
+  let listening: ReturnType<typeof server.listen>;
   const address = config.host.includes(":") ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
   try {
-    server.listen(config.host, config.port);
+    listening = server.listen(config.host, config.port);
   } catch (err) {
     const inUse = /in use|EADDRINUSE/i.test((err as Error).message);
     log.error(
@@ -82,7 +83,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     await Promise.all([jobs.close(), engine.close()]);
     return EXIT.failed;
   }
-  log.info(`listening on ${address}`, { port: server.app.server?.port, auth: config.auth ? "basic" : "none" });
+  log.info(`listening on ${address}`, { port: listening.port, auth: config.auth ? "basic" : "none" });
 
   const outcome = await new Promise<"signal" | "engine failed">((resolve) => {
     process.once("SIGTERM", () => resolve("signal")).once("SIGINT", () => resolve("signal"));
@@ -97,7 +98,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     log.warn(`shutdown took over ${SHUTDOWN_MS} ms; exiting anyway`);
     process.exit(outcome === "signal" ? EXIT.ok : EXIT.failed);
   }, SHUTDOWN_MS);
-  await server.app.stop(true);
+  await listening.stop(true);
   await jobs.close();
   await engine.close();
   clearTimeout(timer);

@@ -36,11 +36,6 @@ export function createServer({ jobs, info, auth, busyStatus = 429 }: ServerOptio
   const parsedPaths: ParsedPaths = new Map();
 
   const app = new Elysia()
-    .onRequest(({ request }) => {
-      if (authorized === null || authorized(request.headers.get("authorization"))) return;
-      if (new URL(request.url).pathname === "/") return;
-      return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
-    })
     .get("/", () => text(HEALTH_BODY, 200))
     .get("/job/*", ({ params }) => answerJob(jobs, params["*"], parsedPaths, busyStatus))
     .get("/status", () => Response.json(statusBody(jobs, info, started), { headers: { "cache-control": "no-store" } }))
@@ -50,13 +45,31 @@ export function createServer({ jobs, info, auth, busyStatus = 429 }: ServerOptio
       return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
     });
 
+  // Elysia 1.4 finds the path at a fixed offset into request.url, which misroutes every request whose Host has 3
+  // characters or fewer ("pow", "lb"). So it is handed each request with a fixed origin, and auth is decided on
+  // the very path it routes (deciding on another parse of the URL would let "/#/job/…" slip past).
+  const fetch = (request: Request): Response | Promise<Response> => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return text("malformed request target\n", 400);
+    }
+    if (authorized !== null && url.pathname !== "/" && !authorized(request.headers.get("authorization"))) {
+      return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
+    }
+    return app.handle(new Request(`${ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers: request.headers }));
+  };
+
   return {
-    app,
+    fetch,
     observe: metrics.observe,
-    /** Elysia turns on SO_REUSEPORT by default, which would let a second worker share the port unnoticed. */
-    listen: (hostname: string, port: number) => app.listen({ hostname, port, reusePort: false, development: false }),
+    /** Elysia would turn on SO_REUSEPORT, which lets a second worker share the port unnoticed; Bun.serve does not. */
+    listen: (hostname: string, port: number) => Bun.serve({ hostname, port, reusePort: false, development: false, fetch }),
   };
 }
+
+const ORIGIN = "http://k2pow.invalid";
 
 /**
  * Job paths already parsed. post-service polls the same few paths again and again; parsing each once keeps a

@@ -20,15 +20,15 @@ export async function startWorker(options: { threads: number; auth?: string; rem
     info: { version: "test", target: "test", librandomx: "test", engine: () => engine.status() },
   });
   observe = server.observe;
-  server.listen("127.0.0.1", 0);
+  const listening = server.listen("127.0.0.1", 0);
   await engine.ready;
   return {
-    base: `http://127.0.0.1:${server.app.server!.port}`,
+    base: `http://127.0.0.1:${listening.port}`,
     engine,
     jobs,
     events,
     async stop() {
-      await server.app.stop(true);
+      await listening.stop(true);
       await jobs.close();
       await engine.close();
     },
