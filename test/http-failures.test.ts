@@ -1,6 +1,9 @@
-// The answers that are not nonces: a job whose search fails is 500 with the reason, remembered like a nonce; and
-// the memory of answers is bounded, the oldest forgotten first (a forgotten job simply runs again).
+// The answers that are not nonces: a job whose search keeps failing is 500 with the reason, remembered like a
+// nonce, while one that fails once because a search thread died is run again and answered; and the memory of
+// answers is bounded, the oldest forgotten first (a forgotten job simply runs again).
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { crashOnceMarker } from "./fixtures/crashing-search-worker";
 import { pollUntilAnswered } from "./support/poll";
 import { EASY, UNREACHABLE } from "./support/vectors";
 import { jobPath, startWorker } from "./support/worker";
@@ -18,13 +21,24 @@ afterAll(() => worker?.stop());
 
 const job = (nonceGroup: number, difficulty = EASY) => ({ miner: "3c".repeat(32), nonceGroup, challenge: "0123456789abcdef", difficulty });
 
-test("a failed job is 500 with the reason as the body, and stays so", async () => {
+test("a job whose search thread dies once is run again and answered; post-service never sees the failure", async () => {
+  rmSync(crashOnceMarker, { force: true });
+  const answer = await pollUntilAnswered(worker.base + jobPath(job(204)));
+  expect(answer.status).toBe(200);
+  const retried = worker.events.find((e) => e.type === "retrying");
+  expect(retried).toMatchObject({ attempt: 2, error: "search thread 1 stopped unexpectedly: simulated one-off crash; the thread was restarted, retry the job" });
+  expect(worker.jobs.status()).toMatchObject({ failed: 0, done: 1 });
+  rmSync(crashOnceMarker, { force: true });
+});
+
+test("a job that keeps failing is 500 with the reason as the body, after 3 attempts, and stays so", async () => {
   const failing = jobPath(job(201, UNREACHABLE));
   const first = await pollUntilAnswered(worker.base + failing);
   expect(first.status).toBe(500);
   expect(first.body).toMatch(/^search thread 1 stopped unexpectedly: simulated crash; the thread was restarted, retry the job$/);
   expect(await pollUntilAnswered(worker.base + failing)).toEqual(first);
   expect(worker.jobs.status()).toMatchObject({ failed: 1, job: null });
+  expect(worker.events.filter((e) => e.type === "retrying" && e.key.includes("/201/")).length).toBe(2);
   const metrics = await (await fetch(worker.base + "/metrics")).text();
   expect(metrics).toMatch(/^k2pow_jobs_total\{outcome="failed"\} 1$/m);
   // The worker goes on: the next job is answered.

@@ -63,6 +63,19 @@ describe("k2pow serve", () => {
     expect(w.log()).toMatch(/"message":"stopped"/);
   });
 
+  test("SIGTERM while the dataset builds, with a job waiting for it: exit 0 well within 2 s, no error logged", async () => {
+    const w = await k2pow(["-b", "127.0.0.1:0", "--randomx-mode", "fast", "--cores", "2"]);
+    expect((await fetch(w.base + jobPath(easy))).status).toBe(201);
+    await Bun.sleep(1000);
+    const t0 = performance.now();
+    w.proc.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    const stoppedIn = performance.now() - t0;
+    console.log(`stopped ${stoppedIn.toFixed(0)} ms after SIGTERM, mid-build`);
+    expect(stoppedIn).toBeLessThan(1500);
+    expect(w.log()).not.toMatch(/ERROR|WARN/);
+  });
+
   test("a port in use is a clear error, exit 3", async () => {
     const first = await k2pow(["-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1"]);
     const port = new URL(first.base).port;

@@ -30,7 +30,15 @@ function logJob(log: Logger, e: JobEvent): void {
       });
     }
     case "done":
-      return log.info("job done", { job: e.key, nonce: e.nonce, hashes: e.hashes, seconds: e.seconds.toFixed(2), hash_rate: rate(e.hashes, e.seconds) });
+      return log.info("job done", {
+        job: e.key,
+        nonce: e.nonce,
+        hashes: e.hashes,
+        seconds: e.seconds.toFixed(2),
+        hash_rate: rate(e.hashes, e.searchSeconds),
+      });
+    case "retrying":
+      return log.warn("job failed, running it again", { job: e.key, error: e.error, attempt: e.attempt });
     case "failed":
       return log.error("job failed", { job: e.key, error: e.error, seconds: e.seconds.toFixed(2) });
   }
@@ -85,9 +93,16 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   }
   log.info(`listening on ${address}`, { port: listening.port, auth: config.auth ? "basic" : "none" });
 
+  let stopping = false;
   const outcome = await new Promise<"signal" | "engine failed">((resolve) => {
-    process.once("SIGTERM", () => resolve("signal")).once("SIGINT", () => resolve("signal"));
+    const stop = () => {
+      stopping = true;
+      resolve("signal");
+    };
+    process.once("SIGTERM", stop).once("SIGINT", stop);
     engine.ready.catch((err: Error) => {
+      // A build cut short by our own shutdown is not a failure to report.
+      if (stopping) return;
       log.error(`the engine could not start: ${err.message}`);
       resolve("engine failed");
     });
@@ -99,8 +114,8 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     process.exit(outcome === "signal" ? EXIT.ok : EXIT.failed);
   }, SHUTDOWN_MS);
   await listening.stop(true);
-  await jobs.close();
-  await engine.close();
+  // Together: a job may be waiting for the dataset, and only closing the engine stops the build.
+  await Promise.all([jobs.close(), engine.close()]);
   clearTimeout(timer);
   log.info("stopped");
   return outcome === "signal" ? EXIT.ok : EXIT.failed;

@@ -1,6 +1,13 @@
 /** An engine failure whose message a user can act on; never carries a native stack to the user. */
 export class EngineError extends Error {
   override name = "EngineError";
+  /** True when the same search may well succeed if run again (a search thread died and was replaced). */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = options.retryable ?? false;
+  }
 }
 
 /** The search was stopped by its caller before it found a nonce. */

@@ -360,7 +360,9 @@ export class Engine {
           throw new EngineError(`${cause}; restarting it failed too: ${(err as Error).message}`);
         }
         // A nonce another thread found is still good; only without one does the failure reach the caller.
-        if (found.length === 0) throw new EngineError(`${cause}${restarted ? "; the thread was restarted, retry the job" : ""}`);
+        if (found.length === 0) {
+          throw new EngineError(`${cause}${restarted ? "; the thread was restarted, retry the job" : ""}`, { retryable: restarted });
+        }
       }
       if (found.length > 0) {
         const nonce = found.reduce((a, b) => (b < a ? b : a));

@@ -51,7 +51,7 @@ export function createMetrics(jobs: JobManager, info: WorkerInfo) {
   outcomes.inc({ outcome: "failed" }, 0);
   const durations = new Histogram({
     name: "k2pow_job_duration_seconds",
-    help: "Time from a job's first request to its answer.",
+    help: "Time from a job's first request to its answer (including any wait for the dataset).",
     labelNames: ["outcome"],
     buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800],
     registers: [registry],

@@ -1,7 +1,7 @@
 // The state of the worker's work: one job at a time, answers remembered, progress and counts for status. Drives an
 // injected engine, so HTTP tests can use a light-mode engine and the HTTP layer never touches the engine itself.
 import type { EngineStatus, SearchOptions, SearchResult } from "../engine/engine";
-import { SearchCancelled } from "../engine/engine-error";
+import { EngineError, SearchCancelled } from "../engine/engine-error";
 import { expectedHashes, type K2powJob } from "../engine/k2pow-rule";
 import { HashRateMeter } from "./hash-rate";
 
@@ -21,7 +21,8 @@ export type JobAnswer =
 export type JobEvent =
   | { type: "started"; key: string; expectedHashes: number }
   | { type: "progress"; key: string; hashes: bigint; seconds: number; hashRate: number; expectedHashes: number }
-  | { type: "done"; key: string; nonce: bigint; hashes: bigint; seconds: number }
+  | { type: "done"; key: string; nonce: bigint; hashes: bigint; seconds: number; searchSeconds: number }
+  | { type: "retrying"; key: string; error: string; attempt: number }
   | { type: "failed"; key: string; error: string; seconds: number };
 
 export interface JobManagerOptions {
@@ -49,6 +50,9 @@ export interface JobsStatus {
 }
 
 type Answer = { nonce: bigint } | { error: string };
+
+/** Searches per job when the engine says a failure may pass (a search thread died and was replaced). */
+const ATTEMPTS = 3;
 
 interface Running {
   key: string;
@@ -124,19 +128,26 @@ export class JobManager {
     const abort = new AbortController();
     const started = performance.now();
     const expected = expectedHashes(job.difficulty);
-    const finished = this.engine.search(job, { signal: abort.signal }).then(
-      (result) => {
-        this.keep(key, { nonce: result.nonce });
-        this.done++;
-        this.onEvent({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: result.seconds });
-      },
-      (err: Error) => {
-        if (err instanceof SearchCancelled) return;
-        this.keep(key, { error: err.message });
-        this.failed++;
-        this.onEvent({ type: "failed", key, error: err.message, seconds: (performance.now() - started) / 1000 });
-      },
-    ).finally(() => {
+    const seconds = () => (performance.now() - started) / 1000;
+    const attempt = (n: number): Promise<void> =>
+      this.engine.search(job, { signal: abort.signal }).then(
+        (result) => {
+          this.keep(key, { nonce: result.nonce });
+          this.done++;
+          this.onEvent({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: seconds(), searchSeconds: result.seconds });
+        },
+        (err: Error) => {
+          if (err instanceof SearchCancelled) return;
+          if (err instanceof EngineError && err.retryable && n < ATTEMPTS && !this.closed) {
+            this.onEvent({ type: "retrying", key, error: err.message, attempt: n + 1 });
+            return attempt(n + 1);
+          }
+          this.keep(key, { error: err.message });
+          this.failed++;
+          this.onEvent({ type: "failed", key, error: err.message, seconds: seconds() });
+        },
+      );
+    const finished = attempt(1).finally(() => {
       this.current = null;
     });
     this.current = { key, started, expectedHashes: expected, abort, finished };
