@@ -56,7 +56,8 @@ describe("bad arguments exit 2 and name what is wrong", () => {
     ["unknown option", ["prove", ...args, "--fast"], /Unknown option '--fast'/],
     ["unknown command", ["mine"], /unknown command 'mine'/],
     ["bad bind address", ["serve", "-b", "localhost"], /--bind-address must be host:port/],
-    ["bad log format", ["--log-format", "xml"], /--log-format \(K2POW_LOG_FORMAT\) is not valid/],
+    ["bad log format", ["--log-format", "xml"], /--log-format \(K2POW_LOG_FORMAT\) must be text or json, got .xml./],
+    ["stray argument", ["serve", "extra"], /unexpected argument .extra./],
     ["conflicting pages", ["prove", ...args, "--randomx-large-pages", "--pages", "thp"], /--randomx-large-pages/],
   ];
   test.each(cases)("%s", async (_name, argv, message) => {

@@ -115,7 +115,11 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
   const show = progress(!values.json && process.stderr.isTTY === true);
   const notes: string[] = [];
   let engine: Engine | null = null;
-  const interrupt = () => void engine?.close();
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    void engine?.close();
+  };
   process.on("SIGINT", interrupt);
   try {
     engine = new Engine({ ...engineOpts, workerUrl, onNote: (m) => notes.push(m) });
@@ -179,7 +183,7 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
     return EXIT.ok;
   } catch (err) {
     show.done();
-    if (err instanceof SearchCancelled || (engine !== null && engine.status().phase === "closed")) return 130;
+    if (interrupted) return 130;
     if (!(err instanceof EngineError)) throw err;
     console.error(`k2pow: ${err.message}`);
     return EXIT.failed;

@@ -13,7 +13,7 @@ export const ServeConfig = Type.Object({
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   logFormat: Type.Union([Type.Literal("text"), Type.Literal("json")]),
   auth: Type.Optional(Type.String({ pattern: "^[^:]+:.+$" })),
-  progressSeconds: Type.Number({ exclusiveMinimum: 0 }),
+  progressSeconds: Type.Number({ minimum: 0.1, maximum: 86_400 }),
   busyStatus: Type.Union([Type.Literal(429), Type.Literal(503)]),
 });
 export type ServeConfig = Static<typeof ServeConfig> & { engine: EngineOptions };
@@ -51,15 +51,15 @@ Serves post-service's k2pow API over HTTP. Every option can also be set by its e
                            that retries it and turns what is left into 429 (HAProxy 2.6, see
                            examples/haproxy); post-service fails a proof on a 503; default 429  K2POW_BUSY_STATUS`;
 
-/** Which flag sets each field, for error messages. */
-const FLAG_OF: Record<keyof Static<typeof ServeConfig>, FlagName> = {
-  host: "bind-address",
-  port: "bind-address",
-  logLevel: "log-level",
-  logFormat: "log-format",
-  auth: "auth",
-  progressSeconds: "progress-interval",
-  busyStatus: "busy-status",
+/** Which flag sets each field, and what it takes, for error messages. */
+const FIELDS: Record<keyof Static<typeof ServeConfig>, { flag: FlagName; expect: string }> = {
+  host: { flag: "bind-address", expect: "host:port" },
+  port: { flag: "bind-address", expect: "host:port with a port from 0 to 65535" },
+  logLevel: { flag: "log-level", expect: LOG_LEVELS.join(", ") },
+  logFormat: { flag: "log-format", expect: "text or json" },
+  auth: { flag: "auth", expect: "USER:PASSWORD" },
+  progressSeconds: { flag: "progress-interval", expect: "a number of seconds from 0.1 to 86400" },
+  busyStatus: { flag: "busy-status", expect: "429 or 503" },
 };
 
 function parseBindAddress(text: string): { host: string; port: number } {
@@ -77,12 +77,14 @@ export function serveConfig(argv: string[], env: Record<string, string | undefin
   if (largePagesEnv !== undefined && !/^(1|true|0|false)$/.test(largePagesEnv)) {
     throw new UsageError(`${envName("randomx-large-pages")} must be 1, true, 0 or false, got '${largePagesEnv}'`);
   }
+  // The page flags as a pair: either one on the command line wins over both environment variables.
+  const pagesOnCommandLine = values.pages !== undefined || values["randomx-large-pages"] !== undefined;
   const engine = engineOptions(
     {
       "randomx-mode": pick("randomx-mode"),
       cores: pick("cores"),
-      pages: pick("pages"),
-      "randomx-large-pages": values["randomx-large-pages"] ?? /^(1|true)$/.test(largePagesEnv ?? ""),
+      pages: pagesOnCommandLine ? values.pages : env[envName("pages")],
+      "randomx-large-pages": pagesOnCommandLine ? values["randomx-large-pages"] : /^(1|true)$/.test(largePagesEnv ?? ""),
     },
     "auto",
   );
@@ -100,9 +102,9 @@ export function serveConfig(argv: string[], env: Record<string, string | undefin
   const error = Value.Errors(ServeConfig, config).First();
   if (error) {
     const key = error.path.slice(1) as keyof typeof config;
-    const flag = FLAG_OF[key];
-    const shown = key === "auth" ? "(hidden)" : `'${String(config[key])}'`;
-    throw new UsageError(`--${flag} (${envName(flag)}) is not valid: ${error.message}, got ${shown}`);
+    const { flag, expect } = FIELDS[key];
+    const shown = key === "auth" ? "a value without ':'" : `'${String(config[key])}'`;
+    throw new UsageError(`--${flag} (${envName(flag)}) must be ${expect}, got ${shown}`);
   }
   return { ...(config as Static<typeof ServeConfig>), engine };
 }

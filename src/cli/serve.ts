@@ -73,6 +73,10 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     jobs,
     auth: config.auth,
     busyStatus: config.busyStatus,
+    onAnswered:
+      config.logLevel === "debug"
+        ? (method, path, status, ms) => log.debug("request", { method, path, status, ms: ms.toFixed(2) })
+        : undefined,
     info: { version: VERSION, target: TARGET, librandomx: randomxVersion(), engine: () => engine.status() },
   });
   observe = server.observe;

@@ -16,11 +16,12 @@ export function parseCommandLine<O extends Options>(argv: string[], options: O, 
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs says e.g. "Unknown option '--x'"; keep its words, drop its advice about "--".
-    throw new UsageError((err as Error).message.split(". ")[0]!);
+    throw new UsageError((err as Error).message.split(/\.\s/)[0]!);
   }
-  if (!(parsed.values as { help?: boolean }).help && parsed.positionals.length !== positionals.length) {
-    const got = parsed.positionals.length;
-    throw new UsageError(`expected ${positionals.length} arguments (${positionals.join(" ")}), got ${got}`);
+  const got = parsed.positionals;
+  if (!(parsed.values as { help?: boolean }).help && got.length !== positionals.length) {
+    if (got.length > positionals.length) throw new UsageError(`unexpected argument '${got[positionals.length]}'`);
+    throw new UsageError(`expected ${positionals.length} arguments (${positionals.join(" ")}), got ${got.length}`);
   }
   return parsed;
 }

@@ -74,10 +74,11 @@ export function openNative(paths: NativePaths): Native {
     dlopen(paths.randomx, { randomx_get_flags: { args: [], returns: FFIType.i32 } });
     shim = dlopen(paths.shim, symbols);
   } catch (err) {
-    throw new EngineError(
-      `cannot load the RandomX libraries (${paths.randomx}, ${paths.shim}): ${(err as Error).message}; ` +
-        "run ./build.sh from the checkout",
-    );
+    // A compiled executable unpacks its embedded libraries into the temporary directory before loading them.
+    const advice = paths.shim.startsWith("/$bunfs/")
+      ? "the executable unpacks them into $TMPDIR (else /tmp): check that it exists, is writable and is not mounted noexec"
+      : "run npm run build (or ./build.sh) in the checkout";
+    throw new EngineError(`cannot load the RandomX libraries: ${(err as Error).message}; ${advice}`);
   }
   const abi = shim.symbols.k2pow_abi_version();
   if (abi !== ABI_VERSION) {

@@ -23,13 +23,15 @@ export interface ServerOptions {
   auth?: string;
   /** The status for "busy with another job": 429 (post-service's), or 503 for a load balancer that retries it. */
   busyStatus?: 429 | 503;
+  /** Hears every request once answered (for debug logs); absent, requests cost nothing extra. */
+  onAnswered?: (method: string, path: string, status: number, ms: number) => void;
 }
 
 const HEALTH_BODY = "{ 'message': 'ok' }";
 const text = (body: string, status: number, headers: Record<string, string> = {}) =>
   new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 
-export function createServer({ jobs, info, auth, busyStatus = 429 }: ServerOptions) {
+export function createServer({ jobs, info, auth, busyStatus = 429, onAnswered }: ServerOptions) {
   const metrics = createMetrics(jobs, info);
   const authorized = auth ? basicAuth(auth) : null;
   const started = performance.now();
@@ -48,7 +50,7 @@ export function createServer({ jobs, info, auth, busyStatus = 429 }: ServerOptio
   // Elysia 1.4 finds the path at a fixed offset into request.url, which misroutes every request whose Host has 3
   // characters or fewer ("pow", "lb"). So it is handed each request with a fixed origin, and auth is decided on
   // the very path it routes (deciding on another parse of the URL would let "/#/job/…" slip past).
-  const fetch = (request: Request): Response | Promise<Response> => {
+  const route = (request: Request): Response | Promise<Response> => {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -60,6 +62,15 @@ export function createServer({ jobs, info, auth, busyStatus = 429 }: ServerOptio
     }
     return app.handle(new Request(`${ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers: request.headers }));
   };
+
+  const fetch = onAnswered
+    ? async (request: Request): Promise<Response> => {
+        const started = performance.now();
+        const response = await route(request);
+        onAnswered(request.method, new URL(request.url).pathname, response.status, performance.now() - started);
+        return response;
+      }
+    : route;
 
   return {
     fetch,
