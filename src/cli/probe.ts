@@ -107,7 +107,12 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
       return EXIT.no;
     }
     if (failures > 0) {
-      console.log(`FAIL: ${failures} of ${groups} group(s) without a valid nonce`);
+      const neverConnected = counts.length === 1 && counts[0]![0] === "connection error";
+      console.log(
+        neverConnected
+          ? `FAIL: could not connect to ${new URL(url).host} in ${timeout} s; is the worker running, and are the address and port right?`
+          : `FAIL: ${failures} of ${groups} group(s) without a valid nonce`,
+      );
       return EXIT.no;
     }
     console.log(`OK: every group got a valid nonce; post-service would have succeeded`);

@@ -27,6 +27,12 @@ export type GroupOutcome = { nonceGroup: number; seconds: number; requests: numb
 
 const U64 = /^[0-9]{1,20}$/;
 
+/** A body fit for one line of a report: a proxy's error page can be kilobytes of HTML. */
+function firstLine(body: string): string {
+  const line = body.trim().split("\n")[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
 function endpoint(url: string): { base: string; headers: Record<string, string> } {
   const parsed = new URL(url);
   const headers: Record<string, string> = {};
@@ -50,13 +56,17 @@ async function askUntilAnswered(group: GroupRequest, options: ClientOptions): Pr
     ...rest,
   });
   let requests = 0;
+  let last = "";
   for (;;) {
-    if (performance.now() > deadline) return done({ ok: false, error: `no answer within ${options.timeoutMs} ms` });
+    if (performance.now() > deadline) {
+      return done({ ok: false, error: `no answer within ${(options.timeoutMs! / 1000).toFixed(0)} s (${requests} requests; the last ${last})` });
+    }
     requests++;
     let response: Response;
     try {
       response = await fetch(path, { headers });
-    } catch {
+    } catch (err) {
+      last = `could not connect: ${(err as Error).message}`;
       options.onAnswer?.(group.nonceGroup, "connection error");
       await Bun.sleep(options.backoffMs);
       continue;
@@ -70,10 +80,11 @@ async function askUntilAnswered(group: GroupRequest, options: ClientOptions): Pr
         return done({ ok: true, nonce: BigInt(body) });
       case 201:
       case 429:
+        last = `was answered ${response.status}`;
         await Bun.sleep(options.backoffMs);
         continue;
       case 500:
-        return done({ ok: false, error: `the worker failed the job: ${body.trim()}` });
+        return done({ ok: false, error: `the worker failed the job: ${firstLine(body)}` });
       default:
         return done({ ok: false, error: `unknown status code ${response.status}` });
     }
