@@ -1,7 +1,7 @@
 // Three workers behind Debian's real HAProxy (2.6) with examples/haproxy/haproxy-2.6.cfg on loopback, checked end to
 // end by `k2pow probe` exactly as post-service would use them: every nonce valid, nothing but 200/201/429 seen,
 // also when a worker is killed while it holds a job.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,11 +13,6 @@ const main = join(root, "src", "main.ts");
 const haveHaproxy = Bun.which("haproxy") !== null;
 
 type Proc = Awaited<ReturnType<typeof startK2pow>>;
-let workers: Proc[] = [];
-let haproxy: ReturnType<typeof Bun.spawn> | null = null;
-let haproxyLog = "";
-let base = "";
-const dir = mkdtempSync(join(tmpdir(), "k2pow-haproxy-"));
 
 /** A loopback port free right now. */
 function freePort(): number {
@@ -36,38 +31,43 @@ function configFor(port: number, workerPorts: number[]): string {
     .replace(/^(\s*server worker\d) 127\.0\.0\.1:300\d check$/gm, (_m, head: string) => `${head} 127.0.0.1:${workerPorts[n++]} check`);
 }
 
-beforeAll(async () => {
-  if (!haveHaproxy) return;
-  workers = await Promise.all(
-    [1, 2, 3].map(() =>
-      startK2pow([process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1", "--busy-status", "503"], {
-        shared: true,
-      }),
-    ),
+/**
+ * Three light-mode workers (busy answered 503, as the 2.6 config needs) and HAProxy in front of them, for one
+ * test: everything is started and ended inside the test that uses it.
+ */
+async function startCluster() {
+  const workers: Proc[] = await Promise.all(
+    [1, 2, 3].map(() => startK2pow([process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1", "--busy-status", "503"])),
   );
   const port = freePort();
   const config = configFor(port, workers.map((w) => Number(new URL(w.base).port)));
   expect(config.match(/127\.0\.0\.1:\d+ check$/gm)!.length).toBe(3);
+  const dir = mkdtempSync(join(tmpdir(), "k2pow-haproxy-"));
   writeFileSync(join(dir, "haproxy.cfg"), config);
-  haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], { stdout: "pipe", stderr: "pipe" });
+  const haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], { stdout: "pipe", stderr: "pipe" });
+  let log = "";
   (async () => {
-    for await (const chunk of haproxy!.stdout as ReadableStream<Uint8Array>) haproxyLog += new TextDecoder().decode(chunk);
+    for await (const chunk of haproxy.stdout as ReadableStream<Uint8Array>) log += new TextDecoder().decode(chunk);
   })();
-  base = `http://127.0.0.1:${port}`;
+  const base = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 10_000; ; await Bun.sleep(100)) {
-    const up = await fetch(base + "/").then((r) => r.status === 200, () => false);
-    if (up) break;
+    if (await fetch(base + "/").then((r) => r.status === 200, () => false)) break;
     if (Date.now() > deadline) throw new Error("HAProxy did not come up");
   }
-}, 60_000);
+  return {
+    base,
+    workers,
+    log: () => log,
+    async stop() {
+      haproxy.kill();
+      await haproxy.exited;
+      for (const w of workers) w.proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-afterAll(async () => {
-  haproxy?.kill();
-  for (const w of workers) w.proc.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function probe(args: string[]) {
+async function probe(base: string, args: string[]) {
   const result = await run([process.execPath, main, "probe", base, "--groups", "6", "--parallelism", "3", "--backoff", "0.2", "--timeout", "120", ...args]);
   console.log(result.stdout.trim());
   return result;
@@ -95,33 +95,43 @@ describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of three workers (examples/h
   });
 
   test("k2pow probe: 6 groups at parallelism 3 all get valid nonces; only 200/201/429 reach the client", async () => {
-    const result = await probe([]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
-    expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
-    // Every worker took part: the load balancer spread the jobs.
-    for (const w of workers) expect(w.log()).toMatch(/job done/);
+    const cluster = await startCluster();
+    try {
+      const result = await probe(cluster.base, []);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
+      expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
+      // Every worker took part: the load balancer spread the jobs.
+      for (const w of cluster.workers) expect(w.log()).toMatch(/job done/);
+    } finally {
+      await cluster.stop();
+    }
   }, 120_000);
 
   test("a worker killed (SIGKILL) while it holds a job: the probe still succeeds, post-service sees no error", async () => {
     // About 400 hashes a group on one light thread: several seconds a job, so there is a job to kill.
     const slow = "00a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3";
-    const running = probe(["--difficulty", slow]);
-    let victim: Proc | undefined;
-    for (const deadline = Date.now() + 30_000; !victim && Date.now() < deadline; await Bun.sleep(200)) {
-      for (const w of workers) {
-        const status = (await fetch(w.base + "/status").then((r) => r.json())) as { job: { hashes: number } | null };
-        if (status.job !== null && status.job.hashes > 0) victim = w;
+    const cluster = await startCluster();
+    try {
+      const running = probe(cluster.base, ["--difficulty", slow]);
+      let victim: Proc | undefined;
+      for (const deadline = Date.now() + 30_000; !victim && Date.now() < deadline; await Bun.sleep(200)) {
+        for (const w of cluster.workers) {
+          const status = (await fetch(w.base + "/status").then((r) => r.json())) as { job: { hashes: number } | null };
+          if (status.job !== null && status.job.hashes > 0) victim = w;
+        }
       }
-    }
-    expect(victim).toBeDefined();
-    victim!.proc.kill("SIGKILL");
-    console.log(`killed the worker at ${victim!.base} while it held a job`);
+      expect(victim).toBeDefined();
+      victim!.proc.kill("SIGKILL");
+      console.log(`killed the worker at ${victim!.base} while it held a job`);
 
-    const result = await running;
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
-    expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
-    expect(haproxyLog).toMatch(/worker\d is DOWN|Connection refused|L4CON/);
+      const result = await running;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
+      expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
+      expect(cluster.log()).toMatch(/worker\d is DOWN|Connection refused|L4CON/);
+    } finally {
+      await cluster.stop();
+    }
   }, 240_000);
 });

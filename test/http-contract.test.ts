@@ -81,6 +81,11 @@ describe("the worker's HTTP API", () => {
     },
   );
 
+  test("HTTP/1.0 without a Host header (as HAProxy's health checks ask) is answered", async () => {
+    expect(await rawGet(worker.base, "/", {}, "1.0")).toMatchObject({ status: 200, body: "{ 'message': 'ok' }" });
+    expect(await rawGet(worker.base, jobPath(easy), {}, "1.0")).toMatchObject({ status: 200, body: v.smallest_valid_nonce });
+  });
+
   test("unknown paths and methods are 404", async () => {
     expect((await get("/jobs")).status).toBe(404);
     expect((await get("/job")).status).toBe(404);

@@ -53,7 +53,8 @@ export function createServer({ jobs, info, auth, busyStatus = 429, onAnswered }:
   const route = (request: Request): Response | Promise<Response> => {
     let url: URL;
     try {
-      url = new URL(request.url);
+      // Without a Host header (HTTP/1.0, as HAProxy's health checks send) Bun gives only the path.
+      url = new URL(request.url, ORIGIN);
     } catch {
       return text("malformed request target\n", 400);
     }

@@ -1,5 +1,5 @@
-// A `k2pow` process for tests: started, waited for until it listens, its log kept; killed after the test that
-// started it, unless it is shared by a whole file (`shared`), which then ends it itself.
+// A `k2pow` process for tests: started, waited for until it listens, its log kept, killed after the test that
+// started it. (Under CI=true Bun kills a test's leftover processes itself, so none may outlive its test.)
 import { afterEach } from "bun:test";
 
 const running: ReturnType<typeof Bun.spawn>[] = [];
@@ -8,14 +8,14 @@ afterEach(() => {
 });
 
 /** Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line. */
-export async function startK2pow(command: string[], options: { env?: Record<string, string>; cwd?: string; shared?: boolean } = {}) {
+export async function startK2pow(command: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
   const proc = Bun.spawn(command, {
     env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     cwd: options.cwd,
     stdout: "pipe",
     stderr: "pipe",
   });
-  if (!options.shared) running.push(proc);
+  running.push(proc);
   let log = "";
   const decoder = new TextDecoder();
   const reader = proc.stderr.getReader();
