@@ -47,21 +47,32 @@ export function createServer({ jobs, info, auth, busyStatus = 429, onAnswered }:
       return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
     });
 
-  // Elysia 1.4 finds the path at a fixed offset into request.url, which misroutes every request whose Host has 3
-  // characters or fewer ("pow", "lb"). So it is handed each request with a fixed origin, and auth is decided on
-  // the very path it routes (deciding on another parse of the URL would let "/#/job/…" slip past).
+  // Elysia 1.4 takes the path to start at the first "/" from offset 11 of request.url, which misroutes a request
+  // whose Host has 3 characters or fewer ("pow", "lb"), has no Host (Bun then gives only the path: HTTP/1.0, as
+  // HAProxy's health checks send), or carries a fragment. Such a request is handed over with a fixed origin;
+  // the others as they are, since polls must stay cheap. Auth is decided on the very path Elysia will route.
   const route = (request: Request): Response | Promise<Response> => {
-    let url: URL;
-    try {
-      // Without a Host header (HTTP/1.0, as HAProxy's health checks send) Bun gives only the path.
-      url = new URL(request.url, ORIGIN);
-    } catch {
-      return text("malformed request target\n", 400);
+    const raw = request.url;
+    const slash = raw.startsWith("/") ? 0 : raw.indexOf("/", raw.indexOf("//") + 2);
+    let forElysia = request;
+    let path: string;
+    if (slash > 0 && raw.indexOf("/", 11) === slash && !raw.includes("#")) {
+      const query = raw.indexOf("?", slash);
+      path = raw.slice(slash, query === -1 ? undefined : query);
+    } else {
+      let url: URL;
+      try {
+        url = new URL(raw, ORIGIN);
+      } catch {
+        return text("malformed request target\n", 400);
+      }
+      path = url.pathname;
+      forElysia = new Request(`${ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers: request.headers });
     }
-    if (authorized !== null && url.pathname !== "/" && !authorized(request.headers.get("authorization"))) {
+    if (authorized !== null && path !== "/" && !authorized(request.headers.get("authorization"))) {
       return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
     }
-    return app.handle(new Request(`${ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers: request.headers }));
+    return app.handle(forElysia);
   };
 
   const fetch = onAnswered
