@@ -1,39 +1,82 @@
 #!/usr/bin/env bash
-# Builds what the worker needs: Debian's librandomx for this machine (fetched and checked by
-# librandomx/fetch.sh) and the C shim compiled against it into build/native/, then the executables into dist/.
+# Builds the worker.
+#   build.sh           for this machine: Debian's librandomx (fetched and checked by librandomx/fetch.sh) and the C
+#                      shim into build/native/, where a run from the checkout loads them, and this architecture's
+#                      executables into dist/
+#   build.sh release   for every target, cross-compiling: dist/k2pow-linux-x64, -x64-baseline and -arm64, each with
+#                      its own shim and librandomx embedded, and dist/SHA256SUMS
 set -euo pipefail
 cd "$(dirname "$0")"
 
 case $(uname -m) in
-  x86_64) target=x64 triplet=x86_64-linux-gnu ;;
-  aarch64) target=arm64 triplet=aarch64-linux-gnu ;;
+  x86_64) host=x64 ;;
+  aarch64) host=arm64 ;;
   *) echo "build.sh: unsupported machine $(uname -m)" >&2; exit 1 ;;
 esac
+triplet_of() { if [ "$1" = x64 ]; then echo x86_64-linux-gnu; else echo aarch64-linux-gnu; fi; }
 
-bash librandomx/fetch.sh "$target"
-rx=librandomx/$target
-out=build/native
-mkdir -p "$out"
+# The shim and librandomx for one target, in build/native-TARGET/.
+native() {
+  local target=$1 triplet rx out cc
+  triplet=$(triplet_of "$target")
+  rx=librandomx/$target
+  out=build/native-$target
+  bash librandomx/fetch.sh "$target"
+  cc=${CC:-cc}
+  if [ "$target" != "$host" ]; then
+    cc=$triplet-gcc
+    command -v "$cc" >/dev/null || { echo "build.sh: $cc is missing; install Debian's gcc-$triplet" >&2; exit 1; }
+  fi
+  mkdir -p "$out"
+  if [ ! -f "$out/libk2pow.so" ] || [ ffi/k2pow.c -nt "$out/libk2pow.so" ] || [ ffi/k2pow.h -nt "$out/libk2pow.so" ] \
+    || [ "$rx/VERSION" -nt "$out/libk2pow.so" ]; then
+    "$cc" -O2 -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$rx/usr/include" \
+      -o "$out/libk2pow.so" ffi/k2pow.c -L"$rx/usr/lib/$triplet" -l:librandomx.so.0 -lm
+    echo "build.sh: built $out/libk2pow.so" >&2
+  fi
+  cp -L "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"
+  cp "$rx/VERSION" "$out/librandomx.version"
+}
 
-if [ ! -f "$out/libk2pow.so" ] || [ ffi/k2pow.c -nt "$out/libk2pow.so" ] || [ ffi/k2pow.h -nt "$out/libk2pow.so" ] \
-  || [ "$rx/VERSION" -nt "$out/libk2pow.so" ]; then
-  ${CC:-cc} -O2 -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$rx/usr/include" \
-    -o "$out/libk2pow.so" ffi/k2pow.c -L"$rx/usr/lib/$triplet" -l:librandomx.so.0 -lm
-  echo "build.sh: built $out/libk2pow.so" >&2
-fi
-cp -L "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"
-cp "$rx/VERSION" "$out/librandomx.version"
+# Makes TARGET's libraries the ones in build/native/: what a checkout's run loads and the next executable embeds.
+stage() {
+  mkdir -p build/native
+  cp build/native-"$1"/* build/native/
+}
 
-# One self-contained executable per CPU target of this architecture, with the shim and Debian's librandomx above
-# embedded: a box needs only glibc and libstdc++ to run it. The search Worker is a second entry point so that it
-# is embedded too.
-bun=node_modules/.bin/bun
-[ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
-variants=("linux-$target")
-[ "$target" = x64 ] && variants+=("linux-x64-baseline")
-mkdir -p dist
-for variant in "${variants[@]}"; do
-  "$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
-    src/main.ts src/engine/search-worker.ts --outfile "dist/k2pow-$variant" >/dev/null
-  echo "build.sh: built dist/k2pow-$variant" >&2
-done
+# Self-contained executables for TARGET, with its shim and librandomx embedded: a box needs only glibc and
+# libstdc++. The search Worker is a second entry point so that it is embedded too.
+executables() {
+  local target=$1 variant variants bun=node_modules/.bin/bun
+  [ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
+  variants=("linux-$target")
+  [ "$target" = x64 ] && variants+=("linux-x64-baseline")
+  mkdir -p dist
+  for variant in "${variants[@]}"; do
+    "$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
+      src/main.ts src/engine/search-worker.ts --outfile "dist/k2pow-$variant" >/dev/null
+    echo "build.sh: built dist/k2pow-$variant" >&2
+  done
+}
+
+case ${1:-} in
+  "")
+    native "$host"
+    stage "$host"
+    executables "$host"
+    ;;
+  release)
+    for target in x64 arm64; do
+      native "$target"
+      stage "$target"
+      executables "$target"
+    done
+    stage "$host"
+    (cd dist && sha256sum k2pow-linux-x64 k2pow-linux-x64-baseline k2pow-linux-arm64 > SHA256SUMS)
+    echo "build.sh: wrote dist/SHA256SUMS" >&2
+    ;;
+  *)
+    echo "build.sh: unknown mode '$1'; use no argument (this machine) or 'release' (every target)" >&2
+    exit 2
+    ;;
+esac

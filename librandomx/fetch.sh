@@ -32,16 +32,7 @@ for d in "${debs[@]}"; do
 done
 
 work=$here/.download/$arch
-mkdir -p "$work/lists/partial" "$work/archives/partial"
-# A package list of our own: no root needed, nothing of the system's apt state is touched, and a foreign
-# architecture works the same way as the host's.
-apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch" -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache=$work" -o "Dir::Cache::archives=$work/archives" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=$(id -un)")
-if ! ls "$work/lists/"*Packages* >/dev/null 2>&1; then
-  echo "librandomx: reading Debian's package list for $arch" >&2
-  apt-get "${apt_opts[@]}" -qq update >&2
-fi
-(cd "$work" && apt-get "${apt_opts[@]}" -qq download "librandomx0:$arch=$version" "librandomx-dev:$arch=$version" >&2)
+bash "$here/debian-download.sh" "$arch" "$work" "librandomx0:$arch=$version" "librandomx-dev:$arch=$version"
 (cd "$work" && grep -E " (${debs[0]}|${debs[1]})\$" "$here/SHA256SUMS" | sha256sum --check --quiet) || {
   echo "librandomx/fetch.sh: the downloaded packages do not match librandomx/SHA256SUMS; refusing to use them" >&2
   exit 1

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startK2pow } from "./support/k2pow-process";
 import { pollUntilAnswered } from "./support/poll";
-import { smallestVectors } from "./support/vectors";
+import { run } from "./support/run";
+import { hashVectors, smallestVectors } from "./support/vectors";
 import { jobPath } from "./support/worker";
 
 const variants = process.arch === "x64" ? ["linux-x64", "linux-x64-baseline"] : [`linux-${process.arch}`];
@@ -29,6 +30,17 @@ describe.each(variants)("dist/k2pow-%s", (variant) => {
     const child = Bun.spawn([exe, "--version"], { env: {}, cwd: dir, stdout: "pipe" });
     expect(await new Response(child.stdout).text()).toBe(`k2pow 0.1.0 (${variant}, bun 1.4.5, librandomx 1.1.10-2)\n`);
     expect(await child.exited).toBe(0);
+    rmSync(dir, { recursive: true });
+  });
+
+  test("alone, with an empty environment, reproduces vector hashes through k2pow verify (light mode)", async () => {
+    const { dir, exe } = alone(variant);
+    for (const vector of hashVectors.slice(0, 3)) {
+      const args = ["verify", vector.miner, String(vector.nonce_group), vector.challenge, "ff".repeat(32), vector.nonce];
+      const result = await run([exe, ...args], { env: {} });
+      expect(result.stdout).toBe(`valid ${vector.hash}\n`);
+      expect(result.code).toBe(0);
+    }
     rmSync(dir, { recursive: true });
   });
 

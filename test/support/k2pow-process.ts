@@ -8,7 +8,7 @@ afterEach(() => {
 });
 
 /** Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line. */
-export async function startK2pow(command: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+export async function startK2pow(command: string[], options: { env?: Record<string, string>; cwd?: string; startMs?: number } = {}) {
   const proc = Bun.spawn(command, {
     env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     cwd: options.cwd,
@@ -26,7 +26,7 @@ export async function startK2pow(command: string[], options: { env?: Record<stri
       log += decoder.decode(value);
     }
   })();
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + (options.startMs ?? 15_000);
   let port: string | undefined;
   while (!(port = log.match(/listening on \S+.*?port[=":]+(\d+)/)?.[1])) {
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`k2pow did not start:\n${log}`);
