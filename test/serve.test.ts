@@ -11,6 +11,16 @@ const main = join(import.meta.dir, "..", "src", "main.ts");
 const k2pow = (args: string[], env?: Record<string, string>) =>
   startK2pow([process.execPath, main, ...args], env && { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
 
+/** Sends SIGTERM, expects a clean exit, and says how long it took (ms). */
+async function terminate(w: Awaited<ReturnType<typeof k2pow>>, when: string): Promise<number> {
+  const t0 = performance.now();
+  w.proc.kill("SIGTERM");
+  expect(await w.exited).toBe(0);
+  const ms = performance.now() - t0;
+  console.log(`stopped ${ms.toFixed(0)} ms after SIGTERM, ${when}`);
+  return ms;
+}
+
 const v = smallestVectors.find((x) => x.smallest_valid_nonce === "16")!;
 const easy = { miner: v.miner, nonceGroup: v.nonce_group, challenge: v.challenge, difficulty: v.difficulty };
 
@@ -54,11 +64,7 @@ describe("k2pow serve", () => {
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(Number(progress.at(-1)!.hashes)).toBeGreaterThan(0);
 
-    const t0 = performance.now();
-    w.proc.kill("SIGTERM");
-    expect(await w.exited).toBe(0);
-    const stoppedIn = performance.now() - t0;
-    console.log(`stopped ${stoppedIn.toFixed(0)} ms after SIGTERM, mid-job`);
+    const stoppedIn = await terminate(w, "mid-job");
     expect(stoppedIn).toBeLessThan(2000);
     expect(w.log()).toMatch(/"message":"stopped"/);
   });
@@ -67,11 +73,7 @@ describe("k2pow serve", () => {
     const w = await k2pow(["-b", "127.0.0.1:0", "--randomx-mode", "fast", "--cores", "2"]);
     expect((await fetch(w.base + jobPath(easy))).status).toBe(201);
     await Bun.sleep(1000);
-    const t0 = performance.now();
-    w.proc.kill("SIGTERM");
-    expect(await w.exited).toBe(0);
-    const stoppedIn = performance.now() - t0;
-    console.log(`stopped ${stoppedIn.toFixed(0)} ms after SIGTERM, mid-build`);
+    const stoppedIn = await terminate(w, "mid-build");
     expect(stoppedIn).toBeLessThan(1500);
     expect(w.log()).not.toMatch(/ERROR|WARN/);
   });
