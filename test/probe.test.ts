@@ -26,7 +26,9 @@ beforeAll(async () => {
     development: false,
     async fetch(request) {
       if (mode === "503") return new Response("overloaded", { status: 503 });
-      const group = Number(new URL(request.url).pathname.split("/")[3]);
+      const path = new URL(request.url).pathname;
+      if (!path.startsWith("/job/")) return new Response("not found", { status: 404 });
+      const group = Number(path.split("/")[3]);
       const job = { miner: fromHex(miner), nonceGroup: group, challenge: fromHex(challenge), difficulty: fromHex(EASY) };
       if (group !== 2) {
         // One search at a time on the double's engine.
@@ -66,6 +68,12 @@ test("a status post-service fails on (503 from a proxy): exit 1, naming it", asy
   expect(stdout).toMatch(/^FAIL: post-service fails a proof on 503$/m);
 });
 
+test("a URL with a trailing /: fails as post-service would (it asks for //job/…), and says why", async () => {
+  const { stdout, code } = await probe(`${doubleBase}/`, "--groups", "1");
+  expect(code).toBe(1);
+  expect(stdout).toMatch(/^FAIL: post-service would ask for http:\/\/127\.0\.0\.1:\d+\/\/job\/… and get 404 for every group; drop the trailing \/ from its URL$/m);
+});
+
 test("nothing listening: it keeps backing off until --timeout, then exits 1 saying it could not connect", async () => {
   const port = (() => {
     const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
@@ -85,7 +93,9 @@ test("nothing listening: it keeps backing off until --timeout, then exits 1 sayi
 });
 
 test("bad arguments exit 2 and name the bad one", async () => {
-  expect((await run([process.execPath, main, "probe", "ftp://x"])).stderr).toMatch(/URL must be an http:\/\/ or https:\/\/ address/);
+  const ftp = await run([process.execPath, main, "probe", "ftp://x"]);
+  expect(ftp.code).toBe(2);
+  expect(ftp.stderr).toMatch(/URL must be an http:\/\/ or https:\/\/ address/);
   const bad = await run([process.execPath, main, "probe", "http://x", "--difficulty", "00"]);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/--difficulty is not valid: difficulty must be 64 hex digits/);

@@ -79,9 +79,16 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
 
   console.log(`probing ${new URL(url).host}: ${groups} nonce group(s), parallelism ${parallelism}, backoff ${backoff} s`);
   console.log(`miner ${miner}, challenge ${challenge}, difficulty ${difficulty}`);
-  // The checking engine starts while the worker works: one thread, light mode, 256 MiB.
-  const engine = new Engine({ mode: "light", threads: 1, workerUrl });
+  if (url.endsWith("/")) {
+    // post-service appends "/job/…" to the text as given; a worker answers "//job/…" 404, which fails the proof.
+    // (This probe's HTTP client would quietly send "/job/…", so the failure is called here.)
+    console.log(`FAIL: post-service would ask for ${url}/job/… and get 404 for every group; drop the trailing / from its URL`);
+    return EXIT.no;
+  }
+  let engine: Engine | null = null;
   try {
+    // The checking engine starts while the worker works: one thread, light mode, 256 MiB.
+    engine = new Engine({ mode: "light", threads: 1, workerUrl });
     const seen = new Map<number | string, number>();
     const requests = Array.from({ length: groups }, (_, nonceGroup) => ({ miner, nonceGroup, challenge, difficulty }));
     const outcomes = await askLikePostService(requests, {
@@ -91,6 +98,8 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
       timeoutMs: timeout * 1000,
       onAnswer: (_group, status) => seen.set(status, (seen.get(status) ?? 0) + 1),
     });
+    const counts = [...seen.entries()].sort(([a], [b]) => String(a).localeCompare(String(b)));
+    console.log(`answers: ${counts.map(([status, n]) => `${status} ×${n}`).join(", ") || "none"}`);
     await engine.ready;
 
     let failures = 0;
@@ -99,8 +108,6 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
       if (!line.ok) failures++;
       console.log(line.text);
     }
-    const counts = [...seen.entries()].sort(([a], [b]) => String(a).localeCompare(String(b)));
-    console.log(`answers: ${counts.map(([status, n]) => `${status} ×${n}`).join(", ") || "none"}`);
     const unexpected = counts.filter(([status]) => status !== 200 && status !== 201 && status !== 429 && status !== "connection error");
     if (unexpected.length > 0) {
       console.log(`FAIL: post-service fails a proof on ${unexpected.map(([s]) => s).join(", ")}`);
@@ -122,7 +129,7 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
     console.error(`k2pow: cannot check nonces: ${err.message}`);
     return EXIT.failed;
   } finally {
-    await engine.close();
+    await engine?.close();
   }
 }
 

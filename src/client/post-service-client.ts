@@ -33,15 +33,15 @@ function firstLine(body: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
+/** The URL as post-service uses it: "/job/…" appended to the text as given, user:password@ sent as Basic auth. */
 function endpoint(url: string): { base: string; headers: Record<string, string> } {
   const parsed = new URL(url);
   const headers: Record<string, string> = {};
   if (parsed.username || parsed.password) {
     const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
-    parsed.username = parsed.password = "";
   }
-  return { base: parsed.toString().replace(/\/$/, ""), headers };
+  return { base: url.replace(/^(https?:\/\/)[^@/]*@/i, "$1"), headers };
 }
 
 async function askUntilAnswered(group: GroupRequest, options: ClientOptions): Promise<GroupOutcome> {
@@ -63,15 +63,19 @@ async function askUntilAnswered(group: GroupRequest, options: ClientOptions): Pr
     }
     requests++;
     let response: Response;
+    let body: string;
     try {
-      response = await fetch(path, { headers });
+      // The timeout holds during a request too: a silently dropped connection must not outlast it.
+      const signal = Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(1, deadline - performance.now())) : undefined;
+      response = await fetch(path, { headers, signal });
+      body = await response.text();
     } catch (err) {
+      // Like post-service: a failed connection or a response cut short means wait and ask again.
       last = `could not connect: ${(err as Error).message}`;
       options.onAnswer?.(group.nonceGroup, "connection error");
       await Bun.sleep(options.backoffMs);
       continue;
     }
-    const body = await response.text();
     options.onAnswer?.(group.nonceGroup, response.status);
     switch (response.status) {
       case 200:
