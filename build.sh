@@ -26,33 +26,44 @@ native() {
   if [ "$target" != "$host" ]; then
     cc=$triplet-gcc
     command -v "$cc" >/dev/null || { echo "build.sh: $cc is missing; install Debian's gcc-$triplet" >&2; exit 1; }
+    echo '#include <stdint.h>' | "$cc" -E -x c - >/dev/null 2>&1 || {
+      echo "build.sh: $cc has no C library headers; install Debian's libc6-dev-${target/x64/amd64}-cross" >&2
+      exit 1
+    }
   fi
   mkdir -p "$out"
   if [ ! -f "$out/libk2pow.so" ] || [ ffi/k2pow.c -nt "$out/libk2pow.so" ] || [ ffi/k2pow.h -nt "$out/libk2pow.so" ] \
-    || [ "$rx/VERSION" -nt "$out/libk2pow.so" ]; then
+    || [ "$rx/VERSION" -nt "$out/libk2pow.so" ] || [ build.sh -nt "$out/libk2pow.so" ]; then
     "$cc" -O2 -std=c11 -Wall -Wextra -Werror -fPIC -shared -I"$rx/usr/include" \
       -o "$out/libk2pow.so" ffi/k2pow.c -L"$rx/usr/lib/$triplet" -l:librandomx.so.0 -lm
     echo "build.sh: built $out/libk2pow.so" >&2
   fi
-  cp -L "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"
-  cp "$rx/VERSION" "$out/librandomx.version"
+  # Copies keep their times, so that an executable newer than what it embeds is known to be up to date.
+  cp -pL "$rx/usr/lib/$triplet/librandomx.so.0" "$out/librandomx.so.0"
+  cp -p "$rx/VERSION" "$out/librandomx.version"
 }
 
 # Makes TARGET's libraries the ones in build/native/: what a checkout's run loads and the next executable embeds.
 stage() {
   mkdir -p build/native
-  cp build/native-"$1"/* build/native/
+  cp -p build/native-"$1"/* build/native/
+}
+
+# Whether an executable is newer than everything it embeds; then a host build leaves it (and a release's sums) be.
+up_to_date() {
+  [ -f "$1" ] && [ -z "$(find src build/native package.json package-lock.json -newer "$1" -type f -print -quit)" ]
 }
 
 # Self-contained executables for TARGET, with its shim and librandomx embedded: a box needs only glibc and
 # libstdc++. The search Worker is a second entry point so that it is embedded too.
 executables() {
-  local target=$1 variant variants bun=node_modules/.bin/bun
+  local target=$1 always=${2:-} variant variants bun=node_modules/.bin/bun
   [ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
   variants=("linux-$target")
   [ "$target" = x64 ] && variants+=("linux-x64-baseline")
   mkdir -p dist
   for variant in "${variants[@]}"; do
+    [ -z "$always" ] && up_to_date "dist/k2pow-$variant" && continue
     "$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
       src/main.ts src/engine/search-worker.ts --outfile "dist/k2pow-$variant" >/dev/null
     echo "build.sh: built dist/k2pow-$variant" >&2
@@ -66,12 +77,14 @@ case ${1:-} in
     executables "$host"
     ;;
   release)
+    rm -f dist/SHA256SUMS
+    # Whatever happens, a checkout's runs go on loading this machine's libraries.
+    trap 'stage "$host"' EXIT
     for target in x64 arm64; do
       native "$target"
       stage "$target"
-      executables "$target"
+      executables "$target" always
     done
-    stage "$host"
     (cd dist && sha256sum k2pow-linux-x64 k2pow-linux-x64-baseline k2pow-linux-arm64 > SHA256SUMS)
     echo "build.sh: wrote dist/SHA256SUMS" >&2
     ;;

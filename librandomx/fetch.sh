@@ -33,7 +33,7 @@ done
 
 work=$here/.download/$arch
 bash "$here/debian-download.sh" "$arch" "$work" "librandomx0:$arch=$version" "librandomx-dev:$arch=$version"
-(cd "$work" && grep -E " (${debs[0]}|${debs[1]})\$" "$here/SHA256SUMS" | sha256sum --check --quiet) || {
+(cd "$work" && grep -F -e " ${debs[0]}" -e " ${debs[1]}" "$here/SHA256SUMS" | sha256sum --check --quiet) || {
   echo "librandomx/fetch.sh: the downloaded packages do not match librandomx/SHA256SUMS; refusing to use them" >&2
   exit 1
 }
