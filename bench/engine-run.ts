@@ -3,8 +3,7 @@
 //   bun bench/engine-run.ts --mode fast|light --pages auto|hugetlb|thp|plain --threads T --seconds S
 import { parseArgs } from "node:util";
 import { CACHE_BYTES, Engine, RUNTIME_BYTES, SCRATCHPAD_BYTES, type RandomxMode } from "../src/engine/engine";
-import { SearchCancelled } from "../src/engine/engine-error";
-import type { K2powJob } from "../src/engine/k2pow-rule";
+import { measureHashRate } from "../src/engine/measure";
 import { openNative } from "../src/engine/native";
 import { nativePaths } from "../src/engine/native-paths";
 import type { PageRequest } from "../src/engine/page-mode";
@@ -22,36 +21,13 @@ export interface RunResult {
   hugePageBytes: number | null;
 }
 
-/** Hashing before the timed window: the first hashes fault in scratchpads and JIT code. */
-const WARMUP_MS = 1000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function measure(mode: RandomxMode, pages: PageRequest, threads: number, seconds: number): Promise<RunResult> {
   const engine = new Engine({ mode, threads, pages, onNote: (m) => console.error(`engine-run: ${m}`) });
   try {
     await engine.ready;
-    // A difficulty of 1: a hash below it has odds of 2^-256, so the search runs until it is stopped.
-    const difficulty = new Uint8Array(32);
-    difficulty[31] = 1;
-    const job: K2powJob = { miner: new Uint8Array(32).fill(7), nonceGroup: 0, challenge: new Uint8Array(8), difficulty };
-    const controller = new AbortController();
-    const search = engine.search(job, { signal: controller.signal });
-
-    await sleep(WARMUP_MS);
-    const t0 = performance.now();
-    const h0 = engine.status().hashes;
-    await sleep(seconds * 1000);
-    const t1 = performance.now();
-    const h1 = engine.status().hashes;
-    const resident = residentBytes(); // while the search still runs: dataset, VMs, threads all live
-    controller.abort();
-    try {
-      await search;
-      throw new Error("the search ended with a nonce; the benchmark job should never be met");
-    } catch (err) {
-      if (!(err instanceof SearchCancelled)) throw err;
-    }
+    let resident = 0;
+    // Resident memory is read while the search still runs: dataset, VMs and threads all live.
+    const hashesPerSecond = await measureHashRate(engine, { seconds, beforeStop: () => (resident = residentBytes()) });
 
     const status = engine.status();
     const datasetBytes = mode === "fast" ? Number(openNative(nativePaths).k2pow_dataset_bytes()) : CACHE_BYTES;
@@ -60,7 +36,7 @@ async function measure(mode: RandomxMode, pages: PageRequest, threads: number, s
       pages: status.pages,
       threads,
       datasetBuildSeconds: status.dataset?.seconds ?? null,
-      hashesPerSecond: Number(h1 - h0) / ((t1 - t0) / 1000),
+      hashesPerSecond,
       residentBytes: resident,
       budgetBytes: datasetBytes + SCRATCHPAD_BYTES * threads + RUNTIME_BYTES,
       hugePageBytes: status.hugePageBytes,

@@ -3,7 +3,8 @@
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
 import { Engine } from "../engine/engine";
-import { EngineError, SearchCancelled } from "../engine/engine-error";
+import { EngineError } from "../engine/engine-error";
+import { measureHashRate } from "../engine/measure";
 import { expectedHashes, postServiceDifficulty } from "../engine/k2pow-rule";
 import { availableMemory, mib } from "../engine/resources";
 import { TARGET, VERSION } from "../version";
@@ -69,29 +70,6 @@ function progress(tty: boolean) {
   };
 }
 
-async function measure(engine: Engine, threads: number, seconds: number, onTick: (fraction: number) => void): Promise<number> {
-  const difficulty = new Uint8Array(32);
-  difficulty[31] = 1; // never met: the search runs until stopped
-  const abort = new AbortController();
-  const search = engine.search({ miner: new Uint8Array(32), nonceGroup: 0, challenge: new Uint8Array(8), difficulty }, { threads, signal: abort.signal });
-  search.catch(() => {});
-  await Bun.sleep(1000); // scratchpads and JIT code warm up first
-  const h0 = engine.status().hashes;
-  const t0 = performance.now();
-  for (let elapsed = 0; elapsed < seconds * 1000; elapsed = performance.now() - t0) {
-    onTick(elapsed / (seconds * 1000));
-    await Bun.sleep(Math.min(250, seconds * 1000 - elapsed));
-  }
-  const rate = (Number(engine.status().hashes - h0) * 1000) / (performance.now() - t0);
-  abort.abort();
-  const outcome = await search.then(
-    () => new EngineError("the benchmark's job was met, which should never happen"),
-    (err: Error) => (err instanceof SearchCancelled ? null : err),
-  );
-  if (outcome !== null) throw outcome;
-  return rate;
-}
-
 export async function bench(argv: string[], { workerUrl }: CommandContext): Promise<number> {
   const options = {
     ...engineFlagOptions,
@@ -133,7 +111,7 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
 
     const measured: Measurement[] = [];
     for (const threads of threadCounts(engine.threads)) {
-      const rate = await measure(engine, threads, seconds, (f) => show.show(`hashing on ${threads} thread(s)`, f));
+      const rate = await measureHashRate(engine, { threads, seconds, onTick: (f) => show.show(`hashing on ${threads} thread(s)`, f) });
       measured.push({ threads, hashesPerSecond: rate });
     }
     show.done();

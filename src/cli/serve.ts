@@ -18,17 +18,15 @@ function logJob(log: Logger, e: JobEvent): void {
   switch (e.type) {
     case "started":
       return log.info("job started", { job: e.key, expected_hashes: Math.round(e.expectedHashes) });
-    case "progress": {
-      const eta = e.hashRate > 0 ? Math.max(e.expectedHashes - Number(e.hashes), 0) / e.hashRate : null;
+    case "progress":
       return log.info("job running", {
         job: e.key,
         hashes: e.hashes,
         seconds: Math.round(e.seconds),
         hash_rate: e.hashRate.toFixed(1),
         expected_hashes: Math.round(e.expectedHashes),
-        eta_seconds: eta === null ? "unknown" : Math.round(eta),
+        eta_seconds: e.etaSeconds === null ? "unknown" : Math.round(e.etaSeconds),
       });
-    }
     case "done":
       return log.info("job done", {
         job: e.key,

@@ -20,7 +20,7 @@ export type JobAnswer =
 
 export type JobEvent =
   | { type: "started"; key: string; expectedHashes: number }
-  | { type: "progress"; key: string; hashes: bigint; seconds: number; hashRate: number; expectedHashes: number }
+  | { type: "progress"; key: string; hashes: bigint; seconds: number; hashRate: number; expectedHashes: number; etaSeconds: number | null }
   | { type: "done"; key: string; nonce: bigint; hashes: bigint; seconds: number; searchSeconds: number }
   | { type: "retrying"; key: string; error: string; attempt: number }
   | { type: "failed"; key: string; error: string; seconds: number };
@@ -103,14 +103,13 @@ export class JobManager {
     let job: JobsStatus["job"] = null;
     if (current !== null) {
       const hashes = engine.searching?.hashes ?? 0n;
-      const left = Math.max(current.expectedHashes - Number(hashes), 0);
       job = {
         key: current.key,
         state: engine.searching ? "running" : "waiting-for-engine",
         seconds: (performance.now() - current.started) / 1000,
         hashes,
         expectedHashes: current.expectedHashes,
-        etaSeconds: engine.searching && rate > 0 ? left / rate : null,
+        etaSeconds: engine.searching ? eta(current.expectedHashes, hashes, rate) : null,
       };
     }
     return { hashRate: rate, hashes: engine.hashes, job, done: this.done, failed: this.failed, remembered: this.answers.size };
@@ -162,13 +161,20 @@ export class JobManager {
   private reportProgress(): void {
     const searching = this.engine.status().searching;
     if (this.current === null || searching === null) return;
+    const hashRate = this.meter.rate();
     this.onEvent({
       type: "progress",
       key: this.current.key,
       hashes: searching.hashes,
       seconds: searching.seconds,
-      hashRate: this.meter.rate(),
+      hashRate,
       expectedHashes: this.current.expectedHashes,
+      etaSeconds: eta(this.current.expectedHashes, searching.hashes, hashRate),
     });
   }
+}
+
+/** Seconds until the expected hashes are done at this rate; null before there is a rate. */
+function eta(expectedHashes: number, hashes: bigint, hashRate: number): number | null {
+  return hashRate > 0 ? Math.max(expectedHashes - Number(hashes), 0) / hashRate : null;
 }
