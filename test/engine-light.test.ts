@@ -86,6 +86,33 @@ describe("light mode", () => {
     expect((await failureOf(one.search(job, { start: (1n << 56n) - 1n, count: 2n }))).message).toMatch(/not inside 0..2\^56/);
   });
 
+  test("with a share target, every nonce below it is a share, the valid one is still the answer", async () => {
+    const v = smallestVectors.find((x) => x.smallest_valid_nonce === "16")!;
+    const job = jobOf(v, v.difficulty);
+    const shareTarget = fromHex("3f" + "ff".repeat(31));
+    const below = (nonce: bigint, target: Uint8Array) => meetsDifficulty(one.hash(hashInput(job, nonce)), target);
+    const expected = Array.from({ length: 16 }, (_, i) => BigInt(i)).filter((n) => below(n, shareTarget));
+    expect(expected.length).toBeGreaterThan(0);
+    const shares: bigint[] = [];
+    const result = await one.search(job, { shareTarget, onShare: (n) => shares.push(n) });
+    expect(result.nonce).toBe(16n);
+    expect(result.hashes).toBe(17n);
+    expect(shares).toEqual(expected);
+  });
+
+  test("shares on two threads cover the whole range, and a range without a valid nonce still ends as such", async () => {
+    const v = smallestVectors[0]!;
+    const job = jobOf(v, UNREACHABLE);
+    const shareTarget = fromHex("3f" + "ff".repeat(31));
+    const expected = Array.from({ length: 40 }, (_, i) => BigInt(100 + i)).filter((n) =>
+      meetsDifficulty(one.hash(hashInput(job, n)), shareTarget),
+    );
+    const shares: bigint[] = [];
+    const failure = await failureOf(two.search(job, { start: 100n, count: 40n, shareTarget, onShare: (n) => shares.push(n) }));
+    expect(failure.name).toBe("NoValidNonce");
+    expect(shares.sort((a, b) => (a < b ? -1 : 1))).toEqual(expected);
+  });
+
   test("an input that is not 48 bytes is refused, not read past its end", () => {
     expect(() => two.hash(new Uint8Array(47))).toThrow("a k2pow input is 48 bytes, got 47");
   });

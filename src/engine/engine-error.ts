@@ -17,3 +17,8 @@ export class SearchCancelled extends EngineError {
     super("search cancelled");
   }
 }
+
+/** Every nonce of the range was hashed and none is valid. */
+export class NoValidNonce extends EngineError {
+  override name = "NoValidNonce";
+}

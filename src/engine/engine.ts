@@ -1,7 +1,7 @@
 // The RandomX engine: owns the cache, the dataset and one VM per search thread for the life of the process (the
 // key never changes), and runs k2pow searches on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
 import { availableParallelism } from "node:os";
-import { EngineError, SearchCancelled } from "./engine-error";
+import { EngineError, NoValidNonce, SearchCancelled } from "./engine-error";
 import { HASH_SIZE, hashInput, INPUT_SIZE, isZero, meetsDifficulty, NONCE_LIMIT, type K2powJob } from "./k2pow-rule";
 import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Native, type NativePaths } from "./native";
 import { nativePaths } from "./native-paths";
@@ -36,6 +36,9 @@ export interface SearchOptions {
   /** Search on only the first this many threads (the others idle); default all. For measuring scaling. */
   threads?: number;
   signal?: AbortSignal;
+  /** An easier target than the job's: every nonce whose hash is below it goes to onShare (proof of work done). */
+  shareTarget?: Uint8Array;
+  onShare?: (nonce: bigint) => void;
 }
 
 export interface SearchResult {
@@ -155,7 +158,9 @@ export class Engine {
     const started = performance.now();
     const hashesBefore = this.shared.totalHashes();
     // A thread that died while idle is replaced now rather than failing this job.
-    const promise = this.restartCrashedThreads().then(() => this.runSearch(job, start, count, threads, options.signal));
+    const shares = options.shareTarget && options.onShare ? { target: options.shareTarget.slice(), onShare: options.onShare } : null;
+    if (shares !== null && shares.target.length !== HASH_SIZE) throw new EngineError("a share target must be 32 bytes");
+    const promise = this.restartCrashedThreads().then(() => this.runSearch(job, start, count, threads, options.signal, shares));
     this.running = { promise, started, hashesBefore };
     try {
       const nonce = await promise;
@@ -325,7 +330,14 @@ export class Engine {
     return vm;
   }
 
-  private async runSearch(job: K2powJob, start: bigint, count: bigint, threads: number, signal?: AbortSignal): Promise<bigint> {
+  private async runSearch(
+    job: K2powJob,
+    start: bigint,
+    count: bigint,
+    threads: number,
+    signal: AbortSignal | undefined,
+    shares: { target: Uint8Array; onShare: (nonce: bigint) => void } | null,
+  ): Promise<bigint> {
     // In one step with no await: a cancel or close that came before this point must not be undone by the reset.
     if (this.closing || signal?.aborted) throw new SearchCancelled();
     this.shared.setStopSearch(false);
@@ -338,14 +350,24 @@ export class Engine {
         this.pool.slice(0, threads).map(async (thread, i) => {
           const { start: s, count: c } = slices[i]!;
           if (c === 0n) return null;
+          thread.onShare = shares?.onShare ?? null;
           try {
-            const reply = await thread.request({ type: "search", input, difficulty: job.difficulty, start: s, count: c });
+            const reply = await thread.request({
+              type: "search",
+              input,
+              difficulty: job.difficulty,
+              shareTarget: shares?.target ?? null,
+              start: s,
+              count: c,
+            });
             if (reply.type !== "searched") throw new EngineError(`search thread ${i} answered wrongly`);
             if (reply.outcome === "found") stop();
             return reply.outcome === "found" ? reply.nonce : null;
           } catch (err) {
             stop();
             throw err;
+          } finally {
+            thread.onShare = null;
           }
         }),
       );
@@ -373,7 +395,7 @@ export class Engine {
         return nonce;
       }
       if (signal?.aborted || this.closing) throw new SearchCancelled();
-      throw new EngineError(`no valid nonce in nonces ${start}..${start + count - 1n}`);
+      throw new NoValidNonce(`no valid nonce in nonces ${start}..${start + count - 1n}`);
     } finally {
       signal?.removeEventListener("abort", stop);
     }

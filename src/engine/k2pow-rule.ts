@@ -15,13 +15,18 @@ export interface K2powJob {
 
 /** The 48-byte input for `nonce`: nonce (7 bytes LE) ‖ nonce_group ‖ challenge ‖ miner. */
 export function hashInput(job: K2powJob, nonce: bigint = 0n): Uint8Array {
-  if (nonce < 0n || nonce >= NONCE_LIMIT) throw new RangeError(`nonce ${nonce} is outside 0..2^56-1`);
   const input = new Uint8Array(INPUT_SIZE);
-  for (let i = 0; i < 7; i++) input[i] = Number((nonce >> BigInt(8 * i)) & 0xffn);
   input[7] = job.nonceGroup;
   input.set(job.challenge, 8);
   input.set(job.miner, 16);
+  setNonce(input, nonce);
   return input;
+}
+
+/** Writes `nonce` into the first 7 bytes of an input, little-endian. */
+export function setNonce(input: Uint8Array, nonce: bigint): void {
+  if (nonce < 0n || nonce >= NONCE_LIMIT) throw new RangeError(`nonce ${nonce} is outside 0..2^56-1`);
+  for (let i = 0; i < 7; i++) input[i] = Number((nonce >> BigInt(8 * i)) & 0xffn);
 }
 
 /** True when `hash` < `difficulty`, both read as 32-byte big-endian numbers. */

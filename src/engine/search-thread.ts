@@ -1,7 +1,7 @@
 // The engine's handle on one search Worker: request/reply as promises, and a crash turned into an error value.
 import { EngineError } from "./engine-error";
 import type { NativePaths } from "./native";
-import type { ThreadReply, ThreadRequest } from "./thread-messages";
+import type { ThreadNotice, ThreadReply, ThreadRequest } from "./thread-messages";
 
 type Success = Exclude<ThreadReply, { type: "error" }>;
 
@@ -13,13 +13,18 @@ export class SearchThread {
   crashed: string | null = null;
   /** The address of this thread's VM, so the engine can free it should the thread die. */
   vm: number | null = null;
+  /** Hears the shares of the search in progress. */
+  onShare: ((nonce: bigint) => void) | null = null;
 
   private constructor(
     readonly index: number,
     workerUrl: URL | string,
   ) {
     this.worker = new Worker(workerUrl);
-    this.worker.addEventListener("message", (event: MessageEvent<ThreadReply>) => this.settle(event.data));
+    this.worker.addEventListener("message", (event: MessageEvent<ThreadReply | ThreadNotice>) => {
+      if (event.data.type === "share") this.onShare?.(event.data.nonce);
+      else this.settle(event.data);
+    });
     this.worker.addEventListener("error", (event: ErrorEvent) => this.die(errorSummary(event)));
     this.worker.addEventListener("close", () => {
       if (!this.closing) this.die("the thread exited");

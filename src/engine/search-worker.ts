@@ -1,9 +1,10 @@
 // A search thread: owns one RandomX VM and runs the C search loop on the ranges it is given. It also builds its
 // share of the dataset. Replies to each request exactly once.
 import { ptr } from "bun:ffi";
+import { HASH_SIZE, meetsDifficulty, setNonce } from "./k2pow-rule";
 import { openNative, SEARCH_STATUS, type Native } from "./native";
 import { SharedState } from "./shared-state";
-import type { ThreadReply, ThreadRequest } from "./thread-messages";
+import type { ThreadNotice, ThreadReply, ThreadRequest } from "./thread-messages";
 
 declare const self: Worker;
 
@@ -15,8 +16,9 @@ let shared: SharedState | null = null;
 let thread = 0;
 let vm: number | null = null;
 const nonceOut = new BigUint64Array(1);
+const hashOut = new Uint8Array(HASH_SIZE);
 
-function reply(message: ThreadReply): void {
+function reply(message: ThreadReply | ThreadNotice): void {
   self.postMessage(message);
 }
 
@@ -38,30 +40,57 @@ function build(cache: number, dataset: number, start: number, count: number): vo
   }
 }
 
-function search(input: Uint8Array, difficulty: Uint8Array, start: bigint, count: bigint): ThreadReply {
+/**
+ * Searches [start, start+count). With a share target (easier than the difficulty), the C loop stops at every nonce
+ * below it; each is reported as a share unless one hash shows it also meets the difficulty, and the loop goes on
+ * from the next nonce, so no nonce of the range is skipped.
+ */
+function search(input: Uint8Array, difficulty: Uint8Array, shareTarget: Uint8Array | null, start: bigint, count: bigint): ThreadReply {
   const lib = need(native, "open");
   const state = need(shared, "open");
   const machine = need(vm, "its VM was created");
-  const status = lib.k2pow_search(
-    machine,
-    input,
-    start,
-    count,
-    difficulty,
-    ptr(state.bytes, SharedState.stopSearchOffset),
-    ptr(state.bytes, state.hashCounterOffset(thread)),
-    nonceOut,
-  );
-  switch (status) {
-    case SEARCH_STATUS.found:
-      return { type: "searched", outcome: "found", nonce: nonceOut[0]! };
-    case SEARCH_STATUS.exhausted:
-      return { type: "searched", outcome: "exhausted", nonce: 0n };
-    case SEARCH_STATUS.stopped:
-      return { type: "searched", outcome: "stopped", nonce: 0n };
-    default:
-      throw new Error(`the shim refused the search range ${start}+${count}`);
+  const shares = shareTarget !== null && meetsDifficulty(difficulty, shareTarget);
+  const end = start + count;
+  for (let from = start; ; ) {
+    const status = lib.k2pow_search(
+      machine,
+      input,
+      from,
+      end - from,
+      shares ? shareTarget : difficulty,
+      ptr(state.bytes, SharedState.stopSearchOffset),
+      ptr(state.bytes, state.hashCounterOffset(thread)),
+      nonceOut,
+    );
+    switch (status) {
+      case SEARCH_STATUS.found: {
+        const nonce = nonceOut[0]!;
+        if (shares && !meetsDifficulty(hashOf(input, nonce), difficulty)) {
+          reply({ type: "share", nonce });
+          if (nonce + 1n === end) return { type: "searched", outcome: "exhausted", nonce: 0n };
+          from = nonce + 1n;
+          continue;
+        }
+        return { type: "searched", outcome: "found", nonce };
+      }
+      case SEARCH_STATUS.exhausted:
+        return { type: "searched", outcome: "exhausted", nonce: 0n };
+      case SEARCH_STATUS.stopped:
+        return { type: "searched", outcome: "stopped", nonce: 0n };
+      default:
+        throw new Error(`the shim refused the search range ${from}+${end - from}`);
+    }
   }
+}
+
+/** The hash of `nonce` on this thread's VM; `input` is the job's template. */
+function hashOf(input: Uint8Array, nonce: bigint): Uint8Array {
+  const one = input.slice();
+  setNonce(one, nonce);
+  if (need(native, "open").k2pow_hash(need(vm, "its VM was created"), one, hashOut) !== 0) {
+    throw new Error("the shim refused to hash");
+  }
+  return hashOut;
 }
 
 function handle(request: ThreadRequest): ThreadReply {
@@ -87,7 +116,7 @@ function handle(request: ThreadRequest): ThreadReply {
       return { type: "pointer", value: vm };
     }
     case "search":
-      return search(request.input, request.difficulty, request.start, request.count);
+      return search(request.input, request.difficulty, request.shareTarget, request.start, request.count);
     case "close":
       if (native !== null && vm !== null) native.k2pow_vm_destroy(vm);
       vm = null;

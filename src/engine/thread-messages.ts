@@ -6,7 +6,8 @@ export type ThreadRequest =
   | { type: "cache"; flags: number }
   | { type: "build"; cache: number; dataset: number; start: number; count: number }
   | { type: "vm"; flags: number; cache: number | null; dataset: number | null } // replies with the VM's address
-  | { type: "search"; input: Uint8Array; difficulty: Uint8Array; start: bigint; count: bigint }
+  // With a share target, every nonce below it is reported as a "share" notice while the search goes on.
+  | { type: "search"; input: Uint8Array; difficulty: Uint8Array; shareTarget: Uint8Array | null; start: bigint; count: bigint }
   | { type: "close" };
 
 export type SearchOutcome = "found" | "exhausted" | "stopped";
@@ -16,3 +17,6 @@ export type ThreadReply =
   | { type: "pointer"; value: number }
   | { type: "searched"; outcome: SearchOutcome; nonce: bigint }
   | { type: "error"; message: string };
+
+/** Sent by a thread during a search with a share target, beside the one reply. */
+export type ThreadNotice = { type: "share"; nonce: bigint };
