@@ -2,6 +2,8 @@
 // k2pow command line: one entry point, one subcommand per job a user has.
 import { bench } from "./cli/bench";
 import type { CommandContext } from "./cli/context";
+import { join } from "./cli/join";
+import { pool } from "./cli/pool";
 import { probe } from "./cli/probe";
 import { prove } from "./cli/prove";
 import { serve } from "./cli/serve";
@@ -16,6 +18,8 @@ Usage:
   k2pow [serve] [options]                                        the worker: post-service's HTTP API
   k2pow prove MINER GROUP CHALLENGE DIFFICULTY [options]         find a valid nonce, print it on stdout
   k2pow verify MINER GROUP CHALLENGE DIFFICULTY NONCE [options]  check a nonce with one hash
+  k2pow pool --worker-token TOKEN [options]                      a pool: queues jobs, splits each across its workers
+  k2pow join POOL_URL --worker-token TOKEN [options]             work for a pool (connects out; no inbound port)
   k2pow probe URL [options]                                      check a worker, load balancer or pool end to end
   k2pow --bench [options]                                        measure this box in under a minute
   k2pow --version | --help
@@ -24,7 +28,7 @@ Usage:
 ${serveHelp.split("\n").slice(4).join("\n")}`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
-const commands: Record<string, Command> = { serve, prove, verify, probe, bench, "--bench": bench };
+const commands: Record<string, Command> = { serve, prove, verify, pool, join, probe, bench, "--bench": bench };
 const context: CommandContext = { workerUrl: new URL("./engine/search-worker.ts", import.meta.url) };
 
 async function main(argv: string[]): Promise<number> {

@@ -62,7 +62,7 @@ const FIELDS: Record<keyof Static<typeof ServeConfig>, { flag: FlagName; expect:
   busyStatus: { flag: "busy-status", expect: "429 or 503" },
 };
 
-function parseBindAddress(text: string): { host: string; port: number } {
+export function parseBindAddress(text: string): { host: string; port: number } {
   const match = text.match(/^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/);
   if (!match) throw new UsageError(`--bind-address must be host:port (or [ipv6]:port), got '${text}'`);
   return { host: match[1] ?? match[2]!, port: Number(match[3]) };

@@ -51,3 +51,11 @@ export function parseJob(params: JobParams): ParsedJob {
   const key = [params.miner, nonceGroup, params.challenge, params.difficulty].join("/").toLowerCase();
   return { ok: true, job, key };
 }
+
+/** The job a key names (as parseJob makes keys); null for a key that names none. */
+export function jobOfKey(key: string): K2powJob | null {
+  const [miner = "", nonce_group = "", challenge = "", difficulty = "", ...rest] = key.split("/");
+  if (rest.length > 0) return null;
+  const parsed = parseJob({ miner, nonce_group, challenge, difficulty });
+  return parsed.ok ? parsed.job : null;
+}
