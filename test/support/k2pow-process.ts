@@ -7,8 +7,14 @@ afterEach(() => {
   for (const p of running.splice(0)) p.kill("SIGKILL");
 });
 
-/** Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line. */
-export async function startK2pow(command: string[], options: { env?: Record<string, string>; cwd?: string; startMs?: number } = {}) {
+/**
+ * Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line, or for
+ * `ready` when given (a process that does not listen, such as k2pow join).
+ */
+export async function startK2pow(
+  command: string[],
+  options: { env?: Record<string, string>; cwd?: string; startMs?: number; ready?: RegExp } = {},
+) {
   const proc = Bun.spawn(command, {
     env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     cwd: options.cwd,
@@ -28,7 +34,8 @@ export async function startK2pow(command: string[], options: { env?: Record<stri
   })();
   const deadline = Date.now() + (options.startMs ?? 15_000);
   let port: string | undefined;
-  while (!(port = log.match(/listening on \S+.*?port[=":]+(\d+)/)?.[1])) {
+  const isReady = () => (options.ready ? (options.ready.test(log) ? "" : undefined) : log.match(/listening on \S+.*?port[=":]+(\d+)/)?.[1]);
+  while ((port = isReady()) === undefined) {
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`k2pow did not start:\n${log}`);
     await Bun.sleep(20);
   }

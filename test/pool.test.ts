@@ -1,0 +1,268 @@
+// The pool end to end on loopback, with real processes: `k2pow pool`, `k2pow join` workers in light mode, and
+// post-service's polling (k2pow probe, or the same client in-process). Every nonce is checked with one hash on an
+// engine whose hashes match the reference vectors (test/engine-light.test.ts).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../src/engine/engine";
+import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
+import { CLOSE, POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
+import { startK2pow } from "./support/k2pow-process";
+import { run } from "./support/run";
+import { fromHex } from "./support/vectors";
+
+const main = join(import.meta.dir, "..", "src", "main.ts");
+const TOKEN = "pool-test-token-0123456789abcdef";
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", K2POW_WORKER_TOKEN: TOKEN };
+const miner = "5a".repeat(32);
+const challenge = "0102030405060708";
+/** About one hash in 256 is below it: a few seconds of three light-mode workers. */
+const ONE_IN_256 = "00" + "ff".repeat(31);
+/** About one hash in 1024. */
+const ONE_IN_1024 = "003f" + "ff".repeat(30);
+const UNREACHABLE = "00".repeat(31) + "01";
+
+let checker: Engine;
+let dir: string;
+beforeAll(async () => {
+  checker = new Engine({ mode: "light", threads: 1 });
+  await checker.ready;
+  dir = mkdtempSync(join(tmpdir(), "k2pow-pool-"));
+});
+afterAll(async () => {
+  await checker?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const jobOf = (group: number, difficulty: string): K2powJob => ({
+  miner: fromHex(miner),
+  nonceGroup: group,
+  challenge: fromHex(challenge),
+  difficulty: fromHex(difficulty),
+});
+const valid = (group: number, difficulty: string, nonce: bigint) =>
+  meetsDifficulty(checker.hash(hashInput(jobOf(group, difficulty), nonce)), fromHex(difficulty));
+const jobPath = (group: number, difficulty: string) => `/job/${miner}/${group}/${challenge}/${difficulty}`;
+
+function startPool(...args: string[]) {
+  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", ...args], { env });
+}
+
+function startJoin(base: string, name: string, ...args: string[]) {
+  return startK2pow(
+    [process.execPath, main, "join", base, "--randomx-mode", "light", "--cores", "1", "--name", name, "--log-level", "debug", ...args],
+    { env, ready: /connected to the pool/ },
+  );
+}
+
+async function poolStatus(base: string) {
+  return (await (await fetch(`${base}/status`)).json()) as {
+    workers: { name: string; hashRate: number | null; shares: { accepted: number }; range: { start: string; count: string } | null }[];
+    job: { key: string } | null;
+    queue: { key: string; state: string }[];
+    totals: { workers: number; queued: number; done: number; failed: number };
+  };
+}
+
+async function until<T>(what: string, read: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+/** GETs a job until it is no longer 201. */
+async function answerOf(base: string, path: string, ms = 90_000) {
+  return until(`an answer to ${path}`, async () => {
+    const r = await fetch(base + path);
+    const body = await r.text();
+    return r.status === 201 ? null : { status: r.status, body };
+  }, ms);
+}
+
+/** A raw WebSocket to the pool: the messages it gets and how it was closed. */
+function rawWorker(base: string) {
+  const ws = new WebSocket(base.replace("http", "ws") + POOL_PATH);
+  const messages: { type: string; [k: string]: unknown }[] = [];
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("could not connect"));
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.onclose = (e) => resolve({ code: e.code, reason: e.reason });
+  });
+  ws.onmessage = (e) => messages.push(JSON.parse(e.data as string));
+  const hello = (token = TOKEN) =>
+    ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token, name: "raw", version: "test", threads: 1, mode: "light" }));
+  return { ws, messages, opened, closed, hello };
+}
+
+test("three workers: post-service's polling of 6 groups, 3 at a time, gets a valid nonce for each; every worker mines", async () => {
+  const pool = await startPool("--db", join(dir, "six.db"));
+  const workers = await Promise.all(["a", "b", "c"].map((n) => startJoin(pool.base, n)));
+  const { stdout, code } = await run(
+    [process.execPath, main, "probe", pool.base, "--groups", "6", "--parallelism", "3", "--backoff", "0.2", "--miner", miner, "--challenge", challenge, "--difficulty", ONE_IN_256],
+    { env },
+  );
+  console.log(stdout.trim());
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^OK: every group got a valid nonce/m);
+  // post-service fails a proof on anything but 200, 201 and 429.
+  const answers = stdout.match(/^answers: (.*)$/m)![1]!;
+  for (const [, status] of answers.matchAll(/(\d{3}) ×\d+/g)) expect(["200", "201", "429"]).toContain(status!);
+  for (let group = 0; group < 6; group++) {
+    const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: nonce (\\d+)`, "m"))![1]!);
+    expect(valid(group, ONE_IN_256, nonce)).toBe(true);
+  }
+  // All three got ranges of the head job.
+  for (const w of workers) expect(w.log()).toMatch(/DEBUG range range=\d+ start=\d+ count=\d+/);
+  const status = await poolStatus(pool.base);
+  expect(status.totals).toMatchObject({ workers: 3, queued: 0, done: 6, failed: 0 });
+}, 180_000);
+
+test("a worker killed mid-job: the pool notices and the job still finishes with a valid nonce", async () => {
+  const pool = await startPool("--db", ":memory:");
+  const [a] = await Promise.all([startJoin(pool.base, "a"), startJoin(pool.base, "b")]);
+  const path = jobPath(7, ONE_IN_1024);
+  expect((await fetch(pool.base + path)).status).toBe(201);
+  await until("both workers holding ranges", async () => {
+    const s = await poolStatus(pool.base);
+    return s.workers.length === 2 && s.workers.every((w) => w.range !== null);
+  });
+  a.proc.kill("SIGKILL");
+  await until("the pool to notice", async () => /worker left worker=a#/.test(pool.log()));
+  const answer = await answerOf(pool.base, path);
+  expect(answer.status).toBe(200);
+  expect(valid(7, ONE_IN_1024, BigInt(answer.body))).toBe(true);
+  expect(pool.log()).toMatch(new RegExp(`job done .* nonce=${answer.body} by=b#`));
+}, 180_000);
+
+test("a restarted pool answers finished jobs at once and finishes the queued ones once clients poll again", async () => {
+  const db = join(dir, "restart.db");
+  const first = await startPool("--db", db);
+  const worker = await startJoin(first.base, "w");
+  const done = await answerOf(first.base, jobPath(1, ONE_IN_256));
+  expect(done.status).toBe(200);
+  worker.proc.kill("SIGKILL");
+  await until("the worker to leave", async () => /worker left/.test(first.log()));
+  for (const group of [2, 3]) expect((await fetch(first.base + jobPath(group, ONE_IN_256))).status).toBe(201);
+  first.proc.kill("SIGKILL");
+  await first.exited;
+
+  const second = await startPool("--db", db);
+  expect(second.log()).toMatch(/resuming 2 queued job\(s\)/);
+  const again = await fetch(second.base + jobPath(1, ONE_IN_256));
+  expect(again.status).toBe(200);
+  expect(await again.text()).toBe(done.body);
+  expect((await fetch(second.base + jobPath(2, ONE_IN_256))).status).toBe(201);
+  await startJoin(second.base, "w2");
+  for (const group of [2, 3]) {
+    const answer = await answerOf(second.base, jobPath(group, ONE_IN_256));
+    expect(answer.status).toBe(200);
+    expect(valid(group, ONE_IN_256, BigInt(answer.body))).toBe(true);
+  }
+}, 180_000);
+
+test("a worker that claims a wrong nonce is dropped, and the job's answer is still right", async () => {
+  const pool = await startPool("--db", ":memory:");
+  const liar = rawWorker(pool.base);
+  await liar.opened;
+  liar.hello();
+  await until("welcome", async () => liar.messages.some((m) => m.type === "welcome"));
+  const path = jobPath(9, ONE_IN_256);
+  expect((await fetch(pool.base + path)).status).toBe(201);
+  const work = await until("work", async () => liar.messages.find((m) => m.type === "work"));
+  let wrong = BigInt(String(work.start));
+  while (valid(9, ONE_IN_256, wrong)) wrong++;
+  liar.ws.send(JSON.stringify({ type: "found", range: work.range, nonce: wrong.toString() }));
+  const closed = await liar.closed;
+  expect(closed.code).toBe(CLOSE.invalidWork);
+  expect(closed.reason).toBe(`nonce ${wrong} does not meet the job's difficulty`);
+  expect(pool.log()).toMatch(/WARN  worker dropped worker=raw#1 .*does not meet the job's difficulty/);
+  expect((await fetch(pool.base + path)).status).toBe(201);
+  await startJoin(pool.base, "honest");
+  const answer = await answerOf(pool.base, path);
+  expect(answer.status).toBe(200);
+  expect(BigInt(answer.body)).not.toBe(wrong);
+  expect(valid(9, ONE_IN_256, BigInt(answer.body))).toBe(true);
+}, 120_000);
+
+test("a full queue answers 429 to a new job only; a job past its timeout is a 500 that says timed out", async () => {
+  const pool = await startPool("--db", ":memory:", "--queue-size", "2", "--job-timeout", "1");
+  const [first, second, third] = [1, 2, 3].map((g) => jobPath(g, UNREACHABLE));
+  expect((await fetch(pool.base + first)).status).toBe(201);
+  expect((await fetch(pool.base + second)).status).toBe(201);
+  const refused = await fetch(pool.base + third);
+  expect(refused.status).toBe(429);
+  expect(await refused.text()).toBe("busy with another job; retry later\n");
+  expect((await fetch(pool.base + first)).status).toBe(201);
+  const timedOut = await answerOf(pool.base, first, 10_000);
+  expect(timedOut.status).toBe(500);
+  expect(timedOut.body).toMatch(/^timed out after \d+ s/);
+  // The failure is remembered, and the freed place in the queue takes a new job.
+  expect((await fetch(pool.base + first)).status).toBe(500);
+  expect((await fetch(pool.base + third)).status).toBe(201);
+}, 60_000);
+
+test("a wrong token is refused: k2pow join exits saying so, and a raw connection is closed with the reason", async () => {
+  const pool = await startPool("--db", ":memory:");
+  const { code, stderr } = await run(
+    [process.execPath, main, "join", pool.base, "--randomx-mode", "light", "--cores", "1", "--worker-token", "not-the-pool-token-at-all"],
+    { env: { PATH: env.PATH } },
+  );
+  expect(code).toBe(3);
+  expect(stderr).toMatch(/ERROR the pool refused this worker: wrong worker token/);
+  const raw = rawWorker(pool.base);
+  await raw.opened;
+  raw.hello("guess-guess-guess-guess");
+  expect(await raw.closed).toEqual({ code: CLOSE.refused, reason: "wrong worker token" });
+  expect((await poolStatus(pool.base)).totals.workers).toBe(0);
+}, 60_000);
+
+test("malformed and oversized messages close the connection with a reason; the pool goes on", async () => {
+  const pool = await startPool("--db", ":memory:");
+  const cases: [string, number, RegExp][] = [
+    ["not json", CLOSE.malformed, /^message is not JSON$/],
+    [JSON.stringify({ type: "done", range: 1 }), CLOSE.malformed, /^the first message must be hello$/],
+    [JSON.stringify({ type: "hello", protocol: 1 }), CLOSE.malformed, /^bad 'hello' message: /],
+    ["x".repeat(5000), CLOSE.tooBig, /^message of 5000 bytes; the limit is 4096$/],
+  ];
+  for (const [message, code, reason] of cases) {
+    const raw = rawWorker(pool.base);
+    await raw.opened;
+    raw.ws.send(message);
+    const closed = await raw.closed;
+    expect(closed.code).toBe(code);
+    expect(closed.reason).toMatch(reason);
+  }
+  // After hello, a share for a range never given is refused too.
+  const raw = rawWorker(pool.base);
+  await raw.opened;
+  raw.hello();
+  await until("welcome", async () => raw.messages.some((m) => m.type === "welcome"));
+  raw.ws.send(JSON.stringify({ type: "share", range: 99, nonce: "5" }));
+  expect(await raw.closed).toEqual({ code: CLOSE.malformed, reason: "range 99 was never given to this worker" });
+  expect((await fetch(`${pool.base}/`)).status).toBe(200);
+  expect((await fetch(pool.base + POOL_PATH)).status).toBe(426);
+}, 60_000);
+
+test("DELETE cancels a queued job and tells its workers to stop; a later GET queues it anew", async () => {
+  const pool = await startPool("--db", ":memory:");
+  const raw = rawWorker(pool.base);
+  await raw.opened;
+  raw.hello();
+  const path = jobPath(4, UNREACHABLE);
+  expect((await fetch(pool.base + path)).status).toBe(201);
+  const work = await until("work", async () => raw.messages.find((m) => m.type === "work"));
+  const cancelled = await fetch(pool.base + path, { method: "DELETE" });
+  expect(cancelled.status).toBe(200);
+  await until("stop", async () => raw.messages.some((m) => m.type === "stop" && m.range === work.range));
+  expect((await poolStatus(pool.base)).totals.queued).toBe(0);
+  expect((await fetch(pool.base + path, { method: "DELETE" })).status).toBe(404);
+  expect((await fetch(pool.base + path)).status).toBe(201);
+  raw.ws.close();
+}, 60_000);
