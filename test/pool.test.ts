@@ -193,12 +193,14 @@ test("a worker that claims a wrong nonce is dropped, and the job's answer is sti
 
 test("a full queue answers 429 to a new job only; a job past its timeout is a 500 that says timed out", async () => {
   const pool = await startPool("--db", ":memory:", "--queue-size", "2", "--job-timeout", "1");
-  const [first, second, third] = [1, 2, 3].map((g) => jobPath(g, UNREACHABLE));
+  const first = jobPath(1, UNREACHABLE);
+  const second = jobPath(2, UNREACHABLE);
+  const third = jobPath(3, UNREACHABLE);
   expect((await fetch(pool.base + first)).status).toBe(201);
   expect((await fetch(pool.base + second)).status).toBe(201);
   const refused = await fetch(pool.base + third);
   expect(refused.status).toBe(429);
-  expect(await refused.text()).toBe("busy with another job; retry later\n");
+  expect(await refused.text()).toBe("the pool's queue is full (2 jobs); retry later\n");
   expect((await fetch(pool.base + first)).status).toBe(201);
   const timedOut = await answerOf(pool.base, first, 10_000);
   expect(timedOut.status).toBe(500);

@@ -94,6 +94,6 @@ export function answerJob(jobs: JobDesk, path: string, cache: ParsedPaths, busyS
     case "failed":
       return text(answer.error, 500);
     case "busy":
-      return text("busy with another job; retry later\n", busyStatus, { "retry-after": "5" });
+      return text(`${answer.reason ?? "busy with another job"}; retry later\n`, busyStatus, { "retry-after": "5" });
   }
 }

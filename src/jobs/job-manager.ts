@@ -16,7 +16,7 @@ export type JobAnswer =
   | { kind: "accepted" } // new, or still running
   | { kind: "done"; nonce: bigint }
   | { kind: "failed"; error: string }
-  | { kind: "busy" }; // another job is running
+  | { kind: "busy"; reason?: string }; // another job is running, or (the pool) the queue is full
 
 export type JobEvent =
   | { type: "started"; key: string; expectedHashes: number }

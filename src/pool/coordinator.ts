@@ -211,7 +211,7 @@ export class Coordinator {
     const answer = this.store.answer(key);
     if (answer !== null) return "nonce" in answer ? { kind: "done", nonce: answer.nonce } : { kind: "failed", error: answer.error };
     if (this.queuedKeys.has(key)) return { kind: "accepted" };
-    if (this.queue.length >= this.queueSize) return { kind: "busy" };
+    if (this.queue.length >= this.queueSize) return { kind: "busy", reason: `the pool's queue is full (${this.queueSize} jobs)` };
     const entry: QueuedJob = { key, job, seq: ++this.seq, queuedAt: Date.now(), startedAt: null, resumeFrom: 0n };
     this.store.enqueue(key, entry.seq, entry.queuedAt);
     this.queue.push(entry);
