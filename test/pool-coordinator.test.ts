@@ -117,7 +117,7 @@ test("a valid nonce is checked, finishes the job, stops the other workers and mo
 });
 
 /** Share targets for one share in about 3 hashes, so that a range surely holds some. */
-const FREQUENT_SHARES = { tuning: { shareSeconds: 0.2 } };
+const FREQUENT_SHARES = { tuning: { shareSeconds: 0.2, checksPerSecond: 100 } };
 
 test("a share that does not meet its target drops the worker; checked shares count toward its rate", () => {
   const { c } = coordinator(FREQUENT_SHARES);
@@ -201,4 +201,24 @@ test("a restarted pool resumes the head job from the lowest nonce not known to b
   expect(second.events).toContainEqual(expect.objectContaining({ type: "started", key: keyOf(20, UNREACHABLE), resumeFrom: resumeAt }));
   const c = fakeWorker(second.c, "c");
   expect(BigInt(c.lastWork().start)).toBe(resumeAt);
+});
+
+test("a worker that reports ranges searched without the shares they must hold is dropped; the job goes on", () => {
+  const { c } = coordinator(FREQUENT_SHARES);
+  const liar = fakeWorker(c, "liar");
+  c.request(keyOf(30, UNREACHABLE), jobOf(30, UNREACHABLE));
+  const sizes: bigint[] = [];
+  for (let i = 0; i < 10 && liar.closed === null; i++) {
+    sizes.push(BigInt(liar.lastWork().count));
+    c.receive(liar.id, { type: "done", range: liar.lastWork().range });
+  }
+  expect(liar.closed).toEqual({
+    code: CLOSE.invalidWork,
+    reason: `range ${liar.lastWork().range} reported searched without one share (about 12+ expected)`,
+  });
+  // Answering at once grew its ranges at most twofold each time (from 1 s of work to 5 s at double the rate).
+  for (let i = 1; i < sizes.length; i++) expect(sizes[i]! <= sizes[i - 1]! * 10n).toBe(true);
+  expect(c.request(keyOf(30, UNREACHABLE), jobOf(30, UNREACHABLE))).toEqual({ kind: "accepted" });
+  const honest = fakeWorker(c, "honest");
+  expect(honest.lastWork().start).toBe(liar.lastWork().start);
 });

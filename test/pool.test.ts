@@ -115,7 +115,7 @@ test("three workers: post-service's polling of 6 groups, 3 at a time, gets a val
   const answers = stdout.match(/^answers: (.*)$/m)![1]!;
   for (const [, status] of answers.matchAll(/(\d{3}) ×\d+/g)) expect(["200", "201", "429"]).toContain(status!);
   for (let group = 0; group < 6; group++) {
-    const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: nonce (\\d+)`, "m"))![1]!);
+    const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: .* nonce (\\d+), valid$`, "m"))![1]!);
     expect(valid(group, ONE_IN_256, nonce)).toBe(true);
   }
   // All three got ranges of the head job.
@@ -166,6 +166,21 @@ test("a restarted pool answers finished jobs at once and finishes the queued one
     expect(valid(group, ONE_IN_256, BigInt(answer.body))).toBe(true);
   }
 }, 180_000);
+
+test("a worker reconnects with backoff when the pool goes away, keeping its engine", async () => {
+  const db = join(dir, "reconnect.db");
+  const first = await startPool("--db", db);
+  const port = new URL(first.base).port;
+  const worker = await startJoin(first.base, "w");
+  first.proc.kill("SIGKILL");
+  await until("the worker to notice", async () => /WARN  lost the pool; reconnecting/.test(worker.log()));
+  const second = await startK2pow([process.execPath, main, "pool", "-b", `127.0.0.1:${port}`, "--db", db], { env });
+  await until("the worker to come back", async () => (worker.log().match(/connected to the pool/g) ?? []).length === 2, 30_000);
+  expect(worker.log().match(/light mode ready/g)).toHaveLength(1);
+  const answer = await answerOf(second.base, jobPath(5, ONE_IN_256));
+  expect(answer.status).toBe(200);
+  expect(valid(5, ONE_IN_256, BigInt(answer.body))).toBe(true);
+}, 120_000);
 
 test("a worker that claims a wrong nonce is dropped, and the job's answer is still right", async () => {
   const pool = await startPool("--db", ":memory:");

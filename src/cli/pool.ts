@@ -40,6 +40,8 @@ function logEvent(log: Logger, e: PoolEvent): void {
       return log.info("worker left", { worker: e.worker, reason: e.reason });
     case "dropped":
       return log.warn("worker dropped", { worker: e.worker, remote: e.remote, reason: e.reason });
+    case "store-failed":
+      return log.error(`the pool database failed: ${e.error}; new jobs get 429 until it works again`);
   }
 }
 

@@ -68,6 +68,12 @@ const FIRST_GUESS = { fast: 150, light: 15 } as const;
 const MESSAGE_LIMIT = 200;
 /** Ranges a worker has left that are still remembered, for shares and answers that cross a stop. */
 const RECENT_RANGES = 4;
+/** A finished range that should have held this many shares and held none was not searched: P(0) ≈ 6e-6. */
+const SHARES_EXPECTED_FOR_PROOF = 12;
+/** How much a worker's next range may grow over its last: its speed is what it says, so growth is slow. */
+const MAX_RATE_GROWTH = 2;
+/** Shares checked per second at most, whatever the sampling estimated: each is a light-mode hash (~25 ms). */
+const MAX_CHECKS_PER_SECOND = 5;
 
 export type PoolEvent =
   | { type: "queued"; key: string; position: number }
@@ -78,7 +84,8 @@ export type PoolEvent =
   | { type: "cancelled"; key: string }
   | { type: "joined"; worker: string; remote: string; threads: number; mode: string }
   | { type: "left"; worker: string; reason: string }
-  | { type: "dropped"; worker: string; remote: string; reason: string };
+  | { type: "dropped"; worker: string; remote: string; reason: string }
+  | { type: "store-failed"; error: string };
 
 interface Span {
   start: bigint;
@@ -131,6 +138,7 @@ interface Member {
   meter: ShareMeter;
   checked: number;
   messages: { second: number; count: number };
+  rangesDone: number;
   gone: boolean;
 }
 
@@ -172,6 +180,8 @@ export class Coordinator {
   private readonly members = new Map<number, Member>();
   private head: Head | null = null;
   private seq = 0;
+  private closing = false;
+  private checks = { second: 0, count: 0 };
   private nextMemberId = 1;
   private nextRangeId = 1;
   private readonly timers: ReturnType<typeof setInterval>[];
@@ -212,8 +222,15 @@ export class Coordinator {
     if (answer !== null) return "nonce" in answer ? { kind: "done", nonce: answer.nonce } : { kind: "failed", error: answer.error };
     if (this.queuedKeys.has(key)) return { kind: "accepted" };
     if (this.queue.length >= this.queueSize) return { kind: "busy", reason: `the pool's queue is full (${this.queueSize} jobs)` };
-    const entry: QueuedJob = { key, job, seq: ++this.seq, queuedAt: Date.now(), startedAt: null, resumeFrom: 0n };
-    this.store.enqueue(key, entry.seq, entry.queuedAt);
+    const entry: QueuedJob = { key, job, seq: this.seq + 1, queuedAt: Date.now(), startedAt: null, resumeFrom: 0n };
+    try {
+      this.store.enqueue(key, entry.seq, entry.queuedAt);
+    } catch (err) {
+      // post-service fails a proof on a 500; a 429 makes it ask again once the database is writable.
+      this.emit({ type: "store-failed", error: (err as Error).message });
+      return { kind: "busy", reason: "the pool cannot write its database" };
+    }
+    this.seq = entry.seq;
     this.queue.push(entry);
     this.queuedKeys.set(key, entry);
     this.emit({ type: "queued", key, position: this.queue.length });
@@ -301,6 +318,7 @@ export class Coordinator {
       meter: new ShareMeter(),
       checked: 0,
       messages: { second: 0, count: 0 },
+      rangesDone: 0,
       gone: false,
     };
     this.members.set(member.id, member);
@@ -319,7 +337,11 @@ export class Coordinator {
     if (++member.messages.count > MESSAGE_LIMIT) return this.drop(member, CLOSE.malformed, `over ${MESSAGE_LIMIT} messages a second`);
     if (message.type === "hello") return this.drop(member, CLOSE.malformed, "hello sent twice");
     const range = this.rangeOf(member, message.range);
-    if (range === null) return this.drop(member, CLOSE.malformed, `range ${message.range} was never given to this worker`);
+    if (range === null) {
+      // An id already handed out is a late message for a range long ended; a larger one was never given.
+      if (message.range < this.nextRangeId) return;
+      return this.drop(member, CLOSE.malformed, `range ${message.range} was never given to this worker`);
+    }
     const current = member.range === range;
     switch (message.type) {
       case "share":
@@ -327,8 +349,11 @@ export class Coordinator {
       case "found":
         return this.found(member, range, message.nonce, current);
       case "done":
-        if (current) this.rangeDone(member, range);
-        return;
+        if (!current) return;
+        if (this.unproven(range)) {
+          return this.drop(member, CLOSE.invalidWork, `range ${range.id} reported searched without one share (about ${SHARES_EXPECTED_FOR_PROOF}+ expected)`);
+        }
+        return this.rangeDone(member, range);
       case "failed":
         if (!current) return;
         return this.drop(member, CLOSE.workerFailed, `it could not search range ${range.id}: ${message.error}`.slice(0, 120));
@@ -347,6 +372,7 @@ export class Coordinator {
 
   /** Stops the clocks and tells every worker the pool is going. The queue stays in the store. */
   close(): void {
+    this.closing = true;
     for (const timer of this.timers) clearInterval(timer);
     for (const member of [...this.members.values()]) {
       member.gone = true;
@@ -398,8 +424,10 @@ export class Coordinator {
   /** Hands an idle worker the next range of the head job: a returned one first, lowest first, else a new one. */
   private assign(member: Member): void {
     const head = this.head;
-    if (head === null || member.range !== null || member.gone) return;
-    const size = BigInt(Math.max(1, Math.round(member.claimedRate * this.tuning.rangeSeconds)));
+    if (head === null || member.range !== null || member.gone || this.closing) return;
+    // The first range is short: the rate it is sized from is only a guess.
+    const seconds = member.rangesDone === 0 ? 1 : this.tuning.rangeSeconds;
+    const size = BigInt(Math.max(1, Math.round(member.claimedRate * seconds)));
     let span: Span;
     const returned = head.returned.shift();
     if (returned !== undefined) {
@@ -439,9 +467,15 @@ export class Coordinator {
 
   private rangeDone(member: Member, range: Assigned): void {
     const head = this.head;
-    const elapsedMs = Date.now() - range.sentAt;
-    // Smoothed, so one slow range (a busy moment on the box) does not halve the next.
-    if (elapsedMs > 0) member.claimedRate = 0.7 * member.claimedRate + 0.3 * ((Number(range.count) * 1000) / elapsedMs);
+    const elapsedMs = Math.max(1, Date.now() - range.sentAt);
+    // Smoothed, so one slow range (a busy moment on the box) does not halve the next; growth capped, so a worker
+    // that answers at once cannot talk its way to a range the size of the nonce space.
+    const measured = 0.7 * member.claimedRate + 0.3 * ((Number(range.count) * 1000) / elapsedMs);
+    const proven = member.meter.rate(Date.now(), 8);
+    member.claimedRate = Math.min(measured, member.claimedRate * MAX_RATE_GROWTH, proven === null ? Infinity : proven * 4);
+    member.rangesDone++;
+    // Until its shares can say, the share target follows the rate its ranges show, so shares come about as planned.
+    if (member.meter.count < 8) member.shareTarget = shareTargetFor(member.claimedRate, this.tuning.shareSeconds);
     this.release(member, range);
     if (head !== null && head.entry.key === range.key) {
       head.searched += range.count;
@@ -482,11 +516,16 @@ export class Coordinator {
     // Checking every share would cost the pool one light-mode hash per share; past the budget, a random sample.
     const sampled = Math.min(1, (this.tuning.checksPerSecond * this.tuning.shareSeconds) / Math.max(1, this.members.size));
     if (Math.random() >= sampled) return;
+    const second = Math.floor(Date.now() / 1000);
+    if (this.checks.second !== second) this.checks = { second, count: 0 };
+    if (++this.checks.count > MAX_CHECKS_PER_SECOND) return;
     member.checked++;
     if (!meetsDifficulty(this.verifier.hash(hashInput(job, nonce)), targetBytes(range.shareTarget))) {
       return this.drop(member, CLOSE.invalidWork, `share ${nonce} does not meet its share target`);
     }
     member.meter.addShare(range.shareTarget, sampled, Date.now());
+    // A checked share proves the worker is at work on the range, however slow it is.
+    range.deadline = Math.max(range.deadline, Date.now() + this.tuning.minSilentSeconds * 1000);
   }
 
   /** Takes a range off its worker, counting the time it spent on it. */
@@ -520,6 +559,13 @@ export class Coordinator {
     this.giveBack(member);
   }
 
+  /** Whether a range reported as searched should have yielded many shares and yielded none. */
+  private unproven(range: Assigned): boolean {
+    const job = this.jobOf(range.key);
+    if (job === null || range.shares.size > 0 || !meetsDifficulty(job.difficulty, targetBytes(range.shareTarget))) return false;
+    return (Number(range.count) * Number(range.shareTarget)) / 2 ** 256 >= SHARES_EXPECTED_FOR_PROOF;
+  }
+
   private rangeOf(member: Member, id: number): Assigned | null {
     if (member.range?.id === id) return member.range;
     return member.recent.find((r) => r.id === id) ?? null;
@@ -542,6 +588,14 @@ export class Coordinator {
   // ---- clocks ----
 
   private tick(): void {
+    try {
+      this.checkClocks();
+    } catch (err) {
+      this.emit({ type: "store-failed", error: (err as Error).message });
+    }
+  }
+
+  private checkClocks(): void {
     const now = Date.now();
     for (const member of [...this.members.values()]) {
       const range = member.range;

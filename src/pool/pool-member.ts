@@ -91,7 +91,7 @@ export class PoolMember {
   stop(): void {
     this.stopped = true;
     this.current?.abort.abort();
-    this.socket?.close(1000, "worker stopping");
+    if (this.socket !== null) closeSoon(this.socket, 1000, "worker stopping");
     this.wake?.();
   }
 
@@ -104,7 +104,7 @@ export class PoolMember {
       let heard = Date.now();
       // A pool that vanished without closing the connection (its box went away) is noticed by its silence.
       const watchdog = setInterval(() => {
-        if (Date.now() - heard > 4 * HEARTBEAT_SECONDS * 1000) ws.close(CLOSE.silent, "nothing heard from the pool");
+        if (Date.now() - heard > 4 * HEARTBEAT_SECONDS * 1000) closeSoon(ws, CLOSE.silent, "nothing heard from the pool");
       }, HEARTBEAT_SECONDS * 1000);
       ws.onopen = () => {
         const { token, name, version, engine } = this.options;
@@ -113,7 +113,7 @@ export class PoolMember {
       ws.onmessage = (event: MessageEvent) => {
         heard = Date.now();
         const decoded = decodePoolMessage(event.data as string | Buffer);
-        if (!decoded.ok) return ws.close(decoded.code, decoded.reason);
+        if (!decoded.ok) return closeSoon(ws, decoded.code, decoded.reason);
         const message = decoded.message;
         switch (message.type) {
           case "welcome":
@@ -141,13 +141,13 @@ export class PoolMember {
     this.current?.abort.abort();
     const entry = { range: work.range, abort: new AbortController() };
     this.current = entry;
-    this.chain = this.chain.then(async () => {
-      try {
-        await this.search(ws, work, entry.abort.signal);
-      } finally {
+    this.chain = this.chain
+      .then(() => this.search(ws, work, entry.abort.signal))
+      // search() reports its own failures; anything else must not stop the ranges that follow.
+      .catch((err: unknown) => this.emit({ type: "range-failed", range: work.range, error: String((err as Error)?.message ?? err) }))
+      .finally(() => {
         if (this.current === entry) this.current = null;
-      }
-    });
+      });
   }
 
   private async search(ws: WebSocket, work: Work, signal: AbortSignal): Promise<void> {
@@ -176,7 +176,7 @@ export class PoolMember {
     } catch (err) {
       if (err instanceof SearchCancelled) return;
       if (err instanceof NoValidNonce) return this.send(ws, { type: "done", range });
-      const error = (err as Error).message;
+      const error = String((err as Error)?.message ?? err);
       this.emit({ type: "range-failed", range, error });
       this.send(ws, { type: "failed", range, error: error.slice(0, 500) });
     }
@@ -185,4 +185,18 @@ export class PoolMember {
   private send(ws: WebSocket, message: WorkerMessage): void {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
   }
+}
+
+/**
+ * Closes a connection, and cuts it if the close handshake does not finish: a frozen or vanished pool never answers
+ * it, and the connection would otherwise wait for TCP to give up, minutes later.
+ */
+function closeSoon(ws: WebSocket, code: number, reason: string): void {
+  // A close reason is limited to 123 bytes; the pool's text may hold multibyte characters.
+  let short = reason;
+  while (Buffer.byteLength(short) > 120) short = short.slice(0, -1);
+  ws.close(code, short);
+  setTimeout(() => {
+    if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+  }, 2000).unref();
 }
