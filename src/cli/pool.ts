@@ -8,6 +8,7 @@ import { JobStore } from "../pool/job-store";
 import { POOL_PATH } from "../pool/protocol";
 import { VERSION } from "../version";
 import type { CommandContext } from "./context";
+import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { poolConfig, poolHelp } from "./pool-config";
 import { EXIT } from "./usage";
@@ -90,18 +91,14 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   const { queued } = coordinator.status().totals;
   if (queued > 0) log.info(`resuming ${queued} queued job(s) from ${config.db}`);
 
-  const address = config.host.includes(":") ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
-  let listening: ReturnType<typeof server.listen>;
-  try {
-    listening = server.listen(config.host, config.port);
-  } catch (err) {
-    const inUse = /in use|EADDRINUSE/i.test((err as Error).message);
-    log.error(`cannot listen on ${address}: ${inUse ? "the port is in use; pick another with -b HOST:PORT" : (err as Error).message}`);
+  const started = listenOrExplain(server.listen, config.host, config.port, log);
+  if (started === null) {
     coordinator.close();
     store.close();
     await checker.close();
     return EXIT.failed;
   }
+  const { server: listening, address } = started;
   log.info(`listening on ${address}`, { port: listening.port, workers: `ws://HOST:${listening.port}${POOL_PATH}`, auth: config.auth ? "basic" : "none" });
 
   await new Promise<void>((resolve) => process.once("SIGTERM", resolve).once("SIGINT", resolve));

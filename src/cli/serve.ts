@@ -5,6 +5,7 @@ import { randomxVersion } from "../engine/native-paths";
 import { createServer } from "../http/server";
 import { JobManager, type JobEvent } from "../jobs/job-manager";
 import { TARGET, VERSION } from "../version";
+import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { serveConfig, serveHelp } from "./serve-config";
 import type { CommandContext } from "./context";
@@ -79,20 +80,12 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   });
   observe = server.observe;
 
-  let listening: ReturnType<typeof server.listen>;
-  const address = config.host.includes(":") ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
-  try {
-    listening = server.listen(config.host, config.port);
-  } catch (err) {
-    const inUse = /in use|EADDRINUSE/i.test((err as Error).message);
-    log.error(
-      inUse
-        ? `cannot listen on ${address}: the port is in use (another k2pow?); pick another with -b HOST:PORT`
-        : `cannot listen on ${address}: ${(err as Error).message}`,
-    );
+  const started = listenOrExplain(server.listen, config.host, config.port, log);
+  if (started === null) {
     await Promise.all([jobs.close(), engine.close()]);
     return EXIT.failed;
   }
+  const { server: listening, address } = started;
   log.info(`listening on ${address}`, { port: listening.port, auth: config.auth ? "basic" : "none" });
 
   let stopping = false;
