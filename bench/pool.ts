@@ -1,8 +1,11 @@
-// What splitting a job over a pool's workers is worth, and what coordinating them costs the pool. Starts a pool
-// and one light-mode worker of one thread, gives the pool a job that never finishes and measures how fast the job's
-// nonces get searched; then cancels it, adds a second such worker, gives a fresh job and measures again. Two workers
-// must search at least 1.8x as fast as one (the pool hands out ranges without leaving workers idle), and the pool's
-// own CPU while it coordinates must stay under 5% of one core. Loopback only; stops by itself.
+// What splitting a job over a pool's workers is worth, and what coordinating and checking them costs the pool.
+// Starts a pool at its defaults (checks in fast mode where the memory is there) and one light-mode worker of one
+// thread, gives the pool a job that never finishes and measures how fast the job's nonces get searched; then cancels
+// it, adds a second such worker, gives a fresh job and measures again; then once more with a worker that holds the
+// token and answers `done` for every range the moment it gets it, reconnecting whenever it is dropped. Two workers
+// must search at least 1.8x as fast as one (the pool hands out ranges without leaving workers idle), the liar must
+// not cost the honest workers more than 10% of their speed, and the pool's own CPU (checks included) must stay
+// under 5% of one core. Last, the pool's measured check capacity. Loopback only; stops by itself.
 //   bun bench/pool.ts [--warmup 15] [--windows 3] [--seconds 20] [--json]
 // Rates come from the workers' debug log, not from polling the pool: each worker logs the range it starts, and a
 // worker starts a range right after the pool took its last one as done, so the time between two range starts is
@@ -15,6 +18,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
+import { lyingWorker } from "../test/support/lying-worker";
 
 /** A range a worker started: when (ms since the epoch, from its log) and how many nonces. */
 interface RangeStart {
@@ -53,6 +57,7 @@ const mainTs = join(root, "src", "main.ts");
 /** /proc counts in USER_HZ, which is 100 on every Linux the engine runs on. */
 const CLOCK_TICKS = 100;
 const NEED_RATIO = 1.8;
+const NEED_LIAR_RATIO = 0.9;
 const NEED_POOL_CPU_PERCENT = 5;
 /** A difficulty no hash meets in practice (2^-248): the job runs until cancelled. */
 const NEVER = `${"00".repeat(31)}01`;
@@ -244,12 +249,15 @@ async function main(): Promise<boolean> {
   process.once("SIGINT", () => stopAll().then(() => process.exit(130)));
   try {
     let port: string | undefined;
+    let checks: string | undefined;
     const pool = start(["pool", "-b", "127.0.0.1:0", "--db", ":memory:"], env, (line) => {
       port ??= line.match(/listening on .* port=(\d+)/)?.[1];
+      checks ??= line.match(/checks ready: (.*)$/)?.[1];
     });
     children.push(pool.child);
-    say("starting the pool (it builds a light-mode cache for checking first)");
+    say("starting the pool and its checks (a fast-mode dataset takes about 25 s to build)");
     const base = `http://127.0.0.1:${await waitFor("the pool listening", 60_000, pool.log, () => port)}`;
+    say(`checks ready: ${await waitFor("the pool's checks", 120_000, pool.log, () => checks)}`);
 
     const workers = [await startWorker(base, env, "w1")];
     children.push(workers[0]!.child);
@@ -260,25 +268,45 @@ async function main(): Promise<boolean> {
     children.push(workers[1]!.child);
     const two = await phase(base, pool.child.pid, workers, 2);
 
+    say("adding a worker that answers done at once and reconnects");
+    const liar = lyingWorker(base, env.K2POW_WORKER_TOKEN, "done-at-once");
+    let lied: Phase;
+    try {
+      lied = await phase(base, pool.child.pid, workers, 3);
+    } finally {
+      await liar.stop();
+    }
+    const liarClosed = liar.closes.length;
+    const status = (await (await fetch(`${base}/status`)).json()) as { checks: { capacityPerSecond: number | null } };
+    const checkCapacity = status.checks.capacityPerSecond ?? 0;
+
     const ratio = two.hashRate / one.hashRate;
-    const cpu = [...one.windows, ...two.windows].map((w) => w.poolCpuPercent);
+    const liarRatio = lied.hashRate / two.hashRate;
+    const liarOk = liarRatio >= NEED_LIAR_RATIO;
+    const all = [...one.windows, ...two.windows, ...lied.windows];
+    const cpu = all.map((w) => w.poolCpuPercent);
     const poolCpu = { median: median(cpu), max: Math.max(...cpu) };
     const scalingOk = ratio >= NEED_RATIO;
     const poolCpuOk = poolCpu.max < NEED_POOL_CPU_PERCENT;
-    const busiest = Math.max(...[...one.windows, ...two.windows].map((w) => w.otherCores));
+    const busiest = Math.max(...all.map((w) => w.otherCores));
     if (values.json) {
-      console.log(JSON.stringify({ one, two, ratio, scalingOk, poolCpuPercent: poolCpu, poolCpuOk, otherCoresMax: busiest }));
+      console.log(
+        JSON.stringify({ one, two, lied, ratio, scalingOk, liarRatio, liarOk, liarClosed, checks, checkCapacity, poolCpuPercent: poolCpu, poolCpuOk, otherCoresMax: busiest }),
+      );
     } else {
       const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
       console.log();
-      printTable([...one.windows, ...two.windows]);
+      printTable(all);
       console.log();
-      for (const p of [one, two]) {
+      for (const p of [one, two, lied]) {
         console.log(`${p.windows[0]!.workers} worker(s): ${p.hashRate.toFixed(2)} H/s (median of ${p.windows.length} windows); ` +
           `the pool's own count over the same time: ${p.poolCountedRate.toFixed(2)} H/s (moves in whole ranges)`);
       }
       console.log(`scaling, 2 workers / 1: ${two.hashRate.toFixed(2)} / ${one.hashRate.toFixed(2)} = ${ratio.toFixed(3)} ` +
         `(need >= ${NEED_RATIO}) ${verdict(scalingOk)}`);
+      console.log(`2 honest workers with a done-at-once liar / without: ${lied.hashRate.toFixed(2)} / ${two.hashRate.toFixed(2)} = ` +
+        `${liarRatio.toFixed(3)} (need >= ${NEED_LIAR_RATIO}) ${verdict(liarOk)}; the liar was closed ${liarClosed} time(s)`);
+      console.log(`the pool's checks: ${checks}; measured capacity now ${checkCapacity.toFixed(0)} checks a second`);
       console.log(`pool CPU while coordinating: median ${poolCpu.median.toFixed(2)}%, max ${poolCpu.max.toFixed(2)}% of one core ` +
         `(need < ${NEED_POOL_CPU_PERCENT}%) ${verdict(poolCpuOk)}`);
       if (busiest > 0.1) {
@@ -286,7 +314,7 @@ async function main(): Promise<boolean> {
           "the speed figures of such windows are less reliable");
       }
     }
-    return scalingOk && poolCpuOk;
+    return scalingOk && liarOk && poolCpuOk;
   } finally {
     await stopAll();
   }

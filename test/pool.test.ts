@@ -46,7 +46,7 @@ const valid = (group: number, difficulty: string, nonce: bigint) =>
 const jobPath = (group: number, difficulty: string) => `/job/${miner}/${group}/${challenge}/${difficulty}`;
 
 function startPool(...args: string[]) {
-  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", ...args], { env });
+  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--check-mode", "light", ...args], { env });
 }
 
 function startJoin(base: string, name: string, ...args: string[]) {
@@ -174,7 +174,7 @@ test("a worker reconnects with backoff when the pool goes away, keeping its engi
   const worker = await startJoin(first.base, "w");
   first.proc.kill("SIGKILL");
   await until("the worker to notice", async () => /WARN  lost the pool; reconnecting/.test(worker.log()));
-  const second = await startK2pow([process.execPath, main, "pool", "-b", `127.0.0.1:${port}`, "--db", db], { env });
+  const second = await startK2pow([process.execPath, main, "pool", "-b", `127.0.0.1:${port}`, "--db", db, "--check-mode", "light"], { env });
   await until("the worker to come back", async () => (worker.log().match(/connected to the pool/g) ?? []).length === 2, 30_000);
   expect(worker.log().match(/light mode ready/g)).toHaveLength(1);
   const answer = await answerOf(second.base, jobPath(5, ONE_IN_256));
@@ -233,6 +233,12 @@ test("a wrong token is refused: k2pow join exits saying so, and a raw connection
   );
   expect(code).toBe(3);
   expect(stderr).toMatch(/ERROR the pool refused this worker: wrong worker token/);
+  // That address is held off for a second now; a guess within it is not even checked.
+  const early = rawWorker(pool.base);
+  await early.opened;
+  early.hello("guess-guess-guess-guess");
+  expect(await early.closed).toEqual({ code: CLOSE.heldOff, reason: expect.stringMatching(/^too many wrong tokens from this address; wait \d+ s$/) });
+  await Bun.sleep(1200);
   const raw = rawWorker(pool.base);
   await raw.opened;
   raw.hello("guess-guess-guess-guess");
@@ -256,13 +262,14 @@ test("malformed and oversized messages close the connection with a reason; the p
     expect(closed.code).toBe(code);
     expect(closed.reason).toMatch(reason);
   }
-  // After hello, a share for a range never given is refused too.
+  // Four broken connections in a row: the address is held off its next hello for a while that doubles each time.
   const raw = rawWorker(pool.base);
   await raw.opened;
   raw.hello();
-  await until("welcome", async () => raw.messages.some((m) => m.type === "welcome"));
-  raw.ws.send(JSON.stringify({ type: "share", range: 99, nonce: "5" }));
-  expect(await raw.closed).toEqual({ code: CLOSE.malformed, reason: "range 99 was never given to this worker" });
+  expect(await raw.closed).toEqual({
+    code: CLOSE.heldOff,
+    reason: expect.stringMatching(/^a worker from this address sent false work or broken messages; wait [5-8] s$/),
+  });
   expect((await fetch(`${pool.base}/`)).status).toBe(200);
   expect((await fetch(pool.base + POOL_PATH)).status).toBe(426);
 }, 60_000);

@@ -1,17 +1,31 @@
-// Starting to listen, as the worker and the pool both do: the address as a user writes it, and a failure turned
-// into one log line that says what to do.
+// Starting to listen, as the worker and the pool both do: the TLS files read and checked, the address as a user
+// writes it (https:// when TLS is on), and a failure turned into one log line that says what to do.
+import type { TlsPem } from "../http/server";
 import type { Logger } from "./log";
+import { loadTls, type TlsFiles } from "./tls-flags";
 
 /** The listening server, or null once the failure has been logged. */
 export function listenOrExplain<S>(
-  listen: (host: string, port: number) => S,
+  listen: (host: string, port: number, tls?: TlsPem) => S,
   host: string,
   port: number,
   log: Logger,
+  tlsFiles?: TlsFiles,
 ): { server: S; address: string } | null {
-  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const hostPort = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const address = tlsFiles ? `https://${hostPort}` : hostPort;
+  let tls: TlsPem | undefined;
+  if (tlsFiles) {
+    const loaded = loadTls(tlsFiles);
+    if (!loaded.ok) {
+      log.error(loaded.message);
+      return null;
+    }
+    if (loaded.warning !== null) log.warn(loaded.warning);
+    tls = loaded.pem;
+  }
   try {
-    return { server: listen(host, port), address };
+    return { server: listen(host, port, tls), address };
   } catch (err) {
     const message = (err as Error).message;
     const inUse = /in use|EADDRINUSE/i.test(message);

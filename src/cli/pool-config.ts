@@ -4,6 +4,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { LOG_LEVELS } from "./log";
 import { envName, parseBindAddress } from "./serve-config";
+import { TLS_FIELDS, TlsConfigFields, tlsFlagOptions, tlsFlagsHelp, tlsPair } from "./tls-flags";
 import { parseCommandLine, UsageError } from "./usage";
 
 export const PoolConfig = Type.Object({
@@ -17,6 +18,9 @@ export const PoolConfig = Type.Object({
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   logFormat: Type.Union([Type.Literal("text"), Type.Literal("json")]),
   progressSeconds: Type.Number({ minimum: 0.1, maximum: 86_400 }),
+  /** How the pool hashes to check workers' nonces and shares. */
+  checkMode: Type.Union([Type.Literal("auto"), Type.Literal("fast"), Type.Literal("light")]),
+  ...TlsConfigFields,
 });
 export type PoolConfig = Static<typeof PoolConfig>;
 
@@ -30,6 +34,8 @@ const poolFlagOptions = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "progress-interval": { type: "string" },
+  "check-mode": { type: "string" },
+  ...tlsFlagOptions,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -55,7 +61,11 @@ its environment variable.
   --auth USER:PASSWORD     require HTTP Basic auth on the job API, /status and /metrics          K2POW_AUTH
   --log-level LEVEL        error, warn, info or debug; default info                              K2POW_LOG_LEVEL
   --log-format FORMAT      text or json; default text                                            K2POW_LOG_FORMAT
-  --progress-interval S    seconds between progress lines of the running job; default 30         K2POW_PROGRESS_INTERVAL`;
+  --progress-interval S    seconds between progress lines of the running job; default 30         K2POW_PROGRESS_INTERVAL
+  --check-mode MODE        how the pool hashes to check workers' nonces and shares: fast (2 GiB
+                           dataset, about 1-3 ms a check), light (256 MiB, about 25 ms) or auto
+                           (fast when the memory is there); default auto                         K2POW_CHECK_MODE
+${tlsFlagsHelp}`;
 
 const FIELDS: Record<keyof PoolConfig, { flag: FlagName; expect: string }> = {
   host: { flag: "bind-address", expect: "host:port" },
@@ -68,6 +78,8 @@ const FIELDS: Record<keyof PoolConfig, { flag: FlagName; expect: string }> = {
   logLevel: { flag: "log-level", expect: LOG_LEVELS.join(", ") },
   logFormat: { flag: "log-format", expect: "text or json" },
   progressSeconds: { flag: "progress-interval", expect: "a number of seconds from 0.1 to 86400" },
+  checkMode: { flag: "check-mode", expect: "auto, fast or light" },
+  ...TLS_FIELDS,
 };
 
 export function poolConfig(argv: string[], env: Record<string, string | undefined> = process.env): PoolConfig | "help" {
@@ -88,6 +100,8 @@ export function poolConfig(argv: string[], env: Record<string, string | undefine
     logLevel: pick("log-level") ?? "info",
     logFormat: pick("log-format") ?? "text",
     progressSeconds: Number(pick("progress-interval") ?? "30"),
+    checkMode: pick("check-mode") ?? "auto",
+    ...tlsPair(pick),
   };
   if (config.auth === undefined) delete config.auth;
   const error = Value.Errors(PoolConfig, config).First();

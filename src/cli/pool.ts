@@ -1,16 +1,17 @@
-// k2pow pool: the coordinator. Opens its database, starts a light-mode RandomX cache for checking what workers
-// send (one hash per claimed nonce and per sampled share), then serves post-services and workers on one port.
-import { Engine } from "../engine/engine";
+// k2pow pool: the coordinator. Opens its database, starts the verifier threads that check what workers send (every
+// claimed nonce, and shares as far as the verifier keeps up), then serves post-services and workers on one port.
 import { EngineError } from "../engine/engine-error";
 import { createPoolServer } from "../http/pool-server";
 import { Coordinator, type PoolEvent } from "../pool/coordinator";
 import { JobStore } from "../pool/job-store";
-import { POOL_PATH } from "../pool/protocol";
+import { Verifier } from "../pool/verifier";
+import { CLOSE, POOL_PATH } from "../pool/protocol";
 import { VERSION } from "../version";
 import type { CommandContext } from "./context";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { poolConfig, poolHelp } from "./pool-config";
+import { tlsFilesOf } from "./tls-flags";
 import { EXIT } from "./usage";
 
 const SHUTDOWN_MS = 2000;
@@ -25,6 +26,7 @@ function logEvent(log: Logger, e: PoolEvent): void {
       return log.info("job running", {
         job: e.key,
         searched: e.searched,
+        proven: e.proven,
         seconds: Math.round(e.seconds),
         hash_rate: e.hashRate.toFixed(1),
         eta_seconds: e.etaSeconds === null ? "unknown" : Math.round(e.etaSeconds),
@@ -40,9 +42,15 @@ function logEvent(log: Logger, e: PoolEvent): void {
     case "left":
       return log.info("worker left", { worker: e.worker, reason: e.reason });
     case "dropped":
-      return log.warn("worker dropped", { worker: e.worker, remote: e.remote, reason: e.reason });
+      return log.warn("worker dropped", { worker: e.worker, remote: e.remote, reason: e.reason, ...(e.undone > 0n ? { undone_nonces: e.undone } : {}) });
     case "store-failed":
-      return log.error(`the pool database failed: ${e.error}; new jobs get 429 until it works again`);
+      return log.error(
+        `the pool database failed: ${e.error}; answers found meanwhile are kept in memory and answered (${e.unsaved} so far), new jobs get 429 until it works again`,
+      );
+    case "store-recovered":
+      return log.info(`the pool database works again${e.written > 0 ? `; ${e.written} answer(s) kept in memory are written` : ""}`);
+    case "check-failed":
+      return log.error(`a check of a worker's work could not run: ${e.error}`);
   }
 }
 
@@ -62,46 +70,65 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     log.error(`cannot open the pool database at ${config.db}: ${(err as Error).message}; check the path and its permissions, or pick another with --db`);
     return EXIT.failed;
   }
-  let checker: Engine;
+  // Checks queue up while a fast-mode dataset builds (about 25 s), so the pool listens at once meanwhile.
+  let verifier: Verifier;
   try {
-    checker = new Engine({ mode: "light", threads: 1, pages: "plain", workerUrl });
-    await checker.ready;
+    verifier = new Verifier({ mode: config.checkMode, workerUrl, onNote: (m) => log.info(`checks: ${m}`) });
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
-    log.error(`cannot start RandomX for checking workers' nonces: ${err.message}`);
+    log.error(`cannot start RandomX for checking workers' work: ${err.message}; or choose --check-mode light`);
     store.close();
     return EXIT.failed;
   }
+  const verifierFailed = verifier.ready.then(
+    () => {
+      log.info(`checks ready: ${verifier.mode} mode, about ${Math.round(verifier.capacity() ?? 0)} checks a second`);
+      return new Promise<never>(() => {});
+    },
+    (err: Error) => err,
+  );
 
   let observe = (_e: PoolEvent) => {};
   const coordinator = new Coordinator({
     store,
-    verifier: checker,
-    token: config.workerToken,
+    checker: verifier,
     queueSize: config.queueSize,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
-    tuning: { progressSeconds: config.progressSeconds },
+    progressSeconds: config.progressSeconds,
     onEvent: (e) => {
       logEvent(log, e);
       observe(e);
     },
   });
-  const server = createPoolServer({ coordinator, version: VERSION, auth: config.auth });
+  const server = createPoolServer({
+    coordinator,
+    version: VERSION,
+    auth: config.auth,
+    workerToken: config.workerToken,
+    // A wrong token is worth a warning (a worker misconfigured, or someone guessing); the rest is routine.
+    onRefused: ({ remote, code, reason }) => (code === CLOSE.refused ? log.warn : log.debug)("worker refused", { remote, code, reason }),
+  });
   observe = server.observe;
   const { queued } = coordinator.status().totals;
   if (queued > 0) log.info(`resuming ${queued} queued job(s) from ${config.db}`);
 
-  const started = listenOrExplain(server.listen, config.host, config.port, log);
+  const tlsFiles = tlsFilesOf(config);
+  const started = listenOrExplain(server.listen, config.host, config.port, log, tlsFiles);
   if (started === null) {
     coordinator.close();
     store.close();
-    await checker.close();
+    await verifier.close();
     return EXIT.failed;
   }
   const { server: listening, address } = started;
-  log.info(`listening on ${address}`, { port: listening.port, workers: `ws://HOST:${listening.port}${POOL_PATH}`, auth: config.auth ? "basic" : "none" });
+  const workers = `${tlsFiles ? "wss" : "ws"}://HOST:${listening.port}${POOL_PATH}`;
+  log.info(`listening on ${address}`, { port: listening.port, workers, auth: config.auth ? "basic" : "none" });
 
-  await new Promise<void>((resolve) => process.once("SIGTERM", resolve).once("SIGINT", resolve));
+  const stopped = await Promise.race([
+    new Promise<null>((resolve) => process.once("SIGTERM", () => resolve(null)).once("SIGINT", () => resolve(null))),
+    verifierFailed,
+  ]);
+  if (stopped !== null) log.error(`cannot check workers' work: ${stopped.message}; or choose --check-mode light`);
   log.info("shutting down");
   const timer = setTimeout(() => {
     log.warn(`shutdown took over ${SHUTDOWN_MS} ms; exiting anyway`);
@@ -110,8 +137,8 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   coordinator.close();
   await listening.stop(true);
   store.close();
-  await checker.close();
+  await verifier.close();
   clearTimeout(timer);
   log.info("stopped");
-  return EXIT.ok;
+  return stopped === null ? EXIT.ok : EXIT.failed;
 }

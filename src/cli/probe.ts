@@ -7,6 +7,8 @@ import { EngineError } from "../engine/engine-error";
 import { hashInput, meetsDifficulty, postServiceDifficulty, type K2powJob } from "../engine/k2pow-rule";
 import { parseJob } from "../jobs/job-params";
 import type { CommandContext } from "./context";
+import { envName } from "./serve-config";
+import { readCa } from "./tls-flags";
 import { EXIT, parseCommandLine, UsageError } from "./usage";
 
 /** About 16 hashes a group: quick on any worker, still real work. */
@@ -26,7 +28,9 @@ Exit 0 only when every group got a valid nonce and nothing but 200, 201 and 429 
   --miner HEX            32 bytes (default: random)
   --challenge HEX        8 bytes (default: random)
   --difficulty HEX       32 bytes (default: easy, about 16 hashes a group)
-  --units N              use post-service's default difficulty for an identity of N space units instead`;
+  --units N              use post-service's default difficulty for an identity of N space units instead
+  --ca FILE              trust the CA certificate(s) in FILE (PEM) for an https:// URL, instead of the
+                         public CAs (K2POW_CA); post-service must trust that CA as well`;
 
 function positiveNumber(name: string, text: string | undefined, fallback: number, integer: boolean): number {
   if (text === undefined) return fallback;
@@ -49,6 +53,7 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
       challenge: { type: "string" },
       difficulty: { type: "string" },
       units: { type: "string" },
+      ca: { type: "string" },
       help: { type: "boolean" },
     },
     ["URL"],
@@ -63,6 +68,8 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
   } catch {
     throw new UsageError(`URL must be an http:// or https:// address, got '${url}'`);
   }
+  const caFile = values.ca ?? process.env[envName("ca")];
+  if (caFile !== undefined && new URL(url).protocol !== "https:") throw new UsageError(`--ca (${envName("ca")}) is for an https:// URL; ${url} is not`);
   const groups = positiveNumber("groups", values.groups, 6, true);
   if (groups > 256) throw new UsageError(`--groups can be at most 256 (nonce groups are 0..255), got ${groups}`);
   const parallelism = positiveNumber("parallelism", values.parallelism, 5, true);
@@ -76,6 +83,16 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
   // Check the parts here, so a typo is a usage error rather than 400s from the worker.
   const checked = parseJob({ miner, nonce_group: "0", challenge, difficulty });
   if (!checked.ok) throw new UsageError(`--${checked.part === "nonce_group" ? "groups" : checked.part} is not valid: ${checked.message}`);
+
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    const read = readCa(caFile);
+    if (!read.ok) {
+      console.error(`k2pow: ${read.message}`);
+      return EXIT.failed;
+    }
+    ca = read.pem;
+  }
 
   console.log(`probing ${new URL(url).host}: ${groups} nonce group(s), parallelism ${parallelism}, backoff ${backoff} s`);
   console.log(`miner ${miner}, challenge ${challenge}, difficulty ${difficulty}`);
@@ -93,6 +110,7 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
     const requests = Array.from({ length: groups }, (_, nonceGroup) => ({ miner, nonceGroup, challenge, difficulty }));
     const outcomes = await askLikePostService(requests, {
       url,
+      ca,
       parallelism,
       backoffMs: backoff * 1000,
       timeoutMs: timeout * 1000,
@@ -108,17 +126,20 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
       if (!line.ok) failures++;
       console.log(line.text);
     }
-    const unexpected = counts.filter(([status]) => status !== 200 && status !== 201 && status !== 429 && status !== "connection error");
+    const unexpected = counts.filter(([status]) => typeof status === "number" && status !== 200 && status !== 201 && status !== 429);
     if (unexpected.length > 0) {
       console.log(`FAIL: post-service fails a proof on ${unexpected.map(([s]) => s).join(", ")}`);
       return EXIT.no;
     }
     if (failures > 0) {
-      const neverConnected = counts.length === 1 && counts[0]![0] === "connection error";
+      const host = new URL(url).host;
+      const only = counts.length === 1 ? counts[0]![0] : null;
       console.log(
-        neverConnected
-          ? `FAIL: could not connect to ${new URL(url).host} in ${timeout} s; is the worker running, and are the address and port right?`
-          : `FAIL: ${failures} of ${groups} group(s) without a valid nonce`,
+        only === "connection error"
+          ? `FAIL: could not connect to ${host} in ${timeout} s; is the worker running, and are the address and port right?`
+          : only === "TLS failure"
+            ? `FAIL: no TLS connection to ${host} (see above); post-service cannot connect either until it trusts its certificate`
+            : `FAIL: ${failures} of ${groups} group(s) without a valid nonce`,
       );
       return EXIT.no;
     }

@@ -5,6 +5,7 @@ import { Value } from "@sinclair/typebox/value";
 import type { EngineOptions } from "../engine/engine";
 import { engineFlagOptions, engineOptions } from "./engine-flags";
 import { LOG_LEVELS } from "./log";
+import { TLS_FIELDS, TlsConfigFields, tlsFlagOptions, tlsFlagsHelp, tlsPair } from "./tls-flags";
 import { parseCommandLine, UsageError } from "./usage";
 
 export const ServeConfig = Type.Object({
@@ -15,6 +16,7 @@ export const ServeConfig = Type.Object({
   auth: Type.Optional(Type.String({ pattern: "^[^:]+:.+$" })),
   progressSeconds: Type.Number({ minimum: 0.1, maximum: 86_400 }),
   busyStatus: Type.Union([Type.Literal(429), Type.Literal(503)]),
+  ...TlsConfigFields,
 });
 export type ServeConfig = Static<typeof ServeConfig> & { engine: EngineOptions };
 
@@ -26,6 +28,7 @@ const serveFlagOptions = {
   auth: { type: "string" },
   "progress-interval": { type: "string" },
   "busy-status": { type: "string" },
+  ...tlsFlagOptions,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -49,7 +52,8 @@ Serves post-service's k2pow API over HTTP. Every option can also be set by its e
   --progress-interval S    seconds between progress lines of a running job; default 30          K2POW_PROGRESS_INTERVAL
   --busy-status 429|503    the status for "busy with another job"; 503 only behind a load balancer
                            that retries it and turns what is left into 429 (HAProxy 2.6, see
-                           examples/haproxy); post-service fails a proof on a 503; default 429  K2POW_BUSY_STATUS`;
+                           examples/haproxy); post-service fails a proof on a 503; default 429  K2POW_BUSY_STATUS
+${tlsFlagsHelp}`;
 
 /** Which flag sets each field, and what it takes, for error messages. */
 const FIELDS: Record<keyof Static<typeof ServeConfig>, { flag: FlagName; expect: string }> = {
@@ -60,6 +64,7 @@ const FIELDS: Record<keyof Static<typeof ServeConfig>, { flag: FlagName; expect:
   auth: { flag: "auth", expect: "USER:PASSWORD" },
   progressSeconds: { flag: "progress-interval", expect: "a number of seconds from 0.1 to 86400" },
   busyStatus: { flag: "busy-status", expect: "429 or 503" },
+  ...TLS_FIELDS,
 };
 
 export function parseBindAddress(text: string): { host: string; port: number } {
@@ -97,6 +102,7 @@ export function serveConfig(argv: string[], env: Record<string, string | undefin
     auth: pick("auth"),
     progressSeconds: Number(pick("progress-interval") ?? "30"),
     busyStatus: Number(pick("busy-status") ?? "429"),
+    ...tlsPair(pick),
   };
   if (config.auth === undefined) delete config.auth;
   const error = Value.Errors(ServeConfig, config).First();

@@ -8,6 +8,7 @@ import { TARGET, VERSION } from "../version";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { serveConfig, serveHelp } from "./serve-config";
+import { tlsFilesOf } from "./tls-flags";
 import type { CommandContext } from "./context";
 import { EXIT } from "./usage";
 
@@ -80,7 +81,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   });
   observe = server.observe;
 
-  const started = listenOrExplain(server.listen, config.host, config.port, log);
+  const started = listenOrExplain(server.listen, config.host, config.port, log, tlsFilesOf(config));
   if (started === null) {
     await Promise.all([jobs.close(), engine.close()]);
     return EXIT.failed;

@@ -1,6 +1,7 @@
 // A client that asks for k2pow jobs exactly as post-service does (SPEC §3): per nonce group, at most `parallelism`
 // groups at once, GET /job/... in a loop; a connection error, 201 or 429 means wait `backoff` and ask again; 200
 // carries the nonce as a bare u64; 500 and every other status fail that group.
+import { explainTlsFailure } from "./tls-failure";
 
 export interface GroupRequest {
   miner: string; // hex
@@ -12,12 +13,14 @@ export interface GroupRequest {
 export interface ClientOptions {
   /** The worker, load balancer or pool; user:password@ in it is sent as HTTP Basic auth, as post-service does. */
   url: string;
+  /** PEM certificate(s) of the CA to trust for an https:// URL, instead of the usual public ones. */
+  ca?: string;
   parallelism: number;
   backoffMs: number;
   /** Give up on a group after this long (post-service itself waits forever). */
   timeoutMs?: number;
   /** Hears every answer, for reports and for tests. */
-  onAnswer?: (group: number, status: number | "connection error") => void;
+  onAnswer?: (group: number, status: number | "connection error" | "TLS failure") => void;
 }
 
 export type GroupOutcome = { nonceGroup: number; seconds: number; requests: number } & (
@@ -67,9 +70,15 @@ async function askUntilAnswered(group: GroupRequest, options: ClientOptions): Pr
     try {
       // The timeout holds during a request too: a silently dropped connection must not outlast it.
       const signal = Number.isFinite(deadline) ? AbortSignal.timeout(Math.max(1, deadline - performance.now())) : undefined;
-      response = await fetch(path, { headers, signal });
+      response = await fetch(path, { headers, signal, tls: options.ca === undefined ? undefined : { ca: options.ca } });
       body = await response.text();
     } catch (err) {
+      // post-service would retry this forever too, but no retry fixes a certificate: say so at once.
+      const tls = explainTlsFailure(err as Error, "the server", new URL(base).host);
+      if (tls !== null) {
+        options.onAnswer?.(group.nonceGroup, "TLS failure");
+        return done({ ok: false, error: tls });
+      }
       // Like post-service: a failed connection or a response cut short means wait and ask again.
       last = `could not connect: ${(err as Error).message}`;
       options.onAnswer?.(group.nonceGroup, "connection error");

@@ -48,6 +48,13 @@ export interface SearchResult {
   seconds: number;
 }
 
+export interface CheckResult {
+  /** Per input of the batch, in order: whether its hash is below its target. */
+  passed: boolean[];
+  /** Time the thread spent hashing the batch. */
+  seconds: number;
+}
+
 export interface EngineStatus {
   phase: EnginePhase;
   mode: RandomxMode;
@@ -92,6 +99,8 @@ export class Engine {
   private vmFlags = 0;
   private checkVm: number | null = null;
   private running: { promise: Promise<unknown>; started: number; hashesBefore: bigint } | null = null;
+  /** Check batches in flight, by thread. */
+  private checking = new Map<number, Promise<CheckResult>>();
 
   /** Starts building at once; throws an EngineError when the options cannot work on this machine. */
   constructor(options: EngineOptions = {}) {
@@ -154,6 +163,7 @@ export class Engine {
     if (this.closing) throw new SearchCancelled();
     if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
     if (this.running !== null) throw new EngineError("a search is already running; one at a time");
+    if (this.checking.size > 0) throw new EngineError("check batches are running; a search waits until they end");
     if (options.signal?.aborted) throw new SearchCancelled();
     const started = performance.now();
     const hashesBefore = this.shared.totalHashes();
@@ -185,12 +195,38 @@ export class Engine {
     return meetsDifficulty(this.hash(hashInput(job, nonce)), job.difficulty);
   }
 
+  /**
+   * Hashes each 48-byte input of `inputs` on search thread `thread` and tells, per input, whether its hash is below
+   * the 32-byte target at the same place in `targets` (the rule of meetsDifficulty). A thread takes one batch at a
+   * time, and none while a search runs; a thread that died is replaced first.
+   */
+  check(thread: number, inputs: Uint8Array, targets: Uint8Array): Promise<CheckResult> {
+    if (this.closing) return Promise.reject(new EngineError("the engine is closed"));
+    const count = inputs.length / INPUT_SIZE;
+    if (!Number.isInteger(count) || count < 1) {
+      return Promise.reject(new EngineError(`a check batch is one or more ${INPUT_SIZE}-byte inputs, got ${inputs.length} bytes`));
+    }
+    if (targets.length !== count * HASH_SIZE) {
+      return Promise.reject(new EngineError(`${count} inputs need ${count * HASH_SIZE} bytes of targets, got ${targets.length}`));
+    }
+    if (!Number.isInteger(thread) || thread < 0 || thread >= this.threads) {
+      return Promise.reject(new EngineError(`the engine's threads are 0 to ${this.threads - 1}, not ${thread}`));
+    }
+    if (this.checking.has(thread)) return Promise.reject(new EngineError(`search thread ${thread} is already checking a batch`));
+    // Copied now: the caller's arrays could change while the thread is being replaced or the engine starts.
+    const promise = this.runCheck(thread, inputs.slice(), targets.slice()).finally(() => this.checking.delete(thread));
+    // Registered at once, so that close() waits for it and a search started meanwhile is refused.
+    this.checking.set(thread, promise);
+    return promise;
+  }
+
   /** Stops any search and build, ends the threads and frees the dataset and cache. Every call waits for it. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.shared.setStopBuild(true);
       this.shared.setStopSearch(true);
-      await Promise.allSettled([this.ready, this.running?.promise]);
+      // A check batch is short and cannot be stopped midway; a thread still busy with one would refuse to free its VM.
+      await Promise.allSettled([this.ready, this.running?.promise, ...this.checking.values()]);
       await this.endThreads();
       this.phase = "closed";
       this.freeNative();
@@ -322,6 +358,22 @@ export class Engine {
     }
   }
 
+  private async runCheck(index: number, inputs: Uint8Array, targets: Uint8Array): Promise<CheckResult> {
+    const closed = () => new EngineError("the engine is closed");
+    try {
+      await this.ready;
+    } catch (err) {
+      throw this.closing ? closed() : err;
+    }
+    if (this.closing) throw closed();
+    if (this.running !== null) throw new EngineError("a search is running; checks wait until it ends");
+    if (this.pool[index]!.crashed !== null) await this.restartThread(index);
+    if (this.closing) throw closed();
+    const reply = await this.pool[index]!.request({ type: "check", inputs, targets });
+    if (reply.type !== "checked") throw new EngineError(`search thread ${index} answered a check wrongly`);
+    return { passed: Array.from(reply.passed, (p) => p === 1), seconds: reply.seconds };
+  }
+
   private createLocalVm(): number {
     const vm =
       this.native.k2pow_vm_create(this.vmFlags, this.cache, this.dataset) ??
@@ -407,26 +459,32 @@ export class Engine {
     for (const [i, thread] of this.pool.entries()) {
       if (thread.crashed === null || this.closing) continue;
       any = true;
-      this.note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
-      thread.terminate();
-      // The dead thread's JavaScript is gone and it was not inside the shim, so its VM is free to release here.
-      this.native.k2pow_vm_destroy(thread.vm);
-      thread.vm = null;
-      const fresh = await SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer);
-      try {
-        await this.createThreadVm(fresh);
-      } catch (err) {
-        fresh.terminate();
-        throw err;
-      }
-      if (this.closing) {
-        fresh.terminate();
-        this.native.k2pow_vm_destroy(fresh.vm);
-        continue;
-      }
-      this.pool[i] = fresh;
+      await this.restartThread(i);
     }
     return any;
+  }
+
+  /** Replaces thread `i`, which died, with a fresh one and a fresh VM; when closing meanwhile, the fresh one goes too. */
+  private async restartThread(i: number): Promise<void> {
+    const thread = this.pool[i]!;
+    this.note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
+    thread.terminate();
+    // The dead thread's JavaScript is gone and it was not inside the shim, so its VM is free to release here.
+    this.native.k2pow_vm_destroy(thread.vm);
+    thread.vm = null;
+    const fresh = await SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer);
+    try {
+      await this.createThreadVm(fresh);
+    } catch (err) {
+      fresh.terminate();
+      throw err;
+    }
+    if (this.closing) {
+      fresh.terminate();
+      this.native.k2pow_vm_destroy(fresh.vm);
+      return;
+    }
+    this.pool[i] = fresh;
   }
 
   /** Asks every live thread to free its VM, then ends them all. */

@@ -1,7 +1,7 @@
 // A search thread: owns one RandomX VM and runs the C search loop on the ranges it is given. It also builds its
-// share of the dataset. Replies to each request exactly once.
+// share of the dataset and checks batches of inputs against targets. Replies to each request exactly once.
 import { ptr } from "bun:ffi";
-import { HASH_SIZE, meetsDifficulty, setNonce } from "./k2pow-rule";
+import { HASH_SIZE, INPUT_SIZE, meetsDifficulty, setNonce } from "./k2pow-rule";
 import { openNative, SEARCH_STATUS, type Native } from "./native";
 import { SharedState } from "./shared-state";
 import type { ThreadNotice, ThreadReply, ThreadRequest } from "./thread-messages";
@@ -93,6 +93,21 @@ function hashOf(input: Uint8Array, nonce: bigint): Uint8Array {
   return hashOut;
 }
 
+/** One hash per input: whether it is below the target at the same place. The engine checked the lengths. */
+function check(inputs: Uint8Array, targets: Uint8Array): ThreadReply {
+  const lib = need(native, "open");
+  const machine = need(vm, "its VM was created");
+  const passed = new Uint8Array(inputs.length / INPUT_SIZE);
+  const started = performance.now();
+  for (let i = 0; i < passed.length; i++) {
+    if (lib.k2pow_hash(machine, inputs.subarray(i * INPUT_SIZE, (i + 1) * INPUT_SIZE), hashOut) !== 0) {
+      throw new Error("the shim refused to hash");
+    }
+    passed[i] = meetsDifficulty(hashOut, targets.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)) ? 1 : 0;
+  }
+  return { type: "checked", passed, seconds: (performance.now() - started) / 1000 };
+}
+
 function handle(request: ThreadRequest): ThreadReply {
   switch (request.type) {
     case "open":
@@ -117,6 +132,8 @@ function handle(request: ThreadRequest): ThreadReply {
     }
     case "search":
       return search(request.input, request.difficulty, request.shareTarget, request.start, request.count);
+    case "check":
+      return check(request.inputs, request.targets);
     case "close":
       if (native !== null && vm !== null) native.k2pow_vm_destroy(vm);
       vm = null;

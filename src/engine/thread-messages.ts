@@ -8,6 +8,8 @@ export type ThreadRequest =
   | { type: "vm"; flags: number; cache: number | null; dataset: number | null } // replies with the VM's address
   // With a share target, every nonce below it is reported as a "share" notice while the search goes on.
   | { type: "search"; input: Uint8Array; difficulty: Uint8Array; shareTarget: Uint8Array | null; start: bigint; count: bigint }
+  // n inputs of 48 bytes and n targets of 32 bytes, concatenated: is each input's hash below its target?
+  | { type: "check"; inputs: Uint8Array; targets: Uint8Array }
   | { type: "close" };
 
 export type SearchOutcome = "found" | "exhausted" | "stopped";
@@ -16,6 +18,8 @@ export type ThreadReply =
   | { type: "ok" }
   | { type: "pointer"; value: number }
   | { type: "searched"; outcome: SearchOutcome; nonce: bigint }
+  // One byte per input, 1 when its hash is below its target; and the time the thread spent hashing them.
+  | { type: "checked"; passed: Uint8Array; seconds: number }
   | { type: "error"; message: string };
 
 /** Sent by a thread during a search with a share target, beside the one reply. */

@@ -1,30 +1,42 @@
 // The pool's transport: post-service's job API (SPEC §3) plus DELETE to cancel, status and metrics over HTTP, and
-// the workers' WebSocket on the same port. Decodes and hands everything to the coordinator; decides nothing.
+// the workers' WebSocket on the same port. Decodes and hands everything to the coordinator, once admission
+// (src/pool/admission.ts) has let the connection in; decides nothing itself.
 import { Elysia } from "elysia";
 import type { Server, ServerWebSocket } from "bun";
 import { Counter, Gauge, Registry } from "prom-client";
+import { Admission, mayCancel } from "../pool/admission";
 import type { Coordinator, PoolEvent } from "../pool/coordinator";
-import { CLOSE, decodeWorkerMessage, HELLO_SECONDS, MAX_MESSAGE_BYTES, POOL_PATH } from "../pool/protocol";
+import { CLOSE, decodeWorkerMessage, HELLO_SECONDS, MAX_MESSAGE_BYTES, POOL_PATH, type PoolMessage } from "../pool/protocol";
 import { basicAuth } from "./basic-auth";
 import { answerJob, HEALTH_BODY, parseJobPath, routeRequests, text, type ParsedPaths } from "./job-route";
+import type { TlsPem } from "./server";
 
 export interface PoolServerOptions {
   coordinator: Coordinator;
   version: string;
   /** "user:password" for HTTP Basic auth on the job API, status and metrics; workers use their token instead. */
   auth?: string;
+  /** The secret a worker's hello must carry. */
+  workerToken: string;
+  /** Hears every connection refused before it became a worker (never with the token it sent). */
+  onRefused?: (refusal: { remote: string; code: number; reason: string }) => void;
 }
 
 interface Connection {
   id: number | null;
+  /** The peer's IP address, and with its port for logs. */
+  address: string;
   remote: string;
+  /** Counted by admission as waiting for its hello. */
+  pending: boolean;
   helloTimer: ReturnType<typeof setTimeout> | null;
 }
 
-export function createPoolServer({ coordinator, version, auth }: PoolServerOptions) {
+export function createPoolServer({ coordinator, version, auth, workerToken, onRefused }: PoolServerOptions) {
   const parsedPaths: ParsedPaths = new Map();
   const started = performance.now();
   const metrics = poolMetrics(coordinator);
+  const admission = new Admission(workerToken, Date.now);
 
   const app = new Elysia()
     .get("/", () => text(HEALTH_BODY, 200))
@@ -47,40 +59,73 @@ export function createPoolServer({ coordinator, version, auth }: PoolServerOptio
     });
   const route = routeRequests(app, auth ? basicAuth(auth) : null);
 
+  const refuse = (ws: ServerWebSocket<Connection>, code: number, reason: string) => {
+    metrics.refused.inc({ code: String(code) });
+    onRefused?.({ remote: ws.data.remote, code, reason });
+    ws.close(code, reason);
+  };
+
+  // A worker closed for false work or broken messages is held off its next hellos: reconnecting to do it again
+  // costs it, not the pool.
+  const closeWorker = (ws: ServerWebSocket<Connection>, code: number, reason: string) => {
+    if (code === CLOSE.invalidWork || code === CLOSE.malformed || code === CLOSE.tooBig) admission.invalidWork(ws.data.address);
+    ws.close(code, reason);
+  };
+
   const websocket = {
     // Bun's own limit is a backstop; the protocol's smaller one is checked with a reason the worker can log.
     maxPayloadLength: MAX_MESSAGE_BYTES * 4,
     idleTimeout: 60,
     sendPings: true,
     open(ws: ServerWebSocket<Connection>) {
+      const verdict = admission.open(ws.data.address);
+      if (!verdict.ok) return refuse(ws, verdict.code, verdict.reason);
+      ws.data.pending = true;
       ws.data.helloTimer = setTimeout(() => ws.close(CLOSE.malformed, `no hello within ${HELLO_SECONDS} s`), HELLO_SECONDS * 1000);
     },
     message(ws: ServerWebSocket<Connection>, data: string | Buffer) {
-      const decoded = decodeWorkerMessage(data);
-      if (!decoded.ok) return ws.close(decoded.code, decoded.reason);
       const connection = ws.data;
+      // A connection refused a moment ago may still deliver what it had sent.
+      if (connection.id === null && !connection.pending) return;
+      const decoded = decodeWorkerMessage(data);
+      if (!decoded.ok) return closeWorker(ws, decoded.code, decoded.reason);
       if (connection.id !== null) return coordinator.receive(connection.id, decoded.message);
-      if (decoded.message.type !== "hello") return ws.close(CLOSE.malformed, "the first message must be hello");
+      if (decoded.message.type !== "hello") return closeWorker(ws, CLOSE.malformed, "the first message must be hello");
       clearTimeout(connection.helloTimer ?? undefined);
-      const joined = coordinator.join(
-        { send: (m) => ws.send(JSON.stringify(m)), close: (code, reason) => ws.close(code, reason), remote: connection.remote },
-        decoded.message,
-      );
-      if (joined.ok) connection.id = joined.id;
-      else ws.close(joined.code, joined.reason);
+      connection.pending = false;
+      const verdict = admission.hello(connection.address, decoded.message);
+      if (!verdict.ok) return refuse(ws, verdict.code, verdict.reason);
+      const link = {
+        send: (m: PoolMessage) => ws.send(JSON.stringify(m)),
+        close: (code: number, reason: string) => closeWorker(ws, code, reason),
+        remote: connection.remote,
+      };
+      connection.id = coordinator.join(link, decoded.message);
     },
     close(ws: ServerWebSocket<Connection>, code: number, reason: string) {
-      clearTimeout(ws.data.helloTimer ?? undefined);
-      if (ws.data.id !== null) coordinator.leave(ws.data.id, `connection closed (${code}${reason ? `: ${reason}` : ""})`);
+      const connection = ws.data;
+      clearTimeout(connection.helloTimer ?? undefined);
+      if (connection.pending) admission.abandon(connection.address);
+      connection.pending = false;
+      if (connection.id !== null) coordinator.leave(connection.id, `connection closed (${code}${reason ? `: ${reason}` : ""})`);
     },
   };
 
   const fetch = (request: Request, server: Server<Connection>): Response | Promise<Response> | undefined => {
     if (request.url.includes(POOL_PATH) && new URL(request.url, "http://k2pow.invalid").pathname === POOL_PATH) {
-      const remote = server.requestIP(request);
-      const data: Connection = { id: null, remote: remote ? `${remote.address}:${remote.port}` : "unknown", helloTimer: null };
+      const peer = server.requestIP(request);
+      const data: Connection = {
+        id: null,
+        address: peer?.address ?? "unknown",
+        remote: peer ? `${peer.address}:${peer.port}` : "unknown",
+        pending: false,
+        helloTimer: null,
+      };
       if (server.upgrade(request, { data })) return undefined;
       return text("this is the pool's worker endpoint: connect with 'k2pow join'\n", 426, { upgrade: "websocket" });
+    }
+    if (request.method === "DELETE" && !mayCancel(server.requestIP(request)?.address, auth !== undefined)) {
+      return text("cancelling a job from another machine needs the pool to run with --auth USER:PASSWORD\n", 403);
     }
     return route(request);
   };
@@ -88,8 +133,8 @@ export function createPoolServer({ coordinator, version, auth }: PoolServerOptio
   return {
     observe: metrics.observe,
     /** Without SO_REUSEPORT, so a second pool on the same port fails instead of sharing it unnoticed. */
-    listen: (hostname: string, port: number) =>
-      Bun.serve<Connection>({ hostname, port, reusePort: false, development: false, fetch, websocket }),
+    listen: (hostname: string, port: number, tls?: TlsPem) =>
+      Bun.serve<Connection>({ hostname, port, reusePort: false, development: false, fetch, websocket, tls }),
   };
 }
 
@@ -110,8 +155,15 @@ function poolMetrics(coordinator: Coordinator) {
   const jobs = new Counter({ name: "k2pow_pool_jobs_total", help: "Jobs finished since start, by outcome.", labelNames: ["outcome"], registers: [registry] });
   for (const outcome of ["done", "failed", "cancelled"]) jobs.inc({ outcome }, 0);
   const dropped = new Counter({ name: "k2pow_pool_workers_dropped_total", help: "Workers disconnected for bad work or silence.", registers: [registry] });
+  const refused = new Counter({
+    name: "k2pow_pool_connections_refused_total",
+    help: "Worker connections refused before joining, by close code (4001 token or protocol, 4006 crowded, 4007 held off).",
+    labelNames: ["code"],
+    registers: [registry],
+  });
   return {
     registry,
+    refused,
     observe(event: PoolEvent): void {
       if (event.type === "done" || event.type === "failed" || event.type === "cancelled") jobs.inc({ outcome: event.type });
       if (event.type === "dropped") dropped.inc();

@@ -15,6 +15,12 @@ export interface WorkerInfo {
   engine: () => EngineStatus;
 }
 
+/** A certificate (intermediates after it) and its private key, as PEM text, for serving HTTPS. */
+export interface TlsPem {
+  cert: string;
+  key: string;
+}
+
 export interface ServerOptions {
   jobs: JobManager;
   info: WorkerInfo;
@@ -57,7 +63,7 @@ export function createServer({ jobs, info, auth, busyStatus = 429, onAnswered }:
     fetch,
     observe: metrics.observe,
     /** Elysia would turn on SO_REUSEPORT, which lets a second worker share the port unnoticed; Bun.serve does not. */
-    listen: (hostname: string, port: number) => Bun.serve({ hostname, port, reusePort: false, development: false, fetch }),
+    listen: (hostname: string, port: number, tls?: TlsPem) => Bun.serve({ hostname, port, reusePort: false, development: false, fetch, tls }),
   };
 }
 

@@ -1,6 +1,7 @@
 // The worker's side of the pool: connects out to the pool (no inbound port needed), searches the ranges it is
 // given on the engine it was handed (built once, kept across reconnects), and reconnects with backoff when the pool
 // goes away. Ranges run one after another; a stop or a lost connection cancels the one running.
+import { explainTlsFailure } from "../client/tls-failure";
 import { NoValidNonce, SearchCancelled } from "../engine/engine-error";
 import type { SearchOptions, SearchResult } from "../engine/engine";
 import type { K2powJob } from "../engine/k2pow-rule";
@@ -15,7 +16,8 @@ export interface MemberEngine {
 
 export type MemberEvent =
   | { type: "connected"; worker: number }
-  | { type: "disconnected"; code: number; reason: string; retrySeconds: number }
+  /** `welcomed`: the pool had admitted this connection; `tls`: it failed in its TLS handshake (the reason says why). */
+  | { type: "disconnected"; code: number; reason: string; retrySeconds: number; welcomed: boolean; tls: boolean }
   | { type: "range"; range: number; start: bigint; count: bigint }
   | { type: "found"; range: number; nonce: bigint }
   | { type: "range-failed"; range: number; error: string };
@@ -23,6 +25,8 @@ export type MemberEvent =
 export interface PoolMemberOptions {
   /** The pool's address as users give it: http(s)://host:port (ws(s):// works too). */
   poolUrl: string;
+  /** PEM certificate(s) of the CA to trust for a wss:// pool, instead of the usual public ones. */
+  ca?: string;
   token: string;
   name: string;
   version: string;
@@ -66,13 +70,13 @@ export class PoolMember {
   async run(): Promise<{ refused: string } | { stopped: true }> {
     let delay = this.backoff.first;
     while (!this.stopped) {
-      const { code, reason, welcomed } = await this.session();
+      const { code, reason, welcomed, tls } = await this.session();
       if (this.stopped) break;
       if (code === CLOSE.refused) return { refused: reason };
       if (welcomed) delay = this.backoff.first;
       // Jitter, so that many workers do not all come back in the same instant after a pool restart.
       const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
-      this.emit({ type: "disconnected", code, reason, retrySeconds: wait / 1000 });
+      this.emit({ type: "disconnected", code, reason, retrySeconds: wait / 1000, welcomed, tls });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => {
@@ -96,11 +100,14 @@ export class PoolMember {
   }
 
   /** One connection, from opening to closing. */
-  private session(): Promise<{ code: number; reason: string; welcomed: boolean }> {
+  private session(): Promise<{ code: number; reason: string; welcomed: boolean; tls: boolean }> {
     return new Promise((resolve) => {
-      const ws = new WebSocket(this.socketUrl);
+      const { ca } = this.options;
+      const ws = new WebSocket(this.socketUrl, ca === undefined ? undefined : { tls: { ca } });
       this.socket = ws;
       let welcomed = false;
+      // Why the connection failed, when its error event says more than its close event (a TLS handshake).
+      let tlsFailure: string | null = null;
       let heard = Date.now();
       // A pool that vanished without closing the connection (its box went away) is noticed by its silence.
       const watchdog = setInterval(() => {
@@ -128,11 +135,14 @@ export class PoolMember {
             return;
         }
       };
+      ws.onerror = (event: Event) => {
+        tlsFailure = explainTlsFailure((event as ErrorEvent).error ?? {}, "the pool", new URL(this.socketUrl).host);
+      };
       ws.onclose = (event: CloseEvent) => {
         clearInterval(watchdog);
         this.current?.abort.abort();
         this.socket = null;
-        resolve({ code: event.code, reason: event.reason || "connection closed", welcomed });
+        resolve({ code: event.code, reason: event.reason || tlsFailure || "connection closed", welcomed, tls: tlsFailure !== null });
       };
     });
   }

@@ -24,6 +24,8 @@ export const CLOSE = {
   invalidWork: 4003, // a nonce or share that does not hash below its target
   silent: 4004, // a range not finished in time
   workerFailed: 4005, // the worker's engine failed on a range
+  crowded: 4006, // too many connections waiting for hello, from this address or in all: retry later
+  heldOff: 4007, // this address sent a wrong token or invalid work a moment ago: retry after the wait named
 } as const;
 
 const hex = (bytes: number) => Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$` });

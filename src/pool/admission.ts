@@ -1,0 +1,155 @@
+// Who may become a worker of the pool. Connections that have not said hello yet cost the pool and prove nothing, so
+// they are capped in all and per address; a hello's token is checked here, in constant time; and an address that
+// sent a wrong token, or whose worker sent false work or broken messages, is held off for a while that doubles with each offence, so
+// guessing the token or lying again after a reconnect costs the pool little. Pure logic on an injected clock.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { addressKey, isLoopback } from "./address-scope";
+import { CLOSE, PROTOCOL_VERSION, type Hello } from "./protocol";
+
+export interface AdmissionLimits {
+  /** Connections without hello, from everywhere. */
+  maxPending: number;
+  /** Connections without hello, from one address (an IPv6 /64). */
+  maxPendingPerAddress: number;
+  /** The first hold-off; each further offence doubles it, up to maxPenaltyMs. */
+  firstPenaltyMs: number;
+  maxPenaltyMs: number;
+  /** An address's offences are forgotten this long after its last one. */
+  forgetMs: number;
+  /** Addresses remembered at most; past that the longest quiet is forgotten first. */
+  maxTracked: number;
+}
+
+export const DEFAULT_LIMITS: AdmissionLimits = {
+  maxPending: 256,
+  maxPendingPerAddress: 8,
+  firstPenaltyMs: 1000,
+  maxPenaltyMs: 60_000,
+  forgetMs: 15 * 60_000,
+  maxTracked: 4096,
+};
+
+export type Offence = "token" | "work";
+export type Verdict = { ok: true } | { ok: false; code: number; reason: string };
+
+interface Standing {
+  offences: number;
+  last: Offence;
+  lastAt: number;
+  /** Hellos are refused until then. */
+  until: number;
+}
+
+const ADMITTED: Verdict = { ok: true };
+
+export class Admission {
+  private readonly limits: AdmissionLimits;
+  private readonly tokenDigest: Buffer;
+  private readonly pendingBy = new Map<string, number>();
+  private pendingTotal = 0;
+  /** In order of last offence, oldest first: the order they are forgotten in. */
+  private readonly records = new Map<string, Standing>();
+
+  constructor(
+    token: string,
+    private readonly now: () => number,
+    limits: Partial<AdmissionLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.tokenDigest = digest(token);
+  }
+
+  /** A new connection: counted as pending until hello() or abandon(), or refused at once past a cap. */
+  open(address: string): Verdict {
+    const key = addressKey(address);
+    const mine = this.pendingBy.get(key) ?? 0;
+    if (this.pendingTotal >= this.limits.maxPending) {
+      return { ok: false, code: CLOSE.crowded, reason: `the pool has ${this.pendingTotal} connections waiting for hello; retry later` };
+    }
+    if (mine >= this.limits.maxPendingPerAddress) {
+      return { ok: false, code: CLOSE.crowded, reason: `${mine} connections from this address are waiting for hello; retry later` };
+    }
+    this.pendingBy.set(key, mine + 1);
+    this.pendingTotal++;
+    return ADMITTED;
+  }
+
+  /** The pending connection's hello: admitted, or refused while its address is held off, or for its protocol or token. */
+  hello(address: string, hello: Pick<Hello, "protocol" | "token">): Verdict {
+    const key = addressKey(address);
+    this.settle(key);
+    const record = this.current(key);
+    if (record !== undefined && this.now() < record.until) {
+      const wait = Math.ceil((record.until - this.now()) / 1000);
+      const why = record.last === "token" ? "too many wrong tokens from this address" : "a worker from this address sent false work or broken messages";
+      return { ok: false, code: CLOSE.heldOff, reason: `${why}; wait ${wait} s` };
+    }
+    if (hello.protocol !== PROTOCOL_VERSION) {
+      return { ok: false, code: CLOSE.refused, reason: `protocol ${hello.protocol} is not supported; this pool speaks ${PROTOCOL_VERSION}` };
+    }
+    if (!timingSafeEqual(digest(hello.token), this.tokenDigest)) {
+      this.offend(key, "token");
+      return { ok: false, code: CLOSE.refused, reason: "wrong worker token" };
+    }
+    return ADMITTED;
+  }
+
+  /** The pending connection closed before its hello. */
+  abandon(address: string): void {
+    this.settle(addressKey(address));
+  }
+
+  /** A worker from this address was dropped for work that did not check out, or for broken messages. */
+  invalidWork(address: string): void {
+    this.offend(addressKey(address), "work");
+  }
+
+  /** Connections counted as pending, and addresses remembered: for tests and status. */
+  get pending(): number {
+    return this.pendingTotal;
+  }
+  get tracked(): number {
+    return this.records.size;
+  }
+
+  private settle(key: string): void {
+    const mine = this.pendingBy.get(key) ?? 0;
+    if (mine === 0) return;
+    if (mine === 1) this.pendingBy.delete(key);
+    else this.pendingBy.set(key, mine - 1);
+    this.pendingTotal--;
+  }
+
+  /** The address's record, unless it has been quiet long enough to be forgotten. */
+  private current(key: string): Standing | undefined {
+    const record = this.records.get(key);
+    if (record !== undefined && this.now() - record.lastAt > this.limits.forgetMs) {
+      this.records.delete(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  private offend(key: string, offence: Offence): void {
+    const now = this.now();
+    const offences = (this.current(key)?.offences ?? 0) + 1;
+    const penalty = Math.min(this.limits.maxPenaltyMs, this.limits.firstPenaltyMs * 2 ** Math.min(offences - 1, 30));
+    // Re-inserted, so the map stays ordered by last offence.
+    this.records.delete(key);
+    this.records.set(key, { offences, last: offence, lastAt: now, until: now + penalty });
+    for (const [oldest] of this.records) {
+      if (this.records.size <= this.limits.maxTracked) break;
+      this.records.delete(oldest);
+    }
+  }
+}
+
+/** Whether a DELETE (cancelling a job) may come from `address`: from anywhere with --auth, else only this machine. */
+export function mayCancel(address: string | undefined, authRequired: boolean): boolean {
+  return authRequired || (address !== undefined && isLoopback(address));
+}
+
+/** Digests first, so the constant-time comparison sees equal lengths whatever was sent. */
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}

@@ -1,0 +1,129 @@
+// One worker's connection to the pool, from hello to close: who it is, the range it searches and the ranges it has
+// reported but the pool has not finished checking, how fast its checked shares prove it is, and so how large its next
+// range may be. Its own word (how fast it finished ranges) only ever makes a range smaller than the proof allows.
+import type { Span } from "./nonce-space";
+import type { PoolMessage } from "./protocol";
+import { ShareMeter } from "./share-meter";
+
+/** How the pool reaches one connected worker. */
+export interface WorkerLink {
+  send(message: PoolMessage): void;
+  close(code: number, reason: string): void;
+  /** Where it connects from, for logs and status. */
+  readonly remote: string;
+}
+
+/** A range handed to a worker, until the pool has done with it. */
+export interface Assignment extends Span {
+  readonly id: number;
+  readonly key: string;
+  readonly session: WorkerSession;
+  readonly sentAt: number;
+  /** Past this, a worker still on the range is dropped as silent. */
+  deadline: number;
+  readonly shareTarget: bigint;
+  /** Hashes one share of this range stands for, on average. */
+  readonly hashesPerShare: number;
+  readonly shares: Set<bigint>;
+  /** Share checks under way, and those passed. */
+  checking: number;
+  checked: number;
+  /**
+   * searching: the worker is on it; reported: the worker said done, and it is credited once its checks are in;
+   * answered: the worker sent a nonce the pool is checking; settled: credited or given back; ended: its job is over.
+   */
+  state: "searching" | "reported" | "answered" | "settled" | "ended";
+}
+
+/** A first guess of hashes per second per thread, low so that the first range is short. */
+const FIRST_GUESS = { fast: 150, light: 15 } as const;
+/** Seconds of work in a worker's first range, and in every later one. */
+export const FIRST_RANGE_SECONDS = 1;
+export const RANGE_SECONDS = 5;
+/** A range may hold at most this many times what the worker's checked shares prove it does in RANGE_SECONDS. */
+const PROVEN_GROWTH = 2;
+/** Messages per second a worker may send before it is taken for broken. */
+export const MESSAGE_LIMIT = 200;
+/** Ranges a worker has left that are still known, for shares and answers that cross a stop. */
+const RECENT_RANGES = 4;
+
+export class WorkerSession {
+  readonly meter = new ShareMeter();
+  range: Assignment | null = null;
+  /** Ranges reported and not yet settled: they go back if the worker is caught meanwhile. */
+  readonly unsettled = new Set<Assignment>();
+  rangesDone = 0;
+  sharesReceived = 0;
+  /** Closed; and caught sending false work, which undoes its claims. */
+  gone = false;
+  caught = false;
+  private readonly recent: Assignment[] = [];
+  private readonly firstRate: number;
+  /** Nonces per second from the ranges it finished: its word, smoothed; only ever lowers a range's size. */
+  private reportedRate: number;
+  private messages = { second: 0, count: 0 };
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly link: WorkerLink,
+    readonly threads: number,
+    readonly mode: "fast" | "light",
+    readonly joinedAt: number,
+  ) {
+    this.firstRate = FIRST_GUESS[mode] * threads;
+    this.reportedRate = this.firstRate;
+  }
+
+  get label(): string {
+    return `${this.name}#${this.id}`;
+  }
+
+  /** False once the worker sends more than MESSAGE_LIMIT messages within one second. */
+  allowMessage(now: number): boolean {
+    const second = Math.floor(now / 1000);
+    if (this.messages.second !== second) this.messages = { second, count: 0 };
+    return ++this.messages.count <= MESSAGE_LIMIT;
+  }
+
+  /** Its hash rate from checked shares; null before the first. */
+  provenRate(now: number): number | null {
+    return this.meter.rate(now, this.range === null ? 0 : now - this.range.sentAt);
+  }
+
+  /**
+   * Hashes per second to size its next range from: a low guess for the first range; after that what its finished
+   * ranges suggest, capped by twice what its checked shares prove (and no growth without a checked share).
+   */
+  sizingRate(now: number): number {
+    if (this.rangesDone === 0) return this.firstRate;
+    const proven = this.meter.rate(now);
+    if (proven === null) return Math.min(this.reportedRate, this.firstRate);
+    // The proof of n shares is good to about 1/√n; the cap takes its low end, so a lucky few shares do not count.
+    const low = proven * Math.max(0, 1 - 1 / Math.sqrt(this.meter.count));
+    return Math.min(this.reportedRate, PROVEN_GROWTH * low);
+  }
+
+  begin(range: Assignment): void {
+    this.range = range;
+    this.recent.push(range);
+    if (this.recent.length > RECENT_RANGES) this.recent.shift();
+  }
+
+  /** The range this worker was given under `id`, while the pool still knows it. */
+  find(id: number): Assignment | null {
+    return this.recent.find((r) => r.id === id) ?? null;
+  }
+
+  /** Its range ended on the worker's side: time on it counts, and a finished one says how fast it went. */
+  leaveRange(range: Assignment, now: number, finished: boolean): void {
+    if (this.range === range) this.range = null;
+    const ms = Math.max(1, now - range.sentAt);
+    this.meter.addBusy(ms, now);
+    if (!finished) return;
+    this.rangesDone++;
+    // Smoothed, so one slow range (a busy moment on the box) does not halve the next; at most doubling per range.
+    const rate = (Number(range.count) * 1000) / ms;
+    this.reportedRate = Math.min(0.7 * this.reportedRate + 0.3 * rate, 2 * this.reportedRate);
+  }
+}

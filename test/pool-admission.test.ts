@@ -1,0 +1,232 @@
+// Admission to the pool: the rules on a driven clock (caps on connections without hello, the token, penalties that
+// double and are forgotten, a bounded table, who may cancel), then against a real pool process on loopback: a
+// crowd of silent connections from one address does not keep an honest worker out, wrong tokens are slowed, the
+// token never reaches the log, and DELETE works from loopback without --auth.
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { Engine } from "../src/engine/engine";
+import { hashInput, meetsDifficulty } from "../src/engine/k2pow-rule";
+import { Admission, mayCancel } from "../src/pool/admission";
+import { addressKey, isLoopback, publicAddressesOf } from "../src/pool/address-scope";
+import { CLOSE, POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
+import { startK2pow } from "./support/k2pow-process";
+import { rawSocket } from "./support/raw-ws";
+import { EASY, fromHex } from "./support/vectors";
+
+const TOKEN = "admission-test-token-0123456789";
+const hello = (token = TOKEN, protocol = PROTOCOL_VERSION) => ({ token, protocol });
+
+function driven(limits: ConstructorParameters<typeof Admission>[2] = {}) {
+  let now = 1_000_000;
+  const admission = new Admission(TOKEN, () => now, limits);
+  return { admission, advance: (ms: number) => (now += ms) };
+}
+
+test("connections without hello are capped per address and in all; hello or closing frees the place", () => {
+  const { admission } = driven({ maxPending: 10, maxPendingPerAddress: 3 });
+  for (let i = 0; i < 3; i++) expect(admission.open("192.0.2.1")).toEqual({ ok: true });
+  expect(admission.open("192.0.2.1")).toEqual({ ok: false, code: CLOSE.crowded, reason: "3 connections from this address are waiting for hello; retry later" });
+  // The same address mapped into IPv6, as a dual-stack socket reports it, counts as the same address.
+  expect(admission.open("::ffff:192.0.2.1")).toMatchObject({ ok: false, code: CLOSE.crowded });
+  expect(admission.open("192.0.2.2")).toEqual({ ok: true });
+  admission.abandon("192.0.2.1");
+  expect(admission.hello("192.0.2.1", hello())).toEqual({ ok: true });
+  expect(admission.open("192.0.2.1")).toEqual({ ok: true });
+  expect(admission.open("192.0.2.1")).toEqual({ ok: true });
+  expect(admission.pending).toBe(4);
+
+  for (let i = 3; i < 9; i++) expect(admission.open(`192.0.2.${i}`)).toEqual({ ok: true });
+  expect(admission.pending).toBe(10);
+  expect(admission.open("192.0.2.100")).toEqual({ ok: false, code: CLOSE.crowded, reason: "the pool has 10 connections waiting for hello; retry later" });
+});
+
+test("IPv6 addresses count per /64: one host cannot step round the cap by changing its low bits", () => {
+  const { admission } = driven({ maxPendingPerAddress: 2 });
+  expect(admission.open("2001:db8:1:2::1")).toEqual({ ok: true });
+  expect(admission.open("2001:db8:1:2:ffff::9")).toEqual({ ok: true });
+  expect(admission.open("2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd")).toMatchObject({ ok: false, code: CLOSE.crowded });
+  expect(admission.open("2001:db8:1:3::1")).toEqual({ ok: true });
+  expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+  expect(addressKey("::ffff:10.1.2.3")).toBe("10.1.2.3");
+  expect(addressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+});
+
+test("a wrong token is refused, and that address's next hellos are held off for 1 s, 2 s, 4 s … up to 60 s", () => {
+  const { admission, advance } = driven();
+  const attempt = (token: string) => {
+    admission.open("198.51.100.7");
+    return admission.hello("198.51.100.7", hello(token));
+  };
+  expect(attempt("guess-1")).toEqual({ ok: false, code: CLOSE.refused, reason: "wrong worker token" });
+  // Within the penalty even the right token is not looked at.
+  expect(attempt(TOKEN)).toEqual({ ok: false, code: CLOSE.heldOff, reason: "too many wrong tokens from this address; wait 1 s" });
+  advance(999);
+  expect(attempt("guess-2")).toMatchObject({ code: CLOSE.heldOff });
+  advance(1);
+  expect(attempt("guess-2")).toEqual({ ok: false, code: CLOSE.refused, reason: "wrong worker token" });
+  expect(attempt("guess-3")).toEqual({ ok: false, code: CLOSE.heldOff, reason: "too many wrong tokens from this address; wait 2 s" });
+  const waits: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    advance(60_000);
+    expect(attempt(`guess-${i}`)).toMatchObject({ code: CLOSE.refused });
+    const held = attempt("x");
+    waits.push(Number(held.ok ? NaN : held.reason.match(/wait (\d+) s/)?.[1]));
+  }
+  expect(waits).toEqual([4, 8, 16, 32, 60, 60, 60, 60]);
+  // Another address is not affected.
+  admission.open("198.51.100.8");
+  expect(admission.hello("198.51.100.8", hello())).toEqual({ ok: true });
+  advance(60_000);
+  expect(attempt(TOKEN)).toEqual({ ok: true });
+  expect(admission.pending).toBe(0);
+});
+
+test("offences are forgotten after a quiet while: the next wrong token costs 1 s again", () => {
+  const { admission, advance } = driven({ forgetMs: 600_000 });
+  const attempt = (token: string) => {
+    admission.open("203.0.113.5");
+    return admission.hello("203.0.113.5", hello(token));
+  };
+  for (let i = 0; i < 4; i++) {
+    attempt("wrong");
+    advance(60_000);
+  }
+  expect(attempt("wrong")).toMatchObject({ code: CLOSE.refused });
+  expect(attempt("wrong")).toMatchObject({ reason: "too many wrong tokens from this address; wait 16 s" });
+  advance(600_001);
+  expect(admission.tracked).toBe(1);
+  expect(attempt("wrong")).toMatchObject({ code: CLOSE.refused });
+  expect(attempt("wrong")).toMatchObject({ reason: "too many wrong tokens from this address; wait 1 s" });
+});
+
+test("a worker dropped for invalid work holds its address off the same way; a protocol mismatch does not", () => {
+  const { admission, advance } = driven();
+  admission.invalidWork("192.0.2.9");
+  admission.open("192.0.2.9");
+  expect(admission.hello("192.0.2.9", hello())).toEqual({ ok: false, code: CLOSE.heldOff, reason: "a worker from this address sent false work or broken messages; wait 1 s" });
+  advance(1000);
+  admission.invalidWork("192.0.2.9");
+  admission.open("192.0.2.9");
+  expect(admission.hello("192.0.2.9", hello())).toMatchObject({ reason: "a worker from this address sent false work or broken messages; wait 2 s" });
+
+  admission.open("192.0.2.10");
+  expect(admission.hello("192.0.2.10", hello(TOKEN, 2))).toEqual({ ok: false, code: CLOSE.refused, reason: `protocol 2 is not supported; this pool speaks ${PROTOCOL_VERSION}` });
+  admission.open("192.0.2.10");
+  expect(admission.hello("192.0.2.10", hello())).toEqual({ ok: true });
+});
+
+test("the table of addresses is bounded: past it the longest quiet is forgotten first", () => {
+  const { admission, advance } = driven({ maxTracked: 3 });
+  for (let i = 1; i <= 5; i++) {
+    admission.invalidWork(`10.0.0.${i}`);
+    advance(10);
+  }
+  expect(admission.tracked).toBe(3);
+  const helloFrom = (address: string) => {
+    admission.open(address);
+    return admission.hello(address, hello());
+  };
+  expect(helloFrom("10.0.0.1")).toEqual({ ok: true });
+  expect(helloFrom("10.0.0.2")).toEqual({ ok: true });
+  for (const i of [3, 4, 5]) expect(helloFrom(`10.0.0.${i}`)).toMatchObject({ code: CLOSE.heldOff });
+});
+
+test("cancelling: from loopback without --auth, from anywhere with it", () => {
+  for (const address of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]) expect(mayCancel(address, false)).toBe(true);
+  for (const address of ["10.0.0.1", "192.168.1.2", "203.0.113.7", "::ffff:10.0.0.1", "fd00::1", undefined]) expect(mayCancel(address, false)).toBe(false);
+  expect(mayCancel("203.0.113.7", true)).toBe(true);
+  expect(isLoopback("localhost")).toBe(false); // names are not addresses; the peer's address is always an IP
+});
+
+test("which pool addresses may see the token in clear: loopback and private ones, judged by every address a name has", async () => {
+  for (const host of ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.0.10", "100.64.0.1", "fd12::1", "fe80::1", "localhost"]) {
+    expect(await publicAddressesOf(host)).toEqual([]);
+  }
+  for (const host of ["203.0.113.7", "172.32.0.1", "100.128.0.1", "8.8.8.8", "2001:db8::1", "::ffff:8.8.8.8"]) expect(await publicAddressesOf(host)).toEqual([host]);
+});
+
+// ---- against a real pool on loopback ----
+
+const main = join(import.meta.dir, "..", "src", "main.ts");
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", K2POW_WORKER_TOKEN: TOKEN };
+const miner = "5a".repeat(32);
+const challenge = "0102030405060708";
+
+function startPool(...args: string[]) {
+  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", "--check-mode", "light", "--log-level", "debug", ...args], { env });
+}
+
+async function until<T>(what: string, read: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+test("silent connections past the per-address cap are closed with 4006, while an honest worker joins and finishes a job", async () => {
+  const pool = await startPool();
+  const port = Number(new URL(pool.base).port);
+  const crowd = Array.from({ length: 9 }, () => rawSocket(port, POOL_PATH, "127.0.0.2"));
+  try {
+    const outcomes = await Promise.allSettled(crowd.map((s) => s.opened));
+    expect(outcomes.every((o) => o.status === "fulfilled")).toBe(true);
+    const refused = await Promise.race([Promise.any(crowd.map((s) => s.closed)), Bun.sleep(5000).then(() => null)]);
+    expect(refused).toEqual({ code: CLOSE.crowded, reason: "8 connections from this address are waiting for hello; retry later" });
+
+    const worker = await startK2pow(
+      [process.execPath, main, "join", pool.base, "--randomx-mode", "light", "--cores", "1", "--name", "honest", "--log-level", "debug"],
+      { env, ready: /connected to the pool/ },
+    );
+    const path = `/job/${miner}/3/${challenge}/${EASY}`;
+    const answer = await until("an answer", async () => {
+      const r = await fetch(pool.base + path);
+      return r.status === 201 ? null : { status: r.status, body: await r.text() };
+    });
+    expect(answer.status).toBe(200);
+    const checker = new Engine({ mode: "light", threads: 1 });
+    try {
+      await checker.ready;
+      const job = { miner: fromHex(miner), nonceGroup: 3, challenge: fromHex(challenge), difficulty: fromHex(EASY) };
+      expect(meetsDifficulty(checker.hash(hashInput(job, BigInt(answer.body))), job.difficulty)).toBe(true);
+    } finally {
+      await checker.close();
+    }
+    expect(worker.log()).not.toContain(TOKEN);
+    expect(pool.log()).toMatch(/DEBUG worker refused remote=127\.0\.0\.2:\d+ code=4006/);
+  } finally {
+    for (const s of crowd) s.end();
+  }
+}, 60_000);
+
+test("repeated wrong tokens get 4007 with the wait; neither the token nor a guess ever reaches the log", async () => {
+  const pool = await startPool();
+  const attempt = (token: string) =>
+    new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      const ws = new WebSocket(pool.base.replace("http", "ws") + POOL_PATH);
+      ws.onopen = () => ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token, name: "guesser", version: "test", threads: 1, mode: "light" }));
+      ws.onclose = (e) => resolve({ code: e.code, reason: e.reason });
+      ws.onerror = () => reject(new Error("could not connect"));
+    });
+  const guesses = ["guess-aaaaaaaaaaaaaaaa", "guess-bbbbbbbbbbbbbbbb", "guess-cccccccccccccccc"];
+  expect(await attempt(guesses[0]!)).toEqual({ code: CLOSE.refused, reason: "wrong worker token" });
+  expect(await attempt(TOKEN)).toEqual({ code: CLOSE.heldOff, reason: "too many wrong tokens from this address; wait 1 s" });
+  await Bun.sleep(1100);
+  expect(await attempt(guesses[1]!)).toEqual({ code: CLOSE.refused, reason: "wrong worker token" });
+  expect(await attempt(guesses[2]!)).toEqual({ code: CLOSE.heldOff, reason: "too many wrong tokens from this address; wait 2 s" });
+  await until("the refusals logged", async () => (pool.log().match(/worker refused/g) ?? []).length >= 4);
+  expect(pool.log()).toMatch(/WARN  worker refused remote=127\.0\.0\.1:\d+ code=4001 reason="wrong worker token"/);
+  expect(pool.log()).toMatch(/DEBUG worker refused .* code=4007 reason="too many wrong tokens from this address; wait 2 s"/);
+  for (const secret of [TOKEN, ...guesses]) expect(pool.log()).not.toContain(secret);
+}, 30_000);
+
+test("without --auth, DELETE is accepted from loopback", async () => {
+  const pool = await startPool();
+  const path = `/job/${miner}/4/${challenge}/${EASY}`;
+  expect((await fetch(pool.base + path)).status).toBe(201);
+  const cancelled = await fetch(pool.base + path, { method: "DELETE" });
+  expect(cancelled.status).toBe(200);
+  expect(await cancelled.text()).toBe("cancelled\n");
+}, 30_000);

@@ -1,0 +1,138 @@
+// The pool against workers that hold the token and lie, end to end on loopback at the default tuning: a real
+// `k2pow pool`, one honest `k2pow join`, a liar that reconnects and lies again every time it is closed, and
+// post-service's polling. Every job must still end with a valid nonce, checked here with an engine whose hashes match
+// the reference vectors (test/engine-light.test.ts), and each liar must be closed with the code and reason
+// docs/pool-protocol.md gives.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { Engine } from "../src/engine/engine";
+import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
+import { CLOSE } from "../src/pool/protocol";
+import { startK2pow } from "./support/k2pow-process";
+import { lyingWorker, type Lie } from "./support/lying-worker";
+import { run } from "./support/run";
+import { fromHex } from "./support/vectors";
+
+const main = join(import.meta.dir, "..", "src", "main.ts");
+const TOKEN = "pool-trust-token-0123456789abcdef";
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", K2POW_WORKER_TOKEN: TOKEN };
+const miner = "7b".repeat(32);
+const challenge = "1122334455667788";
+/** About one hash in 256 is below it: a few seconds of one light-mode thread. */
+const ONE_IN_256 = "00" + "ff".repeat(31);
+
+let checker: Engine;
+beforeAll(async () => {
+  checker = new Engine({ mode: "light", threads: 1 });
+  await checker.ready;
+});
+afterAll(async () => {
+  await checker?.close();
+});
+
+const jobOf = (group: number): K2powJob => ({ miner: fromHex(miner), nonceGroup: group, challenge: fromHex(challenge), difficulty: fromHex(ONE_IN_256) });
+
+/** post-service's polling of `groups` nonce groups through k2pow probe; every nonce checked here too. */
+async function probe(base: string, groups: number) {
+  const { stdout, code } = await run(
+    [process.execPath, main, "probe", base, "--groups", String(groups), "--parallelism", "2", "--backoff", "0.2", "--miner", miner, "--challenge", challenge, "--difficulty", ONE_IN_256, "--timeout", "150"],
+    { env },
+  );
+  expect(code, stdout).toBe(0);
+  const answers = stdout.match(/^answers: (.*)$/m)![1]!;
+  for (const [, status] of answers.matchAll(/(\d{3}) ×\d+/g)) expect(["200", "201"]).toContain(status!);
+  for (let group = 0; group < groups; group++) {
+    const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: .* nonce (\\d+), valid$`, "m"))![1]!);
+    expect(meetsDifficulty(checker.hash(hashInput(jobOf(group), nonce)), fromHex(ONE_IN_256))).toBe(true);
+  }
+  return stdout;
+}
+
+const LIES: { lie: Lie; code: number; reason: RegExp }[] = [
+  { lie: "done-at-once", code: CLOSE.invalidWork, reason: /^range \d+ reported searched with 0 share\(s\); an honest search yields about 24$/ },
+  { lie: "random-shares", code: CLOSE.invalidWork, reason: /^share \d+ does not meet its share target$/ },
+  { lie: "wrong-nonce", code: CLOSE.invalidWork, reason: /^nonce \d+ does not meet the job's difficulty$/ },
+  { lie: "unknown-range", code: CLOSE.malformed, reason: /^range \d+ was never given to this worker$/ },
+];
+
+for (const { lie, code, reason } of LIES) {
+  test(`a worker that lies (${lie}) and reconnects is dropped each time; every job still ends with a valid nonce`, async () => {
+    const pool = await startPool();
+    // The liar is there first, so it is handed the job's lowest nonces.
+    const liar = lyingWorker(pool.base, TOKEN, lie);
+    try {
+      await until("the liar to join", async () => ((await (await fetch(`${pool.base}/status`)).json()) as { totals: { workers: number } }).totals.workers === 1);
+      const honest = await startJoin(pool.base, "honest");
+      await probe(pool.base, 3);
+      expect(liar.closes.length).toBeGreaterThan(0);
+      for (const close of liar.closes.filter((c) => c.code !== CLOSE.heldOff)) {
+        if (close.code !== code) console.log(close);
+        expect(close.code).toBe(code);
+        expect(close.reason).toMatch(reason);
+      }
+      expect(pool.log()).toMatch(/WARN +worker dropped worker=liar-/);
+      expect(honest.log()).not.toMatch(/lost the pool/);
+    } finally {
+      await liar.stop();
+    }
+  }, 180_000);
+}
+
+test("at the full defaults (fast-mode checks): a done-at-once liar beside an honest worker, and jobs still end right", async () => {
+  const pool = await startPool("--check-mode", "auto");
+  const liar = lyingWorker(pool.base, TOKEN, "done-at-once");
+  try {
+    await startJoin(pool.base, "honest");
+    await probe(pool.base, 1);
+    expect(pool.log()).toMatch(/checks ready: fast mode/);
+    expect(liar.closes.some((c) => c.code === CLOSE.invalidWork)).toBe(true);
+  } finally {
+    await liar.stop();
+  }
+}, 240_000);
+
+test("a flood of reconnecting liars does not slow the pool's answers to post-service", async () => {
+  const pool = await startPool();
+  const liars = (["wrong-nonce", "done-at-once", "random-shares", "wrong-nonce"] as const).map((lie) => lyingWorker(pool.base, TOKEN, lie, 0));
+  try {
+    await startJoin(pool.base, "honest");
+    const latencies: number[] = [];
+    const polling = (async () => {
+      for (let i = 0; i < 100; i++) {
+        const t = performance.now();
+        await fetch(`${pool.base}/`);
+        latencies.push(performance.now() - t);
+        await Bun.sleep(50);
+      }
+    })();
+    await probe(pool.base, 2);
+    await polling;
+    latencies.sort((a, b) => a - b);
+    const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
+    console.log(`GET / under attack: median ${latencies[50]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+    expect(p99).toBeLessThan(250);
+    expect(liars.reduce((n, l) => n + l.closes.length, 0)).toBeGreaterThan(4);
+  } finally {
+    await Promise.all(liars.map((l) => l.stop()));
+  }
+}, 180_000);
+
+function startPool(...args: string[]) {
+  const checkMode = args.includes("--check-mode") ? [] : ["--check-mode", "light"];
+  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", ...checkMode, ...args], { env });
+}
+
+function startJoin(base: string, name: string) {
+  return startK2pow([process.execPath, main, "join", base, "--randomx-mode", "light", "--cores", "1", "--name", name], {
+    env,
+    ready: /connected to the pool/,
+  });
+}
+
+async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
