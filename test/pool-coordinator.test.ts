@@ -10,7 +10,7 @@ import { NoValidNonce } from "../src/engine/engine-error";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
 import { Coordinator, type CoordinatorOptions, type PoolEvent } from "../src/pool/coordinator";
 import { JobStore } from "../src/pool/job-store";
-import { EXPECTED_SHARES, MIN_RANGE, type Checker } from "../src/pool/proof-audit";
+import { EXPECTED_SHARES, MAX_SHARES, MIN_RANGE, type Checker } from "../src/pool/proof-audit";
 import { CLOSE, PROTOCOL_VERSION, type PoolMessage, type Work } from "../src/pool/protocol";
 import { Verifier } from "../src/pool/verifier";
 import { ManualClock } from "./support/manual-clock";
@@ -63,6 +63,12 @@ function coordinator(options: Partial<CoordinatorOptions> = {}) {
   return { c, events, clock };
 }
 
+/** Every check queued is answered, and what the coordinator does on each answer (promise callbacks) has run. */
+async function checksDone(): Promise<void> {
+  await verifier.idle();
+  await Bun.sleep(1);
+}
+
 /** A worker played by the test: what the pool sent it, and how it was closed. */
 function fakeWorker(c: Coordinator, name: string, mode: "light" | "fast" = "light") {
   const sent: PoolMessage[] = [];
@@ -108,9 +114,9 @@ async function searchHonestly(c: Coordinator, clock: ManualClock, worker: Return
   const shares = await honestShares(work);
   for (const nonce of shares) c.receive(worker.id, { type: "share", range: work.range, nonce: nonce.toString() });
   clock.advance(seconds * 1000);
-  await verifier.idle();
+  await checksDone();
   c.receive(worker.id, { type: "done", range: work.range });
-  await verifier.idle();
+  await checksDone();
   return { work, shares };
 }
 
@@ -205,7 +211,7 @@ test("shares that do not hash below the target get the worker caught, and every 
   // ...then shares it never hashed for.
   const second = liar.lastWork();
   for (const nonce of nonShares(second, 8)) c.receive(liar.id, { type: "share", range: second.range, nonce: nonce.toString() });
-  await verifier.idle();
+  await checksDone();
   expect(liar.closed?.code).toBe(CLOSE.invalidWork);
   expect(liar.closed?.reason).toMatch(/^share \d+ does not meet its share target$/);
   expect(events).toContainEqual(expect.objectContaining({ type: "dropped", undone: BigInt(first.count) }));
@@ -226,7 +232,7 @@ test("a claimed nonce is checked off the event loop; a wrong one gets its worker
   while (meetsDifficulty(verifierFreeHash(lied, wrong), fromHex(EASY))) wrong++;
   c.receive(liar.id, { type: "found", range: lied.range, nonce: wrong.toString() });
   expect(liar.closed).toBeNull(); // not yet: the check runs on the verifier's thread
-  await verifier.idle();
+  await checksDone();
   expect(liar.closed).toEqual({ code: CLOSE.invalidWork, reason: `nonce ${wrong} does not meet the job's difficulty` });
   expect(c.request(keyOf(5, EASY), jobOf(5, EASY))).toEqual({ kind: "accepted" });
 
@@ -234,7 +240,7 @@ test("a claimed nonce is checked off the event loop; a wrong one gets its worker
   let nonce = BigInt(work.start);
   while (!meetsDifficulty(verifierFreeHash(work, nonce), fromHex(EASY))) nonce++;
   c.receive(finder.id, { type: "found", range: work.range, nonce: nonce.toString() });
-  await verifier.idle();
+  await checksDone();
   expect(c.request(keyOf(5, EASY), jobOf(5, EASY))).toEqual({ kind: "done", nonce });
   expect(finder.lastWork().job.nonceGroup).toBe(6);
   expect(events).toContainEqual(expect.objectContaining({ type: "done", key: keyOf(5, EASY), nonce, worker: `finder#${finder.id}` }));
@@ -255,8 +261,18 @@ test("a share outside its range, a share sent twice, or a range never given clos
   expect(b.closed).toEqual({ code: CLOSE.invalidWork, reason: `share ${share} sent twice` });
   c.receive(d.id, { type: "done", range: 999_999 });
   expect(d.closed).toEqual({ code: CLOSE.malformed, reason: "range 999999 was never given to this worker" });
+  // Shares by the hundred from one range are no search, whatever their checks will say.
+  const e = fakeWorker(c, "e");
+  const flood = e.lastWork();
+  for (let i = 0; i <= MAX_SHARES && e.closed === null; i++) {
+    c.receive(e.id, { type: "share", range: flood.range, nonce: (BigInt(flood.start) + BigInt(i)).toString() });
+  }
+  expect(e.closed).toEqual({
+    code: CLOSE.invalidWork,
+    reason: `range ${flood.range} got over ${MAX_SHARES} shares; an honest search yields about ${EXPECTED_SHARES}`,
+  });
   clock.advance(1000);
-  await verifier.idle();
+  await checksDone();
 });
 
 test("a worker silent past its range's deadline (30 s at least) is dropped and its range handed on", () => {
@@ -290,9 +306,9 @@ test("range growth is capped from the first range by the rate that checked share
     for (const nonce of shares) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
     const took = Number(shares.at(-1)! - BigInt(work.start) + 1n) / TRUE_RATE;
     clock.advance(Math.round(took * 1000));
-    await verifier.idle();
+    await checksDone();
     c.receive(w.id, { type: "done", range: work.range });
-    await verifier.idle();
+    await checksDone();
     expect(w.closed).toBeNull();
     nonces += Number(work.count);
     seconds += took;
@@ -342,7 +358,7 @@ test("the space ends without a nonce only on proof: unchecked claims are searche
   clock.advance(20_000); // the share rate is measured over 15 s; after it the sampling is decided from arrivals alone
   c.receive(a.id, { type: "done", range: wa.range });
   c.receive(b.id, { type: "done", range: wb.range });
-  await verifier.idle();
+  await checksDone();
   expect(c.status().checks.sharesUnchecked).toBeGreaterThanOrEqual(10);
   // The whole space is claimed, none of it proven: no answer yet, and each worker is handed the other's range.
   expect(c.status().job?.proven).toBe("0");
@@ -380,3 +396,19 @@ test("a restarted pool resumes the head job from the lowest nonce not proven sea
   const c = fakeWorker(second.c, "c");
   expect(c.lastWork().start).toBe(claimed.start);
 }, 60_000);
+
+test("however thin the sampling, a range is not credited before three of its shares check out", async () => {
+  const checker = starvedChecker();
+  const { c, clock } = coordinator({ checker });
+  const liar = fakeWorker(c, "liar");
+  c.request(keyOf(40, UNREACHABLE), jobOf(40, UNREACHABLE));
+  clock.advance(1000);
+  const work = liar.lastWork();
+  for (const nonce of nonShares(work, 6)) c.receive(liar.id, { type: "share", range: work.range, nonce: nonce.toString() });
+  expect(c.status().checks.sharesChecked).toBe(0); // the sampling left every one unchecked
+  c.receive(liar.id, { type: "done", range: work.range });
+  await checksDone();
+  expect(liar.closed?.code).toBe(CLOSE.invalidWork);
+  expect(liar.closed?.reason).toMatch(/^share \d+ does not meet its share target$/);
+  expect(c.status().job?.searched).toBe("0");
+});

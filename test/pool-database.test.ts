@@ -61,6 +61,7 @@ test("a database whose disk fills up mid-job: the found nonce is answered from m
     while (!meetsDifficulty(engine.hash(hashInput(jobOf(1), nonce)), fromHex(EASY))) nonce++;
     c.receive(id, { type: "found", range: work.range, nonce: nonce.toString() });
     await verifier.idle();
+    await Bun.sleep(1); // the coordinator's own step on the check's answer
 
     expect(c.request(keyOf(1), jobOf(1))).toEqual({ kind: "done", nonce });
     expect(c.request(keyOf(2), jobOf(2))).toEqual({ kind: "busy", reason: "the pool cannot write its database" });

@@ -61,7 +61,13 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     return EXIT.ok;
   }
   const log = createLogger(config.logLevel, config.logFormat);
-  log.info(`k2pow ${VERSION} pool starting`, { db: config.db, queue_size: config.queueSize, job_timeout: config.jobTimeoutSeconds });
+  log.info(`k2pow ${VERSION} pool starting`, {
+    db: config.db,
+    queue_size: config.queueSize,
+    queue_per_address: config.queuePerAddress,
+    job_timeout: config.jobTimeoutSeconds,
+    max_expected_hashes: config.maxExpectedHashes,
+  });
 
   let store: JobStore;
   try {
@@ -105,6 +111,8 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     version: VERSION,
     auth: config.auth,
     workerToken: config.workerToken,
+    maxExpectedHashes: config.maxExpectedHashes,
+    limits: { queueSize: config.queueSize, queuePerAddress: config.queuePerAddress, jobTimeoutSeconds: config.jobTimeoutSeconds },
     // A wrong token is worth a warning (a worker misconfigured, or someone guessing); the rest is routine.
     onRefused: ({ remote, code, reason }) => (code === CLOSE.refused ? log.warn : log.debug)("worker refused", { remote, code, reason }),
   });
@@ -123,6 +131,8 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   const { server: listening, address } = started;
   const workers = `${tlsFiles ? "wss" : "ws"}://HOST:${listening.port}${POOL_PATH}`;
   log.info(`listening on ${address}`, { port: listening.port, workers, auth: config.auth ? "basic" : "none" });
+  const warning = server.warning();
+  if (warning !== null) log.warn(warning);
 
   const stopped = await Promise.race([
     new Promise<null>((resolve) => process.once("SIGTERM", () => resolve(null)).once("SIGINT", () => resolve(null))),
@@ -136,8 +146,8 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   }, SHUTDOWN_MS);
   coordinator.close();
   await listening.stop(true);
-  store.close();
   await verifier.close();
+  store.close();
   clearTimeout(timer);
   log.info("stopped");
   return stopped === null ? EXIT.ok : EXIT.failed;

@@ -8,7 +8,20 @@ import type { JobAnswer } from "../jobs/job-manager";
 import type { StoredAnswer, JobStore } from "./job-store";
 import { JobQueue, type DatabaseHealth, type QueueEvent, type QueuedJob } from "./job-queue";
 import { NonceSpace } from "./nonce-space";
-import { bigOf, EXPECTED_SHARES, hashesPerShare, MIN_RANGE, MIN_SHARES, ProofAudit, shareTarget, type CheckStatus, type Checker } from "./proof-audit";
+import {
+  bigOf,
+  EXPECTED_SHARES,
+  hashesPerShare,
+  MAX_SHARES,
+  MIN_CHECKED,
+  MIN_RANGE,
+  MIN_SHARES,
+  ProofAudit,
+  proofOf,
+  shareTarget,
+  type CheckStatus,
+  type Checker,
+} from "./proof-audit";
 import { CLOSE, HEARTBEAT_SECONDS, nonceOf, PROTOCOL_VERSION, targetHex, type Hello, type WorkerMessage } from "./protocol";
 import { systemClock, type Clock } from "./clock";
 import { FIRST_RANGE_SECONDS, MESSAGE_LIMIT, RANGE_SECONDS, WorkerSession, type Assignment, type WorkerLink } from "./worker-session";
@@ -77,6 +90,8 @@ const SILENT_FACTOR = 6;
 const MIN_SILENT_MS = 30_000;
 /** How often the resume point of the running job is written at most. */
 const SAVE_MS = 5000;
+/** Checks of one worker's shares queued at once at most: past that its shares go unchecked until some are done. */
+const MAX_CHECKS_PER_WORKER = 2 * EXPECTED_SHARES;
 
 interface Head {
   entry: QueuedJob;
@@ -121,8 +136,8 @@ export class Coordinator {
   // ---- the HTTP side: post-services and operators ----
 
   /** post-service's GET /job/...: its answer if finished, else queue it (busy when that cannot be done). */
-  request(key: string, job: K2powJob): JobAnswer {
-    const answer = this.queue.request(key, job);
+  request(key: string, job: K2powJob, from?: { address: string; share: number }): JobAnswer {
+    const answer = this.queue.request(key, job, from);
     if (answer.kind === "accepted") this.startHead();
     return answer;
   }
@@ -234,6 +249,7 @@ export class Coordinator {
 
   /** Stops the clocks and tells every worker the pool is going. The queue stays in the store. */
   close(): void {
+    if (this.head !== null) this.saveProgress(this.head, true);
     this.closing = true;
     for (const stop of this.stopClocks) stop();
     for (const session of [...this.sessions.values()]) {
@@ -247,6 +263,9 @@ export class Coordinator {
   // ---- what workers report ----
 
   private share(session: WorkerSession, range: Assignment, text: string): void {
+    // A share for a range that ended (a stop crossed it) or was reported is late: nothing to credit, nothing to keep.
+    const head = this.headOf(range);
+    if (head === null || range.state !== "searching") return;
     const nonce = nonceOf(text);
     if (nonce === null || nonce < range.start || nonce >= range.start + range.count) {
       return this.caught(session, `share ${text} is outside its range ${range.id}`);
@@ -254,18 +273,28 @@ export class Coordinator {
     if (range.shares.has(nonce)) return this.caught(session, `share ${nonce} sent twice`);
     range.shares.add(nonce);
     session.sharesReceived++;
-    const head = this.headOf(range);
-    if (head === null || range.state === "settled") return;
-    const audit = this.audit.share(head.entry.job, nonce, range.shareTarget);
-    if (audit === null) return;
+    if (range.shares.size > MAX_SHARES) {
+      return this.caught(session, `range ${range.id} got over ${MAX_SHARES} shares; an honest search yields about ${EXPECTED_SHARES}`);
+    }
+    // One worker's checks wait in the verifier's queue only so far, whatever it sends.
+    const audit = this.audit.share(head.entry.job, nonce, range.shareTarget, session.checking < MAX_CHECKS_PER_WORKER);
+    if (audit === null) range.unchecked.push(nonce);
+    else this.check(range, nonce, audit.check, audit.sampled);
+  }
+
+  /** Follows one share check: a failed one catches the worker; a passed one counts toward its proof and its rate. */
+  private check(range: Assignment, nonce: bigint, check: Promise<boolean>, sampled: number | null): void {
+    const { session } = range;
     range.checking++;
-    audit.check
+    session.checking++;
+    check
       .then(
         (ok) => {
           if (!ok) return this.caught(session, `share ${nonce} does not meet its share target`);
           const now = this.clock.now();
           range.checked++;
-          session.meter.addShare(range.hashesPerShare / audit.sampled, now);
+          // Only randomly sampled shares measure the rate; those checked for a range's proof would bias it.
+          if (sampled !== null) session.meter.addShare(range.hashesPerShare / sampled, now);
           // A checked share proves the worker is at work on the range, however slow it is.
           range.deadline = Math.max(range.deadline, now + MIN_SILENT_MS);
         },
@@ -273,6 +302,7 @@ export class Coordinator {
       )
       .finally(() => {
         range.checking--;
+        session.checking--;
         this.settle(range);
       });
   }
@@ -287,6 +317,12 @@ export class Coordinator {
         session,
         `range ${range.id} reported searched with ${range.shares.size} share(s); an honest search yields about ${EXPECTED_SHARES}`,
       );
+    }
+    // However thin the sampling, no range is credited before a few of its shares, picked at random, check out.
+    const head = this.headOf(range)!;
+    while (range.checked + range.checking < MIN_CHECKED && range.unchecked.length > 0) {
+      const [nonce] = range.unchecked.splice(Math.floor(Math.random() * range.unchecked.length), 1);
+      this.check(range, nonce!, this.audit.recheck(head.entry.job, nonce!, range.shareTarget), null);
     }
     this.settle(range);
     this.assign(session);
@@ -321,18 +357,14 @@ export class Coordinator {
 
   /** A reported range whose checks are all in is credited to its worker's claim. */
   private settle(range: Assignment): void {
-    if (range.state !== "reported" || range.checking > 0) return;
+    if (range.state !== "reported" || range.checking > 0 || this.closing) return;
     const { session } = range;
     range.state = "settled";
     session.unsettled.delete(range);
     const head = this.headOf(range);
     if (head === null) return;
     head.ranges.delete(range);
-    if (session.caught) {
-      head.space.giveBack(range);
-      return this.assignIdle();
-    }
-    head.space.claim(range, session.id, range.shares.size, range.checked);
+    head.space.claim(range, session.id, proofOf(range.shares.size, range.checked));
     this.saveProgress(head, false);
     if (head.space.exhausted()) {
       return this.finishHead({ error: `no valid nonce in the whole nonce space (0..${this.nonceLimit - 1n}): every range was searched and proven` });
@@ -430,7 +462,7 @@ export class Coordinator {
     const now = this.clock.now();
     const rate = session.sizingRate(now);
     const seconds = session.rangesDone === 0 ? FIRST_RANGE_SECONDS : RANGE_SECONDS;
-    const span = head.space.take(session.id, BigInt(Math.round(rate * seconds)));
+    const span = head.space.take(session.id, BigInt(Math.round(rate * seconds)), this.sessions.size === 1);
     if (span === null) return;
     const target = shareTarget(span.count, head.difficulty);
     const range: Assignment = {
@@ -439,10 +471,12 @@ export class Coordinator {
       key: head.entry.key,
       session,
       sentAt: now,
-      deadline: now + Math.max(MIN_SILENT_MS, (Number(span.count) / rate) * 1000 * SILENT_FACTOR),
+      // Paced at no less than the first guess, so a rate the proof holds near zero cannot stretch it without end.
+      deadline: now + Math.max(MIN_SILENT_MS, (Number(span.count) / Math.max(rate, session.firstRate)) * 1000 * SILENT_FACTOR),
       shareTarget: target,
       hashesPerShare: hashesPerShare(target, head.difficulty),
       shares: new Set(),
+      unchecked: [],
       checking: 0,
       checked: 0,
       state: "searching",

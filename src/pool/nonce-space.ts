@@ -1,7 +1,6 @@
 // One job's nonce space, from its first range to its answer: what is handed out, what came back unfinished, and
-// what workers reported searched with how much proof. The space counts as searched only where every share of a
-// claim was checked; a claim resting on unchecked shares is searched again by another worker before the job may end
-// without a nonce. Knows nothing of connections or of time.
+// what workers reported searched with how much proof. A claim that is not proven is searched again, by another
+// worker where there is one, before the job may end without a nonce. Knows nothing of connections or of time.
 import { NONCE_LIMIT } from "../engine/k2pow-rule";
 
 export interface Span {
@@ -9,13 +8,15 @@ export interface Span {
   readonly count: bigint;
 }
 
+/** How well a claim is proven: enough shares, every one checked; else its part of shares checked orders re-searches. */
+export interface Proof {
+  readonly proven: boolean;
+  readonly strength: number;
+}
+
 /** A range a worker reported searched, and its evidence. */
-export interface Claim extends Span {
+export interface Claim extends Span, Proof {
   readonly session: number;
-  /** Shares the worker sent for it. */
-  readonly shares: number;
-  /** How many of them the pool checked (all valid: one invalid share undoes every claim of its worker). */
-  readonly checked: number;
 }
 
 /** Nonces waiting to be handed out; `notFor` is the worker whose unproven claim they were. */
@@ -44,12 +45,17 @@ export class NonceSpace {
   /**
    * About `size` nonces for `session` (at least `least`, and all that is left where less would remain): nonces that
    * came back first (lowest first), then fresh ones, and once the space is all handed out, the least proven claim of
-   * another worker. Null when nothing is left for it.
+   * another worker (or its own, when it is `alone` on the job). Null when nothing is left for it.
    */
-  take(session: number, size: bigint): Span | null {
+  take(session: number, size: bigint, alone = false): Span | null {
     const want = size > this.least ? size : this.least;
     let i = this.waiting.findIndex((w) => w.notFor !== session);
     if (i === -1 && this.next >= this.limit && this.reopenLeastProven(session)) i = this.waiting.findIndex((w) => w.notFor !== session);
+    // A worker alone on the job searches its own unproven claims again rather than the job stalling.
+    if (i === -1 && alone && this.next >= this.limit) {
+      i = this.waiting.findIndex((w) => w.notFor === session);
+      if (i === -1 && this.reopenLeastProven(null)) i = 0;
+    }
     let span: Span;
     if (i !== -1) {
       const w = this.waiting[i]!;
@@ -71,15 +77,10 @@ export class NonceSpace {
     if (this.inFlight.delete(span.start)) this.wait({ start: span.start, count: span.count, notFor: null });
   }
 
-  /** A span is no longer worked on and needs nothing more (its job found a nonce in it). */
-  release(span: Span): void {
-    this.inFlight.delete(span.start);
-  }
-
-  /** A span its worker reports searched, with the evidence it sent. */
-  claim(span: Span, session: number, shares: number, checked: number): void {
+  /** A span its worker reports searched, with how well that is proven. */
+  claim(span: Span, session: number, proof: Proof): void {
     if (!this.inFlight.delete(span.start)) return;
-    this.claims.push({ start: span.start, count: span.count, session, shares, checked });
+    this.claims.push({ start: span.start, count: span.count, session, ...proof });
   }
 
   /** Everything `session` reported searched goes back to be searched by others; the nonces it had claimed. */
@@ -97,7 +98,7 @@ export class NonceSpace {
 
   /** True when every nonce was searched and every claim proven: only then may the job end without a nonce. */
   exhausted(): boolean {
-    return this.next >= this.limit && this.waiting.length === 0 && this.inFlight.size === 0 && this.claims.every(isProven);
+    return this.next >= this.limit && this.waiting.length === 0 && this.inFlight.size === 0 && this.claims.every((c) => c.proven);
   }
 
   /** Nonces reported searched, and of those, proven. */
@@ -106,7 +107,7 @@ export class NonceSpace {
     let proven = 0n;
     for (const claim of this.claims) {
       claimed += claim.count;
-      if (isProven(claim)) proven += claim.count;
+      if (claim.proven) proven += claim.count;
     }
     return { claimed, proven };
   }
@@ -115,16 +116,16 @@ export class NonceSpace {
   provenBelow(): bigint {
     let low = this.next;
     for (const span of [...this.waiting, ...this.inFlight.values()]) if (span.start < low) low = span.start;
-    for (const claim of this.claims) if (!isProven(claim) && claim.start < low) low = claim.start;
+    for (const claim of this.claims) if (!claim.proven && claim.start < low) low = claim.start;
     return low;
   }
 
-  /** Puts the least proven claim of a worker other than `session` back to be searched; false when none is left. */
-  private reopenLeastProven(session: number): boolean {
+  /** Puts the least proven claim of a worker other than `session` (any, for null) back to be searched; false if none. */
+  private reopenLeastProven(session: number | null): boolean {
     let least = -1;
     for (const [i, claim] of this.claims.entries()) {
-      if (claim.session === session || isProven(claim)) continue;
-      if (least === -1 || proof(claim) < proof(this.claims[least]!)) least = i;
+      if (claim.session === session || claim.proven) continue;
+      if (least === -1 || claim.strength < this.claims[least]!.strength) least = i;
     }
     if (least === -1) return false;
     const [claim] = this.claims.splice(least, 1);
@@ -141,12 +142,4 @@ export class NonceSpace {
     const at = this.waiting.findIndex((w) => w.start > span.start);
     this.waiting.splice(at === -1 ? this.waiting.length : at, 0, span);
   }
-}
-
-function proof(claim: Claim): number {
-  return claim.shares === 0 ? 0 : claim.checked / claim.shares;
-}
-
-function isProven(claim: Claim): boolean {
-  return claim.shares > 0 && claim.checked === claim.shares;
 }

@@ -23,6 +23,16 @@ export const EXPECTED_SHARES = 24;
  * yields 4 or fewer with probability 6.2e-7 (Poisson), and none with 3.8e-11.
  */
 export const MIN_SHARES = 5;
+/** More shares than this from one range is no search: with 24 expected, P ≈ 1e-25. */
+export const MAX_SHARES = 4 * EXPECTED_SHARES;
+/** Shares of a range checked at least before it is credited, picked at random when the sampling left fewer. */
+export const MIN_CHECKED = 3;
+/**
+ * A claim is proven when every share it came with was checked and there are at least this many: what a search of at
+ * least half the range yields. An honest search yields fewer with probability 0.5%; its claim is then searched again
+ * before a job may end without a nonce.
+ */
+export const PROVEN_SHARES = EXPECTED_SHARES / 2;
 /** The part of the verifier's capacity share checks may take; the rest stays free for nonces and bursts. */
 const SHARE_BUDGET = 0.5;
 /** A share that would wait longer than this behind other checks goes unchecked. */
@@ -49,6 +59,11 @@ export function shareTarget(count: bigint, difficulty: bigint): bigint {
  * share without being hashed passes its check at most one time in 16.
  */
 export const MIN_RANGE = BigInt(EXPECTED_SHARES * 16);
+
+/** What a range reported searched shows: whether it is proven, and how well (the part of its shares checked). */
+export function proofOf(shares: number, checked: number): { proven: boolean; strength: number } {
+  return { proven: shares >= PROVEN_SHARES && checked === shares, strength: shares === 0 ? 0 : checked / shares };
+}
 
 /** Hashes one share stands for on average: 2^256 / (target − difficulty). */
 export function hashesPerShare(target: bigint, difficulty: bigint): number {
@@ -82,20 +97,27 @@ export class ProofAudit {
 
   /**
    * A share arrived: the check of it, with the probability it had of being checked (to scale what it proves), or
-   * null when it goes unchecked.
+   * null when it goes unchecked (also when its worker already has as many checks queued as it may: `allowed`).
    */
-  share(job: K2powJob, nonce: bigint, target: bigint): { check: Promise<boolean>; sampled: number } | null {
+  share(job: K2powJob, nonce: bigint, target: bigint, allowed = true): { check: Promise<boolean>; sampled: number } | null {
     const now = this.clock.now();
     this.arrivals.push(now);
     const sampled = this.fraction(now);
     const capacity = this.checker.capacity();
     const backlogged = capacity !== null && this.checker.pending > capacity * MAX_BACKLOG_SECONDS;
-    if (backlogged || this.random() >= sampled) {
+    if (!allowed || backlogged || this.random() >= sampled) {
       this.sharesUnchecked++;
       return null;
     }
     this.sharesChecked++;
     return { check: this.checker.check(hashInput(job, nonce), bytesOf(target), "share"), sampled };
+  }
+
+  /** A share checked for its range's proof, whatever the sampling. */
+  recheck(job: K2powJob, nonce: bigint, target: bigint): Promise<boolean> {
+    this.sharesChecked++;
+    this.sharesUnchecked--;
+    return this.checker.check(hashInput(job, nonce), bytesOf(target), "share");
   }
 
   /** A claimed answer: always checked, ahead of shares. */

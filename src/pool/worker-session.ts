@@ -25,6 +25,8 @@ export interface Assignment extends Span {
   /** Hashes one share of this range stands for, on average. */
   readonly hashesPerShare: number;
   readonly shares: Set<bigint>;
+  /** Shares the sampling left unchecked: a few are checked at `done` if too few were. */
+  readonly unchecked: bigint[];
   /** Share checks under way, and those passed. */
   checking: number;
   checked: number;
@@ -37,6 +39,8 @@ export interface Assignment extends Span {
 
 /** A first guess of hashes per second per thread, low so that the first range is short. */
 const FIRST_GUESS = { fast: 150, light: 15 } as const;
+/** Threads a hello may claim for that guess: more is the worker's word, and only proof grows its ranges. */
+const FIRST_GUESS_THREADS = 64;
 /** Seconds of work in a worker's first range, and in every later one. */
 export const FIRST_RANGE_SECONDS = 1;
 export const RANGE_SECONDS = 5;
@@ -54,11 +58,14 @@ export class WorkerSession {
   readonly unsettled = new Set<Assignment>();
   rangesDone = 0;
   sharesReceived = 0;
+  /** Its share checks under way. */
+  checking = 0;
   /** Closed; and caught sending false work, which undoes its claims. */
   gone = false;
   caught = false;
+  /** The low guess its first range is sized from; later ranges' deadlines are paced at no less. */
+  readonly firstRate: number;
   private readonly recent: Assignment[] = [];
-  private readonly firstRate: number;
   /** Nonces per second from the ranges it finished: its word, smoothed; only ever lowers a range's size. */
   private reportedRate: number;
   private messages = { second: 0, count: 0 };
@@ -71,7 +78,7 @@ export class WorkerSession {
     readonly mode: "fast" | "light",
     readonly joinedAt: number,
   ) {
-    this.firstRate = FIRST_GUESS[mode] * threads;
+    this.firstRate = FIRST_GUESS[mode] * Math.min(threads, FIRST_GUESS_THREADS);
     this.reportedRate = this.firstRate;
   }
 
