@@ -49,7 +49,7 @@ const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Ma
 try {
   const port = (await waitFor(/listening on \S+ port=(\d+)/, 15_000))[1];
   const base = `http://127.0.0.1:${port}`;
-  const job = `${base}/job/${"ab".repeat(32)}/1/${"cd".repeat(8)}/${"00".repeat(31)}01`; // never met: runs throughout
+  const job = `${base}/job/${"ab".repeat(32)}/1/${"cd".repeat(8)}/00000001${"00".repeat(28)}`; // about 2^32 hashes: runs throughout
   if ((await fetch(job)).status !== 201) throw new Error("the worker did not accept the job");
   console.error("poll-load: waiting for the dataset");
   await waitFor(/fast mode ready/, 120_000);

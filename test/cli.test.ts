@@ -59,6 +59,8 @@ describe("bad arguments exit 2 and name what is wrong", () => {
     ["bad log format", ["--log-format", "xml"], /--log-format \(K2POW_LOG_FORMAT\) must be text or json, got .xml./],
     ["stray argument", ["serve", "extra"], /unexpected argument .extra./],
     ["conflicting pages", ["prove", ...args, "--randomx-large-pages", "--pages", "thp"], /--randomx-large-pages/],
+    ["bad queue share", ["pool", "--worker-token", "0123456789abcdef", "--queue-per-address", "0"], /--queue-per-address \(K2POW_QUEUE_PER_ADDRESS\) must be a whole number from 1 to 1000000, got '0'/],
+    ["bad work bound", ["pool", "--worker-token", "0123456789abcdef", "--max-expected-hashes", "lots"], /--max-expected-hashes \(K2POW_MAX_EXPECTED_HASHES\) must be .* got 'lots'/],
   ];
   test.each(cases)("%s", async (_name, argv, message) => {
     const { stdout, stderr, code } = await k2pow(...argv);

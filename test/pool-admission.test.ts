@@ -6,10 +6,13 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { Engine } from "../src/engine/engine";
 import { hashInput, meetsDifficulty } from "../src/engine/k2pow-rule";
-import { Admission, mayCancel } from "../src/pool/admission";
-import { addressKey, isLoopback, publicAddressesOf } from "../src/pool/address-scope";
+import { mayCancel } from "../src/http/access";
+import { addressKey, isLoopback } from "../src/net/address-scope";
+import { Admission } from "../src/pool/admission";
+import { publicAddressesOf } from "../src/pool/address-scope";
 import { CLOSE, POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
+import { until } from "./support/until";
 import { rawSocket } from "./support/raw-ws";
 import { EASY, fromHex } from "./support/vectors";
 
@@ -38,6 +41,18 @@ test("connections without hello are capped per address and in all; hello or clos
   for (let i = 3; i < 9; i++) expect(admission.open(`192.0.2.${i}`)).toEqual({ ok: true });
   expect(admission.pending).toBe(10);
   expect(admission.open("192.0.2.100")).toEqual({ ok: false, code: CLOSE.crowded, reason: "the pool has 10 connections waiting for hello; retry later" });
+});
+
+test("admitted workers are capped per address and in all; one that leaves frees its place", () => {
+  const { admission } = driven({ maxWorkersPerAddress: 2, maxWorkers: 3 });
+  const join = (address: string) => (admission.open(address), admission.hello(address, hello()));
+  expect(join("192.0.2.1")).toEqual({ ok: true });
+  expect(join("192.0.2.1")).toEqual({ ok: true });
+  expect(join("192.0.2.1")).toEqual({ ok: false, code: CLOSE.crowded, reason: "2 workers from this address are connected already; retry later" });
+  expect(join("192.0.2.2")).toEqual({ ok: true });
+  expect(join("192.0.2.3")).toEqual({ ok: false, code: CLOSE.crowded, reason: "the pool has 3 workers connected; retry later" });
+  admission.left("192.0.2.1");
+  expect(join("192.0.2.3")).toEqual({ ok: true });
 });
 
 test("IPv6 addresses count per /64: one host cannot step round the cap by changing its low bits", () => {
@@ -154,16 +169,6 @@ const challenge = "0102030405060708";
 
 function startPool(...args: string[]) {
   return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", "--check-mode", "light", "--log-level", "debug", ...args], { env });
-}
-
-async function until<T>(what: string, read: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
 
 test("silent connections past the per-address cap are closed with 4006, while an honest worker joins and finishes a job", async () => {

@@ -9,6 +9,7 @@ import { Engine } from "../src/engine/engine";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
 import { CLOSE } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
+import { until } from "./support/until";
 import { lyingWorker, type Lie } from "./support/lying-worker";
 import { run } from "./support/run";
 import { fromHex } from "./support/vectors";
@@ -61,9 +62,9 @@ for (const { lie, code, reason } of LIES) {
     // The liar is there first, so it is handed the job's lowest nonces.
     const liar = lyingWorker(pool.base, TOKEN, lie);
     try {
-      await until("the liar to join", async () => ((await (await fetch(`${pool.base}/status`)).json()) as { totals: { workers: number } }).totals.workers === 1);
+      await until("the liar to join", async () => ((await (await fetch(`${pool.base}/status`)).json()) as { totals: { workers: number } }).totals.workers === 1, 30_000);
       const honest = await startJoin(pool.base, "honest");
-      await probe(pool.base, 3);
+      await probe(pool.base, 2);
       expect(liar.closes.length).toBeGreaterThan(0);
       for (const close of liar.closes.filter((c) => c.code !== CLOSE.heldOff)) {
         if (close.code !== code) console.log(close);
@@ -127,12 +128,4 @@ function startJoin(base: string, name: string) {
     env,
     ready: /connected to the pool/,
   });
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }

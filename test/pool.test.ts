@@ -9,6 +9,7 @@ import { Engine } from "../src/engine/engine";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
 import { CLOSE, POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
+import { until } from "./support/until";
 import { run } from "./support/run";
 import { fromHex } from "./support/vectors";
 
@@ -21,7 +22,8 @@ const challenge = "0102030405060708";
 const ONE_IN_256 = "00" + "ff".repeat(31);
 /** About one hash in 1024. */
 const ONE_IN_1024 = "003f" + "ff".repeat(30);
-const UNREACHABLE = "00".repeat(31) + "01";
+/** About 2^31 expected hashes: under the bound on work (a job past it is refused), never found within a test. */
+const HARD = "00000001" + "ff".repeat(28);
 
 let checker: Engine;
 let dir: string;
@@ -63,16 +65,6 @@ async function poolStatus(base: string) {
     queue: { key: string; state: string }[];
     totals: { workers: number; queued: number; done: number; failed: number };
   };
-}
-
-async function until<T>(what: string, read: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 /** GETs a job until it is no longer 201. */
@@ -208,9 +200,9 @@ test("a worker that claims a wrong nonce is dropped, and the job's answer is sti
 
 test("a full queue answers 429 to a new job only; a job past its timeout is a 500 that says timed out", async () => {
   const pool = await startPool("--db", ":memory:", "--queue-size", "2", "--job-timeout", "1");
-  const first = jobPath(1, UNREACHABLE);
-  const second = jobPath(2, UNREACHABLE);
-  const third = jobPath(3, UNREACHABLE);
+  const first = jobPath(1, HARD);
+  const second = jobPath(2, HARD);
+  const third = jobPath(3, HARD);
   expect((await fetch(pool.base + first)).status).toBe(201);
   expect((await fetch(pool.base + second)).status).toBe(201);
   const refused = await fetch(pool.base + third);
@@ -279,7 +271,7 @@ test("DELETE cancels a queued job and tells its workers to stop; a later GET que
   const raw = rawWorker(pool.base);
   await raw.opened;
   raw.hello();
-  const path = jobPath(4, UNREACHABLE);
+  const path = jobPath(4, HARD);
   expect((await fetch(pool.base + path)).status).toBe(201);
   const work = await until("work", async () => raw.messages.find((m) => m.type === "work"));
   const cancelled = await fetch(pool.base + path, { method: "DELETE" });

@@ -11,6 +11,8 @@ test("defaults are upstream's, with auto mode", () => {
     logFormat: "text",
     progressSeconds: 30,
     busyStatus: 429,
+    maxExpectedHashes: 4_915_200_000,
+    jobTimeoutSeconds: 43_200,
     engine: { mode: "auto", threads: 0, pages: "auto" },
   });
 });
@@ -26,6 +28,8 @@ test("every setting comes from its variable, and a flag wins over it", () => {
     K2POW_PROGRESS_INTERVAL: "5",
     K2POW_BUSY_STATUS: "503",
     K2POW_RANDOMX_LARGE_PAGES: "1",
+    K2POW_MAX_EXPECTED_HASHES: "5e9",
+    K2POW_JOB_TIMEOUT: "600",
   };
   expect(serveConfig([], env)).toMatchObject({
     host: "127.0.0.1",
@@ -35,6 +39,8 @@ test("every setting comes from its variable, and a flag wins over it", () => {
     logFormat: "json",
     progressSeconds: 5,
     busyStatus: 503,
+    maxExpectedHashes: 5e9,
+    jobTimeoutSeconds: 600,
     engine: { mode: "light", threads: 3, pages: "hugetlb" },
   });
   expect(serveConfig(["-b", "[::1]:5000", "--cores", "1", "--pages", "thp"], env)).toMatchObject({
@@ -55,6 +61,8 @@ test.each([
   [["-b", "0.0.0.0:70000"], {}, /port from 0 to 65535, got '70000'$/],
   [[], { K2POW_RANDOMX_LARGE_PAGES: "yes" }, /^K2POW_RANDOMX_LARGE_PAGES must be 1, true, 0 or false, got 'yes'$/],
   [["--cores", "many"], {}, /^--cores must be a whole number/],
+  [["--max-expected-hashes", "lots"], {}, /^--max-expected-hashes \(K2POW_MAX_EXPECTED_HASHES\) must be a number of hashes, 1 or more \(5e9 is fine\), got 'lots'$/],
+  [[], { K2POW_JOB_TIMEOUT: "-1" }, /^--job-timeout \(K2POW_JOB_TIMEOUT\) must be a number of seconds from 0 \(never\) to 2592000, got '-1'$/],
 ] as [string[], Record<string, string>, RegExp][])("%j %j is refused", (argv, env, message) => {
   expect(() => serveConfig(argv, env)).toThrow(message);
 });

@@ -2,6 +2,7 @@
 // better there than on a command line that every user of the box can see), checked against one TypeBox schema.
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { LIMIT_FIELDS, LimitConfigFields, limitFlagOptions, limitFlagsHelp, limits } from "./limit-flags";
 import { LOG_LEVELS } from "./log";
 import { envName, parseBindAddress } from "./serve-config";
 import { TLS_FIELDS, TlsConfigFields, tlsFlagOptions, tlsFlagsHelp, tlsPair } from "./tls-flags";
@@ -13,7 +14,8 @@ export const PoolConfig = Type.Object({
   workerToken: Type.String({ minLength: 16, maxLength: 512 }),
   db: Type.String({ minLength: 1 }),
   queueSize: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-  jobTimeoutSeconds: Type.Number({ minimum: 0, maximum: 30 * 86_400 }),
+  queuePerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  ...LimitConfigFields,
   auth: Type.Optional(Type.String({ pattern: "^[^:]+:.+$" })),
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   logFormat: Type.Union([Type.Literal("text"), Type.Literal("json")]),
@@ -29,7 +31,8 @@ const poolFlagOptions = {
   "worker-token": { type: "string" },
   db: { type: "string" },
   "queue-size": { type: "string" },
-  "job-timeout": { type: "string" },
+  "queue-per-address": { type: "string" },
+  ...limitFlagOptions,
   auth: { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -41,8 +44,11 @@ const poolFlagOptions = {
 
 type FlagName = Exclude<keyof typeof poolFlagOptions, "help">;
 
-/** A day's proving window is 12 hours (the cycle gap); a job still running after that has missed it. */
-const DEFAULT_JOB_TIMEOUT = 43_200;
+/**
+ * A proof asks for at most 256 nonce groups (post-service's --nonces is at most 4096, 16 nonces a group), so one
+ * address can always queue a whole proof's groups, which post-services behind one address never do at once.
+ */
+const DEFAULT_QUEUE_PER_ADDRESS = 256;
 
 export const poolHelp = `Usage: k2pow pool --worker-token TOKEN [options]
 
@@ -56,9 +62,11 @@ its environment variable.
                            default k2pow-pool.db                                                 K2POW_DB
   --queue-size N           jobs queued or running at most; past that a new job gets 429;
                            default 1000                                                          K2POW_QUEUE_SIZE
-  --job-timeout SECONDS    a job running longer fails with "timed out"; 0 = never;
-                           default ${DEFAULT_JOB_TIMEOUT} (12 h)                                  K2POW_JOB_TIMEOUT
-  --auth USER:PASSWORD     require HTTP Basic auth on the job API, /status and /metrics          K2POW_AUTH
+  --queue-per-address N    jobs one address (an IPv6 /64) may have queued; past that its new
+${`                           jobs get 429; default ${DEFAULT_QUEUE_PER_ADDRESS}, a whole proof's nonce groups`.padEnd(97)}K2POW_QUEUE_PER_ADDRESS
+${limitFlagsHelp}
+  --auth USER:PASSWORD     require HTTP Basic auth on the job API, /status and /metrics; without
+                           it, DELETE /job/... is taken from this machine only                   K2POW_AUTH
   --log-level LEVEL        error, warn, info or debug; default info                              K2POW_LOG_LEVEL
   --log-format FORMAT      text or json; default text                                            K2POW_LOG_FORMAT
   --progress-interval S    seconds between progress lines of the running job; default 30         K2POW_PROGRESS_INTERVAL
@@ -73,7 +81,8 @@ const FIELDS: Record<keyof PoolConfig, { flag: FlagName; expect: string }> = {
   workerToken: { flag: "worker-token", expect: "16 to 512 characters (try: openssl rand -hex 16)" },
   db: { flag: "db", expect: "a file path or :memory:" },
   queueSize: { flag: "queue-size", expect: "a whole number from 1 to 1000000" },
-  jobTimeoutSeconds: { flag: "job-timeout", expect: "a number of seconds from 0 (never) to 2592000" },
+  queuePerAddress: { flag: "queue-per-address", expect: "a whole number from 1 to 1000000" },
+  ...LIMIT_FIELDS,
   auth: { flag: "auth", expect: "USER:PASSWORD" },
   logLevel: { flag: "log-level", expect: LOG_LEVELS.join(", ") },
   logFormat: { flag: "log-format", expect: "text or json" },
@@ -95,7 +104,8 @@ export function poolConfig(argv: string[], env: Record<string, string | undefine
     workerToken: token,
     db: pick("db") ?? "k2pow-pool.db",
     queueSize: Number(pick("queue-size") ?? "1000"),
-    jobTimeoutSeconds: Number(pick("job-timeout") ?? String(DEFAULT_JOB_TIMEOUT)),
+    queuePerAddress: Number(pick("queue-per-address") ?? DEFAULT_QUEUE_PER_ADDRESS),
+    ...limits(pick),
     auth: pick("auth"),
     logLevel: pick("log-level") ?? "info",
     logFormat: pick("log-format") ?? "text",
@@ -109,7 +119,9 @@ export function poolConfig(argv: string[], env: Record<string, string | undefine
     const key = error.path.slice(1) as keyof PoolConfig;
     const { flag, expect } = FIELDS[key];
     const secret = key === "auth" || key === "workerToken";
-    const shown = secret ? `one of ${String(config[key]).length} characters` : `'${String(config[key])}'`;
+    // A number that did not parse is shown as given, not as NaN.
+    const value = Number.isNaN(config[key]) ? pick(flag) : config[key];
+    const shown = secret ? `one of ${String(config[key]).length} characters` : `'${String(value)}'`;
     throw new UsageError(`--${flag} (${envName(flag)}) must be ${expect}, got ${shown}`);
   }
   return config as PoolConfig;

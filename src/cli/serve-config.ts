@@ -4,6 +4,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { EngineOptions } from "../engine/engine";
 import { engineFlagOptions, engineOptions } from "./engine-flags";
+import { LIMIT_FIELDS, LimitConfigFields, limitFlagOptions, limitFlagsHelp, limits } from "./limit-flags";
 import { LOG_LEVELS } from "./log";
 import { TLS_FIELDS, TlsConfigFields, tlsFlagOptions, tlsFlagsHelp, tlsPair } from "./tls-flags";
 import { parseCommandLine, UsageError } from "./usage";
@@ -16,6 +17,7 @@ export const ServeConfig = Type.Object({
   auth: Type.Optional(Type.String({ pattern: "^[^:]+:.+$" })),
   progressSeconds: Type.Number({ minimum: 0.1, maximum: 86_400 }),
   busyStatus: Type.Union([Type.Literal(429), Type.Literal(503)]),
+  ...LimitConfigFields,
   ...TlsConfigFields,
 });
 export type ServeConfig = Static<typeof ServeConfig> & { engine: EngineOptions };
@@ -28,6 +30,7 @@ const serveFlagOptions = {
   auth: { type: "string" },
   "progress-interval": { type: "string" },
   "busy-status": { type: "string" },
+  ...limitFlagOptions,
   ...tlsFlagOptions,
   help: { type: "boolean", short: "h" },
 } as const;
@@ -53,7 +56,11 @@ Serves post-service's k2pow API over HTTP. Every option can also be set by its e
   --busy-status 429|503    the status for "busy with another job"; 503 only behind a load balancer
                            that retries it and turns what is left into 429 (HAProxy 2.6, see
                            examples/haproxy); post-service fails a proof on a 503; default 429  K2POW_BUSY_STATUS
-${tlsFlagsHelp}`;
+${limitFlagsHelp}
+${tlsFlagsHelp}
+
+A job can be cancelled (or its answer forgotten) with DELETE /job/...: with --auth, by anyone who has it;
+without, only from this machine.`;
 
 /** Which flag sets each field, and what it takes, for error messages. */
 const FIELDS: Record<keyof Static<typeof ServeConfig>, { flag: FlagName; expect: string }> = {
@@ -64,6 +71,7 @@ const FIELDS: Record<keyof Static<typeof ServeConfig>, { flag: FlagName; expect:
   auth: { flag: "auth", expect: "USER:PASSWORD" },
   progressSeconds: { flag: "progress-interval", expect: "a number of seconds from 0.1 to 86400" },
   busyStatus: { flag: "busy-status", expect: "429 or 503" },
+  ...LIMIT_FIELDS,
   ...TLS_FIELDS,
 };
 
@@ -102,6 +110,7 @@ export function serveConfig(argv: string[], env: Record<string, string | undefin
     auth: pick("auth"),
     progressSeconds: Number(pick("progress-interval") ?? "30"),
     busyStatus: Number(pick("busy-status") ?? "429"),
+    ...limits(pick),
     ...tlsPair(pick),
   };
   if (config.auth === undefined) delete config.auth;
@@ -109,7 +118,9 @@ export function serveConfig(argv: string[], env: Record<string, string | undefin
   if (error) {
     const key = error.path.slice(1) as keyof typeof config;
     const { flag, expect } = FIELDS[key];
-    const shown = key === "auth" ? "a value without ':'" : `'${String(config[key])}'`;
+    // A number that did not parse is shown as given, not as NaN.
+    const value = Number.isNaN(config[key]) ? pick(flag) : config[key];
+    const shown = key === "auth" ? "a value without ':'" : `'${String(value)}'`;
     throw new UsageError(`--${flag} (${envName(flag)}) must be ${expect}, got ${shown}`);
   }
   return { ...(config as Static<typeof ServeConfig>), engine };

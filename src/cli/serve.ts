@@ -64,6 +64,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   let observe = (_e: JobEvent) => {};
   const jobs = new JobManager(engine, {
     progressMs: config.progressSeconds * 1000,
+    jobTimeoutSeconds: config.jobTimeoutSeconds,
     onEvent: (e) => {
       logJob(log, e);
       observe(e);
@@ -73,6 +74,8 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     jobs,
     auth: config.auth,
     busyStatus: config.busyStatus,
+    maxExpectedHashes: config.maxExpectedHashes,
+    jobTimeoutSeconds: config.jobTimeoutSeconds,
     onAnswered:
       config.logLevel === "debug"
         ? (method, path, status, ms) => log.debug("request", { method, path, status, ms: ms.toFixed(2) })
@@ -88,6 +91,8 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   }
   const { server: listening, address } = started;
   log.info(`listening on ${address}`, { port: listening.port, auth: config.auth ? "basic" : "none" });
+  const warning = server.warning();
+  if (warning !== null) log.warn(warning);
 
   let stopping = false;
   const outcome = await new Promise<"signal" | "engine failed">((resolve) => {

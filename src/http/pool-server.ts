@@ -4,11 +4,13 @@
 import { Elysia } from "elysia";
 import type { Server, ServerWebSocket } from "bun";
 import { Counter, Gauge, Registry } from "prom-client";
-import { Admission, mayCancel } from "../pool/admission";
+import { Admission } from "../pool/admission";
 import type { Coordinator, PoolEvent } from "../pool/coordinator";
 import { CLOSE, decodeWorkerMessage, HELLO_SECONDS, MAX_MESSAGE_BYTES, POOL_PATH, type PoolMessage } from "../pool/protocol";
+import { openWarning } from "./access";
 import { basicAuth } from "./basic-auth";
-import { answerJob, HEALTH_BODY, parseJobPath, routeRequests, text, type ParsedPaths } from "./job-route";
+import { HEALTH_BODY, jobRoutes, peerOf, routeRequests, text } from "./job-route";
+import { POOL_REFUSALS, Refusals } from "./refusals";
 import type { TlsPem } from "./server";
 
 export interface PoolServerOptions {
@@ -18,6 +20,10 @@ export interface PoolServerOptions {
   auth?: string;
   /** The secret a worker's hello must carry. */
   workerToken: string;
+  /** Jobs expected to take more hashes are refused with 400. */
+  maxExpectedHashes: number;
+  /** Shown in /status: the queue's bounds, as the coordinator was given them. */
+  limits: { queueSize: number; queuePerAddress: number; jobTimeoutSeconds: number };
   /** Hears every connection refused before it became a worker (never with the token it sent). */
   onRefused?: (refusal: { remote: string; code: number; reason: string }) => void;
 }
@@ -32,23 +38,29 @@ interface Connection {
   helloTimer: ReturnType<typeof setTimeout> | null;
 }
 
-export function createPoolServer({ coordinator, version, auth, workerToken, onRefused }: PoolServerOptions) {
-  const parsedPaths: ParsedPaths = new Map();
+export function createPoolServer({ coordinator, version, auth, workerToken, maxExpectedHashes, limits, onRefused }: PoolServerOptions) {
   const started = performance.now();
   const metrics = poolMetrics(coordinator);
+  const refusals = new Refusals(POOL_REFUSALS, metrics.registry, "k2pow_pool_requests_refused_total");
   const admission = new Admission(workerToken, Date.now);
+  const routes = jobRoutes(coordinator, { busyStatus: 429, maxExpectedHashes, queuePerAddress: limits.queuePerAddress, refusals });
+  const authorized = auth ? basicAuth(auth) : null;
+  const security = { auth: authorized === null ? "none" : "basic", warning: null as string | null };
 
   const app = new Elysia()
     .get("/", () => text(HEALTH_BODY, 200))
-    .get("/job/*", ({ params }) => answerJob(coordinator, params["*"], parsedPaths, 429))
-    .delete("/job/*", ({ params }) => {
-      const parsed = parseJobPath(params["*"], parsedPaths);
-      if (parsed instanceof Response) return parsed;
-      return coordinator.cancel(parsed.key) ? text("cancelled\n", 200) : text("no such job\n", 404);
-    })
+    .get("/job/*", ({ params, request }) => routes.get(params["*"], peerOf(request)))
+    .delete("/job/*", ({ params }) => routes.delete(params["*"]))
     .get("/status", () =>
       Response.json(
-        { version, uptimeSeconds: (performance.now() - started) / 1000, ...coordinator.status() },
+        {
+          version,
+          uptimeSeconds: (performance.now() - started) / 1000,
+          ...coordinator.status(),
+          limits: { ...limits, maxExpectedHashes },
+          security,
+          refused: refusals.snapshot(),
+        },
         { headers: { "cache-control": "no-store" } },
       ),
     )
@@ -57,7 +69,7 @@ export function createPoolServer({ coordinator, version, auth, workerToken, onRe
       if (code === "NOT_FOUND") return text("not found\n", 404);
       return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
     });
-  const route = routeRequests(app, auth ? basicAuth(auth) : null);
+  const route = routeRequests(app, authorized, refusals);
 
   const refuse = (ws: ServerWebSocket<Connection>, code: number, reason: string) => {
     metrics.refused.inc({ code: String(code) });
@@ -107,7 +119,10 @@ export function createPoolServer({ coordinator, version, auth, workerToken, onRe
       clearTimeout(connection.helloTimer ?? undefined);
       if (connection.pending) admission.abandon(connection.address);
       connection.pending = false;
-      if (connection.id !== null) coordinator.leave(connection.id, `connection closed (${code}${reason ? `: ${reason}` : ""})`);
+      if (connection.id !== null) {
+        admission.left(connection.address);
+        coordinator.leave(connection.id, `connection closed (${code}${reason ? `: ${reason}` : ""})`);
+      }
     },
   };
 
@@ -124,17 +139,19 @@ export function createPoolServer({ coordinator, version, auth, workerToken, onRe
       if (server.upgrade(request, { data })) return undefined;
       return text("this is the pool's worker endpoint: connect with 'k2pow join'\n", 426, { upgrade: "websocket" });
     }
-    if (request.method === "DELETE" && !mayCancel(server.requestIP(request)?.address, auth !== undefined)) {
-      return text("cancelling a job from another machine needs the pool to run with --auth USER:PASSWORD\n", 403);
-    }
-    return route(request);
+    return route(request, server);
   };
 
   return {
     observe: metrics.observe,
     /** Without SO_REUSEPORT, so a second pool on the same port fails instead of sharing it unnoticed. */
-    listen: (hostname: string, port: number, tls?: TlsPem) =>
-      Bun.serve<Connection>({ hostname, port, reusePort: false, development: false, fetch, websocket, tls }),
+    listen: (hostname: string, port: number, tls?: TlsPem) => {
+      const server = Bun.serve<Connection>({ hostname, port, reusePort: false, development: false, fetch, websocket, tls });
+      security.warning = openWarning(hostname, authorized !== null, "pool");
+      return server;
+    },
+    /** Once listening: the line to log when the pool is open to the network without --auth, else null. */
+    warning: () => security.warning,
   };
 }
 

@@ -3,9 +3,11 @@
 import { Elysia } from "elysia";
 import type { EngineStatus } from "../engine/engine";
 import type { JobManager } from "../jobs/job-manager";
+import { openWarning } from "./access";
 import { basicAuth } from "./basic-auth";
-import { answerJob, HEALTH_BODY, routeRequests, text, type ParsedPaths } from "./job-route";
+import { HEALTH_BODY, jobRoutes, peerOf, routeRequests, text, type Peers } from "./job-route";
 import { createMetrics } from "./metrics";
+import { Refusals, WORKER_REFUSALS } from "./refusals";
 
 /** What the server reports about the worker beside its jobs. */
 export interface WorkerInfo {
@@ -28,32 +30,49 @@ export interface ServerOptions {
   auth?: string;
   /** The status for "busy with another job": 429 (post-service's), or 503 for a load balancer that retries it. */
   busyStatus?: 429 | 503;
+  /** Jobs expected to take more hashes are refused with 400; absent, no bound (`k2pow serve` always sets one). */
+  maxExpectedHashes?: number;
+  /** What the job manager was given, shown in /status. */
+  jobTimeoutSeconds?: number;
   /** Hears every request once answered (for debug logs); absent, requests cost nothing extra. */
   onAnswered?: (method: string, path: string, status: number, ms: number) => void;
 }
 
-export function createServer({ jobs, info, auth, busyStatus = 429, onAnswered }: ServerOptions) {
+export function createServer({ jobs, info, auth, busyStatus = 429, maxExpectedHashes = Infinity, jobTimeoutSeconds = 0, onAnswered }: ServerOptions) {
   const metrics = createMetrics(jobs, info);
+  const refusals = new Refusals(WORKER_REFUSALS, metrics.registry, "k2pow_requests_refused_total");
   const authorized = auth ? basicAuth(auth) : null;
   const started = performance.now();
-  const parsedPaths: ParsedPaths = new Map();
+  const routes = jobRoutes(jobs, { busyStatus, maxExpectedHashes, refusals });
+  const security = { auth: authorized === null ? "none" : "basic", warning: null as string | null };
 
   const app = new Elysia()
     .get("/", () => text(HEALTH_BODY, 200))
-    .get("/job/*", ({ params }) => answerJob(jobs, params["*"], parsedPaths, busyStatus))
-    .get("/status", () => Response.json(statusBody(jobs, info, started), { headers: { "cache-control": "no-store" } }))
+    .get("/job/*", ({ params, request }) => routes.get(params["*"], peerOf(request)))
+    .delete("/job/*", ({ params }) => routes.delete(params["*"]))
+    .get("/status", () =>
+      Response.json(
+        {
+          ...statusBody(jobs, info, started),
+          limits: { maxExpectedHashes, jobTimeoutSeconds },
+          security,
+          refused: refusals.snapshot(),
+        },
+        { headers: { "cache-control": "no-store" } },
+      ),
+    )
     .get("/metrics", async () => text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }))
     .onError(({ code, error }) => {
       if (code === "NOT_FOUND") return text("not found\n", 404);
       return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
     });
 
-  const route = routeRequests(app, authorized);
+  const route = routeRequests(app, authorized, refusals);
 
   const fetch = onAnswered
-    ? async (request: Request): Promise<Response> => {
+    ? async (request: Request, server: Peers): Promise<Response> => {
         const started = performance.now();
-        const response = await route(request);
+        const response = await route(request, server);
         onAnswered(request.method, new URL(request.url).pathname, response.status, performance.now() - started);
         return response;
       }
@@ -63,7 +82,13 @@ export function createServer({ jobs, info, auth, busyStatus = 429, onAnswered }:
     fetch,
     observe: metrics.observe,
     /** Elysia would turn on SO_REUSEPORT, which lets a second worker share the port unnoticed; Bun.serve does not. */
-    listen: (hostname: string, port: number, tls?: TlsPem) => Bun.serve({ hostname, port, reusePort: false, development: false, fetch, tls }),
+    listen: (hostname: string, port: number, tls?: TlsPem) => {
+      const server = Bun.serve({ hostname, port, reusePort: false, development: false, fetch, tls });
+      security.warning = openWarning(hostname, authorized !== null, "worker");
+      return server;
+    },
+    /** Once listening: the line to log when the worker is open to the network without --auth, else null. */
+    warning: () => security.warning,
   };
 }
 

@@ -16,7 +16,16 @@ export type JobAnswer =
   | { kind: "accepted" } // new, or still running
   | { kind: "done"; nonce: bigint }
   | { kind: "failed"; error: string }
-  | { kind: "busy"; reason?: string }; // another job is running, or (the pool) the queue is full
+  | { kind: "busy"; reason?: string; cause?: BusyCause }; // another job is running, or (the pool) it cannot queue one
+
+/** Who asks for a job: the peer's IP address, and how many of the pool's queued jobs that address may hold. */
+export interface Asker {
+  address: string;
+  share: number;
+}
+
+/** Why the pool cannot queue a job: its queue is full, or the asking address holds its share of it. */
+export type BusyCause = "queue-full" | "queue-share";
 
 export type JobEvent =
   | { type: "started"; key: string; expectedHashes: number }
@@ -30,6 +39,8 @@ export interface JobManagerOptions {
   remember?: number;
   /** How often a running job reports progress. */
   progressMs?: number;
+  /** A job running longer fails with "timed out" and the worker takes the next; 0 or absent: never. */
+  jobTimeoutSeconds?: number;
   onEvent?: (event: JobEvent) => void;
 }
 
@@ -68,6 +79,7 @@ export class JobManager {
   private readonly onEvent: (event: JobEvent) => void;
   private readonly meter = new HashRateMeter();
   private readonly timers: ReturnType<typeof setInterval>[];
+  private readonly timeoutMs: number;
   private current: Running | null = null;
   private done = 0;
   private failed = 0;
@@ -79,6 +91,7 @@ export class JobManager {
   ) {
     this.remember = options.remember ?? 100_000;
     this.onEvent = options.onEvent ?? (() => {});
+    this.timeoutMs = (options.jobTimeoutSeconds ?? 0) * 1000;
     this.timers = [
       setInterval(() => this.meter.sample(this.engine.status().hashes), 1000),
       setInterval(() => this.reportProgress(), options.progressMs ?? 30_000),
@@ -94,6 +107,20 @@ export class JobManager {
     if (this.current !== null || this.closed) return { kind: "busy" };
     this.start(key, job);
     return { kind: "accepted" };
+  }
+
+  /**
+   * DELETE /job/...: stops the running job (its answer is not remembered) once its search has stopped, or forgets
+   * a remembered answer; false when there was neither. While the dataset builds, a job stops when the build ends.
+   */
+  async cancel(key: string): Promise<boolean> {
+    const current = this.current;
+    if (current?.key === key) {
+      current.abort.abort();
+      await current.finished;
+      return true;
+    }
+    return this.answers.delete(key);
   }
 
   status(): JobsStatus {
@@ -128,6 +155,19 @@ export class JobManager {
     const started = performance.now();
     const expected = expectedHashes(job.difficulty);
     const seconds = () => (performance.now() - started) / 1000;
+    let timedOut = false;
+    const timer =
+      this.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            abort.abort();
+          }, this.timeoutMs)
+        : undefined;
+    const fail = (error: string) => {
+      this.keep(key, { error });
+      this.failed++;
+      this.onEvent({ type: "failed", key, error, seconds: seconds() });
+    };
     const attempt = (n: number): Promise<void> =>
       this.engine.search(job, { signal: abort.signal }).then(
         (result) => {
@@ -136,17 +176,20 @@ export class JobManager {
           this.onEvent({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: seconds(), searchSeconds: result.seconds });
         },
         (err: Error) => {
-          if (err instanceof SearchCancelled) return;
+          // Answered 500 as the pool answers its timeouts: post-service fails this proof rather than wait forever.
+          if (err instanceof SearchCancelled) {
+            if (timedOut && !this.closed) fail(`timed out after ${Math.round(seconds())} s (the worker's --job-timeout)`);
+            return;
+          }
           if (err instanceof EngineError && err.retryable && n < ATTEMPTS && !this.closed) {
             this.onEvent({ type: "retrying", key, error: err.message, attempt: n + 1 });
             return attempt(n + 1);
           }
-          this.keep(key, { error: err.message });
-          this.failed++;
-          this.onEvent({ type: "failed", key, error: err.message, seconds: seconds() });
+          fail(err.message);
         },
       );
     const finished = attempt(1).finally(() => {
+      clearTimeout(timer);
       this.current = null;
     });
     this.current = { key, started, expectedHashes: expected, abort, finished };

@@ -1,9 +1,10 @@
 // Who may become a worker of the pool. Connections that have not said hello yet cost the pool and prove nothing, so
-// they are capped in all and per address; a hello's token is checked here, in constant time; and an address that
-// sent a wrong token, or whose worker sent false work or broken messages, is held off for a while that doubles with each offence, so
-// guessing the token or lying again after a reconnect costs the pool little. Pure logic on an injected clock.
+// they are capped in all and per address, and so are admitted workers; a hello's token is checked here, in constant
+// time; and an address that sent a wrong token, or whose worker sent false work or broken messages, is held off for
+// a while that doubles with each offence, so guessing the token or lying again after a reconnect costs the pool
+// little. Pure logic on an injected clock.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { addressKey, isLoopback } from "./address-scope";
+import { addressKey } from "../net/address-scope";
 import { CLOSE, PROTOCOL_VERSION, type Hello } from "./protocol";
 
 export interface AdmissionLimits {
@@ -18,6 +19,9 @@ export interface AdmissionLimits {
   forgetMs: number;
   /** Addresses remembered at most; past that the longest quiet is forgotten first. */
   maxTracked: number;
+  /** Admitted workers from one address, and from everywhere: each holds a range, so a token holder's count is bounded. */
+  maxWorkersPerAddress: number;
+  maxWorkers: number;
 }
 
 export const DEFAULT_LIMITS: AdmissionLimits = {
@@ -27,6 +31,8 @@ export const DEFAULT_LIMITS: AdmissionLimits = {
   maxPenaltyMs: 60_000,
   forgetMs: 15 * 60_000,
   maxTracked: 4096,
+  maxWorkersPerAddress: 64,
+  maxWorkers: 4096,
 };
 
 export type Offence = "token" | "work";
@@ -47,6 +53,8 @@ export class Admission {
   private readonly tokenDigest: Buffer;
   private readonly pendingBy = new Map<string, number>();
   private pendingTotal = 0;
+  private readonly workersBy = new Map<string, number>();
+  private workersTotal = 0;
   /** In order of last offence, oldest first: the order they are forgotten in. */
   private readonly records = new Map<string, Standing>();
 
@@ -91,7 +99,26 @@ export class Admission {
       this.offend(key, "token");
       return { ok: false, code: CLOSE.refused, reason: "wrong worker token" };
     }
+    const mine = this.workersBy.get(key) ?? 0;
+    if (mine >= this.limits.maxWorkersPerAddress) {
+      return { ok: false, code: CLOSE.crowded, reason: `${mine} workers from this address are connected already; retry later` };
+    }
+    if (this.workersTotal >= this.limits.maxWorkers) {
+      return { ok: false, code: CLOSE.crowded, reason: `the pool has ${this.workersTotal} workers connected; retry later` };
+    }
+    this.workersBy.set(key, mine + 1);
+    this.workersTotal++;
     return ADMITTED;
+  }
+
+  /** An admitted worker's connection closed. */
+  left(address: string): void {
+    const key = addressKey(address);
+    const mine = this.workersBy.get(key) ?? 0;
+    if (mine === 0) return;
+    if (mine === 1) this.workersBy.delete(key);
+    else this.workersBy.set(key, mine - 1);
+    this.workersTotal--;
   }
 
   /** The pending connection closed before its hello. */
@@ -142,11 +169,6 @@ export class Admission {
       this.records.delete(oldest);
     }
   }
-}
-
-/** Whether a DELETE (cancelling a job) may come from `address`: from anywhere with --auth, else only this machine. */
-export function mayCancel(address: string | undefined, authRequired: boolean): boolean {
-  return authRequired || (address !== undefined && isLoopback(address));
 }
 
 /** Digests first, so the constant-time comparison sees equal lengths whatever was sent. */

@@ -1,10 +1,13 @@
-// The pool's queue, for the life of the process and across restarts: first in, first out, bounded, each change
-// written to the store before a client hears of it. Should the database fail, an answer already found is neither
-// lost nor withheld: it is kept here, answered from memory, and written once the database works again; new jobs
-// are refused as busy (429, which post-service retries) until then.
+// The pool's queue, for the life of the process and across restarts: bounded in all and per asking address, each
+// change written to the store before a client hears of it. Fair: the next job is the oldest of the address served
+// least recently, so one address's many jobs take turns with everyone else's instead of going first; with one
+// address it is first in, first out. Should the database fail, an answer already found is neither lost nor withheld:
+// it is kept here, answered from memory, and written once the database works again; new jobs are refused as busy
+// (429, which post-service retries) until then.
 import type { K2powJob } from "../engine/k2pow-rule";
-import type { JobAnswer } from "../jobs/job-manager";
+import type { Asker, JobAnswer } from "../jobs/job-manager";
 import { jobOfKey } from "../jobs/job-params";
+import { addressKey } from "../net/address-scope";
 import type { Clock } from "./clock";
 import type { JobStore, StoredAnswer } from "./job-store";
 
@@ -13,6 +16,8 @@ export interface QueuedJob {
   readonly job: K2powJob;
   readonly seq: number;
   readonly queuedAt: number;
+  /** The address key of whoever queued it; "" when unknown (restored from the database, or queued in-process). */
+  readonly owner: string;
   /** When the job first became the head of the queue; null while it waits. */
   startedAt: number | null;
   /** Every nonce below this one is proven searched; a restarted pool resumes here. */
@@ -39,6 +44,11 @@ export class JobQueue {
   private readonly entries: QueuedJob[] = [];
   private readonly byKey = new Map<string, QueuedJob>();
   private readonly unsaved = new Map<string, StoredAnswer & { at: number }>();
+  /** Per owner with jobs queued: how many, and when one of them last became the head (0: never). */
+  private readonly owners = new Map<string, { held: number; turn: number }>();
+  private turns = 0;
+  /** The head job once started, until it leaves the queue. */
+  private running: QueuedJob | null = null;
   private storeError: string | null = null;
   private seq = 0;
   private readonly stopRetry: () => void;
@@ -56,16 +66,14 @@ export class JobQueue {
         this.record(stored.key, { error: "the stored job could not be read back" });
         continue;
       }
-      const entry: QueuedJob = { ...stored, job };
-      this.entries.push(entry);
-      this.byKey.set(entry.key, entry);
+      this.add({ ...stored, job, owner: "" });
       this.seq = Math.max(this.seq, stored.seq);
     }
     this.stopRetry = clock.every(RETRY_MS, () => this.flush());
   }
 
   /** post-service's request: the answer when there is one, else the job queued (busy when it cannot be). */
-  request(key: string, job: K2powJob): JobAnswer {
+  request(key: string, job: K2powJob, from?: Asker): JobAnswer {
     const memo = this.unsaved.get(key);
     if (memo !== undefined) return answerOf(memo);
     let stored: StoredAnswer | null;
@@ -77,21 +85,37 @@ export class JobQueue {
     }
     if (stored !== null) return answerOf(stored);
     if (this.byKey.has(key)) return { kind: "accepted" };
-    if (this.entries.length >= this.size) return { kind: "busy", reason: `the pool's queue is full (${this.size} jobs)` };
-    const entry: QueuedJob = { key, job, seq: this.seq + 1, queuedAt: this.clock.now(), startedAt: null, resumeFrom: 0n };
+    const owner = from === undefined ? "" : addressKey(from.address);
+    const held = this.owners.get(owner)?.held ?? 0;
+    if (from !== undefined && held >= from.share) {
+      return { kind: "busy", cause: "queue-share", reason: `this address holds ${held} jobs in the pool's queue, its share (--queue-per-address)` };
+    }
+    if (this.entries.length >= this.size) return { kind: "busy", cause: "queue-full", reason: `the pool's queue is full (${this.size} jobs)` };
+    const entry: QueuedJob = { key, job, seq: this.seq + 1, queuedAt: this.clock.now(), owner, startedAt: null, resumeFrom: 0n };
     if (!this.write(() => this.store.enqueue(key, entry.seq, entry.queuedAt))) {
       return { kind: "busy", reason: "the pool cannot write its database" };
     }
     this.seq = entry.seq;
-    this.entries.push(entry);
-    this.byKey.set(key, entry);
+    this.add(entry);
     this.emit({ type: "queued", key, position: this.entries.length });
     return { kind: "accepted" };
   }
 
-  /** The job every worker works on. */
+  /** The job every worker works on: the running one, else the next to start. */
   head(): QueuedJob | null {
-    return this.entries[0] ?? null;
+    if (this.running !== null) return this.running;
+    let next: QueuedJob | null = null;
+    let nextTurn = Infinity;
+    for (const entry of this.entries) {
+      // A job that was running when the pool stopped resumes first.
+      if (entry.startedAt !== null) return entry;
+      const turn = this.owners.get(entry.owner)!.turn;
+      if (turn < nextTurn) {
+        next = entry;
+        nextTurn = turn;
+      }
+    }
+    return next;
   }
 
   has(key: string): boolean {
@@ -104,6 +128,8 @@ export class JobQueue {
 
   /** The head job began (or resumed) running. */
   started(entry: QueuedJob): void {
+    this.running = entry;
+    this.owners.get(entry.owner)!.turn = ++this.turns;
     if (entry.startedAt !== null) return;
     entry.startedAt = this.clock.now();
     this.write(() => this.store.start(entry.key, entry.startedAt!));
@@ -120,18 +146,14 @@ export class JobQueue {
   finish(key: string, answer: StoredAnswer): void {
     const entry = this.byKey.get(key);
     if (entry === undefined) return;
-    this.entries.splice(this.entries.indexOf(entry), 1);
-    this.byKey.delete(key);
+    this.remove(entry);
     this.record(key, answer);
   }
 
   /** Takes a job out of the queue, or forgets its answer; false when there was neither. */
   cancel(key: string): boolean {
     const entry = this.byKey.get(key);
-    if (entry !== undefined) {
-      this.entries.splice(this.entries.indexOf(entry), 1);
-      this.byKey.delete(key);
-    }
+    if (entry !== undefined) this.remove(entry);
     const forgotten = this.unsaved.delete(key);
     let stored = false;
     this.write(() => {
@@ -160,14 +182,35 @@ export class JobQueue {
     this.flush();
   }
 
+  private add(entry: QueuedJob): void {
+    this.entries.push(entry);
+    this.byKey.set(entry.key, entry);
+    const owner = this.owners.get(entry.owner);
+    if (owner === undefined) this.owners.set(entry.owner, { held: 1, turn: 0 });
+    else owner.held++;
+  }
+
+  private remove(entry: QueuedJob): void {
+    this.entries.splice(this.entries.indexOf(entry), 1);
+    this.byKey.delete(entry.key);
+    if (this.running === entry) this.running = null;
+    const owner = this.owners.get(entry.owner)!;
+    // Forgotten with its last job: the table stays as small as the queue.
+    if (--owner.held === 0) this.owners.delete(entry.owner);
+  }
+
   private record(key: string, answer: StoredAnswer): void {
     const at = this.clock.now();
     this.unsaved.set(key, { ...answer, at });
     if (this.write(() => this.store.finish(key, answer, at))) this.unsaved.delete(key);
   }
 
-  /** Offers the answers the database refused to it again, oldest first. */
+  /** Offers the answers the database refused to it again, oldest first; with none, just tries a write. */
   private flush(): void {
+    if (this.storeError !== null && this.unsaved.size === 0) {
+      this.write(() => this.store.touch());
+      return;
+    }
     let written = 0;
     for (const [key, answer] of this.unsaved) {
       if (!this.write(() => this.store.finish(key, answer, answer.at), false)) return;

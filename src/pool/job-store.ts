@@ -105,6 +105,11 @@ export class JobStore {
     return this.db.transaction(() => this.statements.dequeue.run({ key }).changes + this.statements.forget.run({ key }).changes > 0)();
   }
 
+  /** One small write, to learn whether the database takes writes again. */
+  touch(): void {
+    this.db.run("PRAGMA user_version = 1");
+  }
+
   counts(): { done: number; failed: number } {
     return this.statements.counts.get() ?? { done: 0, failed: 0 };
   }
