@@ -1,11 +1,26 @@
-// A `k2pow` process for tests: started, waited for until it listens, its log kept, killed after the test that
-// started it. (Under CI=true Bun kills a test's leftover processes itself, so none may outlive its test.)
-import { afterEach } from "bun:test";
+// A `k2pow` process for tests: started, waited for until it listens, its log kept, killed when the test that
+// started it finishes, pass or fail. A hook registered here at import would apply to the first test file only (Bun
+// loads this module once for the whole run), so each process is tied to its own test; any still running when the
+// test runner exits (a process started outside a test) is killed then.
+import { onTestFinished } from "bun:test";
 
-const running: ReturnType<typeof Bun.spawn>[] = [];
-afterEach(() => {
-  for (const p of running.splice(0)) p.kill("SIGKILL");
+const running = new Set<ReturnType<typeof Bun.spawn>>();
+process.once("exit", () => {
+  for (const p of running) p.kill("SIGKILL");
 });
+
+/** Kills `proc` when the current test finishes, or at the latest when the test runner exits. */
+export function endWithTest(proc: ReturnType<typeof Bun.spawn>): void {
+  running.add(proc);
+  void proc.exited.then(() => running.delete(proc));
+  try {
+    onTestFinished(() => {
+      proc.kill("SIGKILL");
+    });
+  } catch {
+    // Started outside a test (in a beforeAll): the exit handler above ends it.
+  }
+}
 
 /**
  * Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line, or for
@@ -21,7 +36,7 @@ export async function startK2pow(
     stdout: "pipe",
     stderr: "pipe",
   });
-  running.push(proc);
+  endWithTest(proc);
   let log = "";
   const decoder = new TextDecoder();
   const reader = proc.stderr.getReader();

@@ -1,6 +1,9 @@
-/** Runs a command to its end; its whole output and exit code. */
+import { endWithTest } from "./k2pow-process";
+
+/** Runs a command to its end (or the end of the test that runs it); its whole output and exit code. */
 export async function run(command: string[], options: { env?: Record<string, string> } = {}) {
   const child = Bun.spawn(command, { stdout: "pipe", stderr: "pipe", env: options.env });
+  endWithTest(child);
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   return { stdout, stderr, code };
 }
