@@ -26,8 +26,6 @@ import { CLOSE, HEARTBEAT_SECONDS, nonceOf, PROTOCOL_VERSION, targetHex, type He
 import { systemClock, type Clock } from "./clock";
 import { FIRST_RANGE_SECONDS, MESSAGE_LIMIT, RANGE_SECONDS, WorkerSession, type Assignment, type WorkerLink } from "./worker-session";
 
-export type { WorkerLink } from "./worker-session";
-
 export interface CoordinatorOptions {
   store: JobStore;
   checker: Checker;

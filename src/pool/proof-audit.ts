@@ -3,6 +3,7 @@
 // that a random sample sized to its measured capacity); a range reported searched with too few shares was not.
 import { hashInput, type K2powJob } from "../engine/k2pow-rule";
 import type { Clock } from "./clock";
+import { targetHex } from "./protocol";
 
 /** What the audit needs of the verifier thread. */
 export interface Checker {
@@ -45,7 +46,7 @@ export function bigOf(bytes: Uint8Array): bigint {
 }
 
 export function bytesOf(value: bigint): Uint8Array {
-  return Uint8Array.from(Buffer.from(value.toString(16).padStart(64, "0"), "hex"));
+  return Uint8Array.from(Buffer.from(targetHex(value), "hex"));
 }
 
 /** The share target of a range of `count` nonces: hashes from the difficulty up to it are shares. */

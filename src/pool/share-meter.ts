@@ -3,7 +3,7 @@
 // summed over a sliding window and divided by the time the worker spent on ranges in it, that is the rate.
 
 /** How far back the rate looks. */
-export const WINDOW_MS = 15 * 60_000;
+const WINDOW_MS = 15 * 60_000;
 
 export class ShareMeter {
   private shares: { at: number; hashes: number }[] = [];
