@@ -2,7 +2,8 @@
 // resident memory is its own. Started by bench/engine.ts; prints one JSON line (a RunResult) on stdout.
 //   bun bench/engine-run.ts --mode fast|light --pages auto|hugetlb|thp|plain --threads T --seconds S
 import { parseArgs } from "node:util";
-import { CACHE_BYTES, Engine, RUNTIME_BYTES, SCRATCHPAD_BYTES, type RandomxMode } from "../src/engine/engine";
+import { CACHE_BYTES } from "../src/engine/cache";
+import { Engine, RUNTIME_BYTES, SCRATCHPAD_BYTES, type RandomxMode } from "../src/engine/engine";
 import { measureHashRate } from "../src/engine/measure";
 import { openNative } from "../src/engine/native";
 import { nativePaths } from "../src/engine/native-paths";

@@ -13,11 +13,12 @@ int k2pow_abi_version(void) { return K2POW_ABI_VERSION; }
 
 int k2pow_recommended_flags(void) { return (int)randomx_get_flags(); }
 
-randomx_cache *k2pow_cache_create(int flags) {
-  randomx_cache *cache = randomx_alloc_cache((randomx_flags)flags);
-  if (cache == NULL) return NULL;
+randomx_cache *k2pow_cache_alloc(int flags) { return randomx_alloc_cache((randomx_flags)flags); }
+
+int k2pow_cache_init(randomx_cache *cache) {
+  if (cache == NULL) return K2POW_EINVAL;
   randomx_init_cache(cache, KEY, sizeof KEY - 1);
-  return cache;
+  return 0;
 }
 
 void k2pow_cache_destroy(randomx_cache *cache) {

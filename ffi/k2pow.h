@@ -7,7 +7,7 @@
 #include <randomx.h>
 
 /* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
-#define K2POW_ABI_VERSION 2
+#define K2POW_ABI_VERSION 3
 
 #define K2POW_INPUT_SIZE 48
 #define K2POW_HASH_SIZE 32
@@ -26,8 +26,10 @@ int k2pow_abi_version(void);
 /* Flags librandomx recommends for this CPU (JIT, hardware AES, Argon2 variant). */
 int k2pow_recommended_flags(void);
 
-/* Allocates the cache and initialises it with the k2pow key; NULL when the memory cannot be had. */
-randomx_cache *k2pow_cache_create(int flags);
+/* Allocates the cache; NULL when the memory cannot be had. The thread that allocates it frees it; filling it with
+ * the k2pow key (about a second of Argon2) may run on another thread, so the allocating one is not held up. */
+randomx_cache *k2pow_cache_alloc(int flags);
+int k2pow_cache_init(randomx_cache *cache);
 void k2pow_cache_destroy(randomx_cache *cache);
 
 /* Allocates the dataset in the page mode asked for; NULL when that fails. *obtained says what it got: THP falls

@@ -7,7 +7,8 @@ import { pool } from "./cli/pool";
 import { probe } from "./cli/probe";
 import { prove } from "./cli/prove";
 import { serve } from "./cli/serve";
-import { serveHelp } from "./cli/serve-config";
+import { optionsHelp } from "./cli/config";
+import { SERVE } from "./cli/serve-config";
 import { EXIT, UsageError } from "./cli/usage";
 import { verify } from "./cli/verify";
 import { VERSION, versionLine } from "./version";
@@ -25,7 +26,9 @@ Usage:
   k2pow --version | --help
   k2pow COMMAND --help                                           options of a command
 
-${serveHelp.split("\n").slice(4).join("\n")}`;
+${optionsHelp(SERVE.fields)}
+
+${SERVE.after}`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
 const commands: Record<string, Command> = { serve, prove, verify, pool, join, probe, bench, "--bench": bench };

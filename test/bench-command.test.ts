@@ -11,13 +11,18 @@ test("--bench --json: one JSON object within a minute, progress as plain lines w
   const seconds = (performance.now() - t0) / 1000;
   expect(code).toBe(0);
   const result = JSON.parse(out) as Record<string, unknown> & { byThreads: { threads: number; hashesPerSecond: number }[] };
+  const threads = result.threads as number;
   console.log(`--bench took ${seconds.toFixed(1)} s:`, out.trim());
   expect(seconds).toBeLessThan(60);
   expect(out.trim().split("\n").length).toBe(1);
   expect(result).toMatchObject({ mode: "fast", threads: expect.any(Number), pageMode: expect.stringMatching(/^(hugetlb|thp|plain)$/) });
   expect(result.hashesPerSecond as number).toBeGreaterThan(0);
   expect(result.datasetBuildSeconds as number).toBeGreaterThan(0);
-  expect(result.byThreads.map((m) => m.threads)).toEqual(result.threads === 1 ? [1] : expect.arrayContaining([1, result.threads]));
+  expect(result.byThreads.map((m) => m.threads)).toEqual(threads === 1 ? [1] : expect.arrayContaining([1, threads]));
+  // The count a worker would choose, why, and the fastest of the counts measured around it.
+  expect(result.threadsReason).toMatch(new RegExp(`^${threads} threads?: `));
+  const fastest = result.byThreads.reduce((a, b) => (b.hashesPerSecond > a.hashesPerSecond ? b : a));
+  expect(result.fastestThreads).toBe(fastest.threads);
   // 1,000 SU at post-service's default difficulty: about 4.7 M hashes per nonce group (SPEC §2).
   expect(Math.round((result.jobExpectedHashes as number) / 1e5)).toBe(47);
   expect(err).toMatch(/^k2pow: building the dataset$/m);

@@ -57,10 +57,10 @@ test.each([
   [["--progress-interval", "0"], {}, /must be a number of seconds from 0\.1 to 86400, got '0'$/],
   [["--progress-interval", "1e10"], {}, /from 0\.1 to 86400/],
   [["--busy-status", "500"], {}, /^--busy-status \(K2POW_BUSY_STATUS\) must be 429 or 503, got '500'$/],
-  [["-b", "3000"], {}, /^--bind-address must be host:port/],
+  [["-b", "3000"], {}, /^--bind-address \(K2POW_BIND_ADDRESS\) must be host:port \(or \[ipv6\]:port\), got '3000'$/],
   [["-b", "0.0.0.0:70000"], {}, /port from 0 to 65535, got '70000'$/],
   [[], { K2POW_RANDOMX_LARGE_PAGES: "yes" }, /^K2POW_RANDOMX_LARGE_PAGES must be 1, true, 0 or false, got 'yes'$/],
-  [["--cores", "many"], {}, /^--cores must be a whole number/],
+  [["--cores", "many"], {}, /^--cores \(K2POW_CORES\) must be a whole number from 0 \(sized from the CPU's caches\) to 1024, got 'many'$/],
   [["--max-expected-hashes", "lots"], {}, /^--max-expected-hashes \(K2POW_MAX_EXPECTED_HASHES\) must be a number of hashes, 1 or more \(5e9 is fine\), got 'lots'$/],
   [[], { K2POW_JOB_TIMEOUT: "-1" }, /^--job-timeout \(K2POW_JOB_TIMEOUT\) must be a number of seconds from 0 \(never\) to 2592000, got '-1'$/],
 ] as [string[], Record<string, string>, RegExp][])("%j %j is refused", (argv, env, message) => {

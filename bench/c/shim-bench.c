@@ -123,8 +123,8 @@ int main(int argc, char **argv) {
   double *rates = calloc((size_t)rounds, sizeof *rates);
   if (ids == NULL || slices == NULL || searchers == NULL || rates == NULL) fail("out of memory");
 
-  randomx_cache *cache = k2pow_cache_create(flags);
-  if (cache == NULL) fail("k2pow_cache_create failed (out of memory?)");
+  randomx_cache *cache = k2pow_cache_alloc(flags);
+  if (cache == NULL || k2pow_cache_init(cache) != 0) fail("k2pow_cache_alloc failed (out of memory?)");
   int32_t obtained;
   randomx_dataset *dataset = k2pow_dataset_alloc(pages, &obtained);
   if (dataset == NULL || obtained != pages) fail("k2pow_dataset_alloc could not give the page mode asked for");

@@ -2,26 +2,49 @@
 // dataset build time, hashes per second per thread count, and how long a job of N space units would take.
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
-import { Engine } from "../engine/engine";
+import { Type } from "@sinclair/typebox";
+import { threadsFromCaches } from "../engine/cache-threads";
 import { EngineError } from "../engine/engine-error";
 import { measureHashRate } from "../engine/measure";
 import { expectedHashes, postServiceDifficulty } from "../engine/k2pow-rule";
 import { availableMemory, mib } from "../engine/resources";
 import { TARGET, VERSION } from "../version";
 import { randomxVersion } from "../engine/native-paths";
+import { command, commandHelp, field, readCommand, switchField, withDefault, type Env } from "./config";
 import type { CommandContext } from "./context";
-import { engineFlagOptions, engineFlagsHelp, engineOptions } from "./engine-flags";
-import { EXIT, parseCommandLine, UsageError } from "./usage";
+import { engineFields, engineOptions } from "./engine-flags";
+import { startEngine } from "./start-engine";
+import { UNITS } from "./units-flag";
+import { EXIT } from "./usage";
 
-const benchHelp = `Usage: k2pow --bench [options]
+const BENCH = command({
+  usage: "--bench",
+  about: `Measures this box in under a minute: CPU, RandomX mode and page size, dataset build time, hashes per second for
+1, 2, 4, ... threads and for the chosen count and its neighbours (which is fastest), and how long one nonce group of
+an identity of N space units takes.
+Every option can also be set by its environment variable.`,
+  fields: {
+    ...engineFields("auto"),
+    units: { ...withDefault(UNITS, 1000), help: "space units of the identity to estimate for; default 1000" },
+    seconds: field({
+      flag: "seconds",
+      arg: "S",
+      read: Number,
+      schema: Type.Number({ exclusiveMinimum: 0, maximum: 600 }),
+      default: 5,
+      takes: "a number from 0 to 600",
+      help: "seconds of hashing per thread count; default 5",
+    }),
+    json: switchField({ flag: "json", help: "print one JSON object on stdout instead of a report" }),
+  },
+});
 
-Measures this box in under a minute: CPU, RandomX mode and page size, dataset build time, hashes per second for
-1, 2, 4, ... up to the chosen thread count, and how long one nonce group of an identity of N space units takes.
-
-${engineFlagsHelp("auto")}
-  --units N              space units of the identity to estimate for (default 1000)
-  --seconds S            seconds of hashing per thread count (default 5)
-  --json                 print one JSON object on stdout instead of a report`;
+export function benchConfig(argv: string[], env: Env = process.env) {
+  const read = readCommand(BENCH, argv, env);
+  if (read === "help") return "help";
+  const { units, seconds, json, ...engine } = read.values;
+  return { units, seconds, json, engine: engineOptions(engine) };
+}
 
 interface Measurement {
   threads: number;
@@ -35,11 +58,20 @@ function cpuModel(): { model: string; flags: string[] } {
   return { model, flags: ["aes", "avx2", "ssse3", "pmull", "sha2"].filter((f) => flags.includes(f)) };
 }
 
-/** 1, 2, 4, ... and the chosen count itself. */
-function threadCounts(max: number): number[] {
-  const counts: number[] = [];
-  for (let n = 1; n < max; n *= 2) counts.push(n);
-  return [...counts, max];
+/** 1, 2, 4, ... below the chosen count, then the chosen count and its neighbours, up to `max`. */
+export function threadCounts(chosen: number, max: number): number[] {
+  const counts = new Set<number>();
+  for (let n = 1; n < chosen - 1; n *= 2) counts.add(n);
+  for (const n of [chosen - 1, chosen, chosen + 1]) if (n >= 1 && n <= max) counts.add(n);
+  return [...counts].sort((a, b) => a - b);
+}
+
+/** The thread count a worker with these options would run, and why; and the most threads worth measuring beside it. */
+function chosenThreads(configured: number): { chosen: number; reason: string; max: number } {
+  const cpus = availableParallelism();
+  if (configured > 0) return { chosen: configured, reason: `${configured} thread(s), as configured`, max: Math.max(configured, Math.min(configured + 1, cpus)) };
+  const { threads, reason } = threadsFromCaches("/", cpus);
+  return { chosen: threads, reason, max: Math.min(threads + 1, cpus) };
 }
 
 export function duration(seconds: number): string {
@@ -71,38 +103,28 @@ function progress(tty: boolean) {
 }
 
 export async function bench(argv: string[], { workerUrl }: CommandContext): Promise<number> {
-  const options = {
-    ...engineFlagOptions,
-    units: { type: "string" },
-    seconds: { type: "string" },
-    json: { type: "boolean" },
-    help: { type: "boolean" },
-  } as const;
-  const { values } = parseCommandLine(argv, options, []);
-  if (values.help) {
-    console.log(benchHelp);
+  const config = benchConfig(argv);
+  if (config === "help") {
+    console.log(commandHelp(BENCH));
     return EXIT.ok;
   }
-  const units = Number(values.units ?? "1000");
-  if (!Number.isInteger(units) || units < 1) throw new UsageError(`--units must be a whole number of space units, got '${values.units}'`);
-  const seconds = Number(values.seconds ?? "5");
-  if (!(seconds > 0 && seconds <= 600)) throw new UsageError(`--seconds must be a number from 0 to 600, got '${values.seconds}'`);
-  const engineOpts = engineOptions(values, "auto");
-
+  const { units, seconds, json } = config;
   const cpu = cpuModel();
-  const show = progress(!values.json && process.stderr.isTTY === true);
+  const show = progress(!json && process.stderr.isTTY === true);
   const notes: string[] = [];
-  let engine: Engine | null = null;
+  const { chosen, reason, max } = chosenThreads(config.engine.threads ?? 0);
+  // One more thread than chosen (where the CPUs allow), so the count above it is measured too.
+  const engine = startEngine({ ...config.engine, threads: max }, workerUrl, { note: (m) => notes.push(m), error: (m) => console.error(`k2pow: ${m}`) });
+  if (engine === null) return EXIT.failed;
   let interrupted = false;
   const interrupt = () => {
     interrupted = true;
-    void engine?.close();
+    void engine.close();
   };
   process.on("SIGINT", interrupt);
   try {
-    engine = new Engine({ ...engineOpts, workerUrl, onNote: (m) => notes.push(m) });
     const building = setInterval(() => {
-      const d = engine!.status().dataset;
+      const d = engine.status().dataset;
       if (d && d.items > 0 && d.seconds === null) show.show(`building the dataset`, d.itemsBuilt / d.items);
     }, 200);
     show.show("starting the engine");
@@ -110,13 +132,14 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
     const status = engine.status();
 
     const measured: Measurement[] = [];
-    for (const threads of threadCounts(engine.threads)) {
+    for (const threads of threadCounts(chosen, max)) {
       const rate = await measureHashRate(engine, { threads, seconds, onTick: (f) => show.show(`hashing on ${threads} thread(s)`, f) });
       measured.push({ threads, hashesPerSecond: rate });
     }
     show.done();
 
-    const best = measured.at(-1)!;
+    const best = measured.find((m) => m.threads === chosen)!;
+    const fastest = measured.reduce((a, b) => (b.hashesPerSecond > a.hashesPerSecond ? b : a));
     const jobHashes = expectedHashes(postServiceDifficulty(units));
     const jobSeconds = jobHashes / best.hashesPerSecond;
     const result = {
@@ -132,13 +155,15 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
       hugePageBytes: status.hugePageBytes,
       datasetBuildSeconds: status.dataset?.seconds ?? null,
       threads: best.threads,
+      threadsReason: reason,
       hashesPerSecond: best.hashesPerSecond,
+      fastestThreads: fastest.threads,
       byThreads: measured,
       units,
       jobExpectedHashes: Math.round(jobHashes),
       jobExpectedSeconds: jobSeconds,
     };
-    if (values.json) {
+    if (json) {
       console.log(JSON.stringify(result));
       return EXIT.ok;
     }
@@ -149,8 +174,14 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
     const huge = status.hugePageBytes ? `, ${mib(status.hugePageBytes)} in huge pages` : "";
     row("mode", `${status.mode}, ${status.pages} pages${huge}`);
     if (status.dataset) row("dataset", `built in ${status.dataset.seconds!.toFixed(1)} s on ${engine.threads} thread(s)`);
+    row("threads", reason);
     for (const m of measured) {
-      row(m === measured[0] ? "hash rate" : "", `${String(m.threads).padStart(3)} thread(s): ${m.hashesPerSecond.toFixed(1).padStart(9)} H/s`);
+      const mark = [m.threads === chosen ? "chosen" : "", m === fastest ? "fastest" : ""].filter(Boolean).join(", ");
+      row(m === measured[0] ? "hash rate" : "", `${String(m.threads).padStart(3)} thread(s): ${m.hashesPerSecond.toFixed(1).padStart(9)} H/s${mark ? `  (${mark})` : ""}`);
+    }
+    // Within the ±3% one run's figures wander by, the chosen count stands.
+    if (fastest !== best && fastest.hashesPerSecond > best.hashesPerSecond * 1.03) {
+      row("advice", `${fastest.threads} threads were fastest here: try --cores ${fastest.threads}`);
     }
     row(
       "a job",
@@ -167,6 +198,6 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
     return EXIT.failed;
   } finally {
     process.off("SIGINT", interrupt);
-    await engine?.close();
+    await engine.close();
   }
 }

@@ -1,47 +1,56 @@
 // The engine's flags, named as upstream's worker names them (SPEC §3), plus --pages for choosing a page size.
+import { Type } from "@sinclair/typebox";
 import type { EngineOptions, ModeRequest } from "../engine/engine";
 import type { PageRequest } from "../engine/page-mode";
+import { field, switchField } from "./config";
 import { UsageError } from "./usage";
-
-export const engineFlagOptions = {
-  "randomx-mode": { type: "string" },
-  cores: { type: "string" },
-  "randomx-large-pages": { type: "boolean" },
-  pages: { type: "string" },
-} as const;
-
-export function engineFlagsHelp(defaultMode: ModeRequest): string {
-  return `  --randomx-mode MODE    fast (2 GiB dataset, full speed), light (256 MiB, about 5-10x slower) or auto
-                         (fast when the memory is there); default ${defaultMode}
-  --cores N              search threads; 0 = one per core (default 0)
-  --pages MODE           page size for RandomX memory: auto (default: hugetlb, then thp, then plain),
-                         hugetlb (reserved huge pages, vm.nr_hugepages), thp (transparent), plain
-  --randomx-large-pages  same as --pages hugetlb: fail unless reserved huge pages can be had`;
-}
 
 const MODES: readonly ModeRequest[] = ["fast", "light", "auto"];
 const PAGES: readonly PageRequest[] = ["auto", "hugetlb", "thp", "plain"];
 
-export function engineOptions(
-  values: { "randomx-mode"?: string; cores?: string; "randomx-large-pages"?: boolean; pages?: string },
-  defaultMode: ModeRequest,
-): EngineOptions {
-  const mode = (values["randomx-mode"] ?? defaultMode) as ModeRequest;
-  if (!MODES.includes(mode)) throw new UsageError(`--randomx-mode must be fast, light or auto, got '${mode}'`);
+/** Digits only: "1e2" or " 3" are not a thread count someone meant. */
+const wholeNumber = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : undefined);
 
-  const coresText = values.cores ?? "0";
-  const threads = Number(coresText);
-  if (!/^[0-9]+$/.test(coresText) || threads > 1024) {
-    throw new UsageError(`--cores must be a whole number from 0 (all cores) to 1024, got '${coresText}'`);
-  }
+/** The four fields; the mode's default is the command's. */
+export function engineFields(defaultMode: ModeRequest) {
+  return {
+    mode: field({
+      flag: "randomx-mode",
+      arg: "MODE",
+      schema: Type.Union(MODES.map((m) => Type.Literal(m))),
+      default: defaultMode,
+      takes: "fast, light or auto",
+      help: `fast (2 GiB dataset, full speed), light (256 MiB, about 5-10x slower) or auto (fast when the memory is there); default ${defaultMode}`,
+    }),
+    threads: field({
+      flag: "cores",
+      arg: "N",
+      read: wholeNumber,
+      schema: Type.Integer({ minimum: 0, maximum: 1024 }),
+      default: 0,
+      takes: "a whole number from 0 (sized from the CPU's caches) to 1024",
+      help: "search threads; 0 = as many as the CPU's caches feed (about 2 MiB of L3 each), at most one per logical CPU; default 0",
+    }),
+    pages: field({
+      flag: "pages",
+      arg: "MODE",
+      schema: Type.Union(PAGES.map((p) => Type.Literal(p))),
+      takes: "auto, hugetlb, thp or plain",
+      pairedWith: "randomx-large-pages",
+      help: "page size for RandomX memory: auto (hugetlb, then thp, then plain), hugetlb (reserved huge pages, vm.nr_hugepages), thp (transparent) or plain; default auto",
+    }),
+    largePages: switchField({
+      flag: "randomx-large-pages",
+      pairedWith: "pages",
+      help: "same as --pages hugetlb: fail unless reserved huge pages can be had",
+    }),
+  };
+}
 
-  let pages = (values.pages ?? "auto") as PageRequest;
-  if (!PAGES.includes(pages)) throw new UsageError(`--pages must be auto, hugetlb, thp or plain, got '${pages}'`);
-  if (values["randomx-large-pages"]) {
-    if (values.pages !== undefined && pages !== "hugetlb") {
-      throw new UsageError(`--randomx-large-pages asks for hugetlb pages, but --pages says ${pages}`);
-    }
-    pages = "hugetlb";
-  }
-  return { mode, threads, pages };
+/** The engine's options from the four fields' values; the page flags must not contradict each other. */
+export function engineOptions(values: { mode: ModeRequest; threads: number; pages: PageRequest | undefined; largePages: boolean }): EngineOptions {
+  const { mode, threads, pages, largePages } = values;
+  if (!largePages) return { mode, threads, pages: pages ?? "auto" };
+  if (pages !== undefined && pages !== "hugetlb") throw new UsageError(`--randomx-large-pages asks for hugetlb pages, but --pages says ${pages}`);
+  return { mode, threads, pages: "hugetlb" };
 }

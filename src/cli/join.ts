@@ -1,76 +1,28 @@
 // k2pow join POOL_URL: a worker that connects out to a pool. Builds its dataset once, then mines the ranges the
 // pool hands it, reconnecting with backoff (and keeping the dataset) whenever the pool goes away.
-import { hostname } from "node:os";
-import { Engine } from "../engine/engine";
-import { EngineError } from "../engine/engine-error";
 import { publicAddressesOf } from "../pool/address-scope";
-import { PoolMember, poolSocketUrl } from "../pool/pool-member";
+import { PoolMember } from "../pool/pool-member";
 import { VERSION } from "../version";
 import type { CommandContext } from "./context";
-import { engineFlagOptions, engineFlagsHelp, engineOptions } from "./engine-flags";
-import { createLogger, LOG_LEVELS, type LogLevel } from "./log";
-import { envName } from "./serve-config";
+import { joinConfig, joinHelp } from "./join-config";
+import { createLogger } from "./log";
+import { startEngine } from "./start-engine";
 import { readCa } from "./tls-flags";
-import { EXIT, parseCommandLine, UsageError } from "./usage";
-
-export const joinHelp = `Usage: k2pow join POOL_URL [options]
-
-Works for a k2pow pool: connects out to POOL_URL (http://HOST:PORT, as the pool's -b, or https://HOST:PORT
-when the pool serves TLS), so the box needs no inbound port. The dataset is built once and kept while the pool
-restarts or the network drops.
-
-  --worker-token TOKEN   the pool's worker token (required; better set as K2POW_WORKER_TOKEN, which
-                         other users of the box cannot see in the process list)
-  --name NAME            how the pool shows this worker; default the host name
-  --ca FILE              trust the CA certificate(s) in FILE (PEM) for an https:// pool, instead of the
-                         public CAs: for a pool whose certificate comes from your own CA (K2POW_CA)
-  --insecure             allow an http:// pool that is neither on this machine nor on a private network,
-                         although the token then crosses the network in clear text
-${engineFlagsHelp("auto")}
-  --log-level LEVEL      error, warn, info or debug; default info
-  --log-format FORMAT    text or json; default text`;
-
-const joinFlagOptions = {
-  ...engineFlagOptions,
-  "worker-token": { type: "string" },
-  name: { type: "string" },
-  ca: { type: "string" },
-  insecure: { type: "boolean" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
+import { EXIT, UsageError } from "./usage";
 
 export async function join(argv: string[], { workerUrl }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, joinFlagOptions, ["POOL_URL"]);
-  if (values.help) {
+  const config = joinConfig(argv);
+  if (config === "help") {
     console.log(joinHelp);
     return EXIT.ok;
   }
-  const poolUrl = positionals[0]!;
-  let socketUrl: URL;
-  try {
-    socketUrl = new URL(poolSocketUrl(poolUrl));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const caFile = values.ca ?? process.env[envName("ca")];
-  if (socketUrl.protocol === "ws:" && caFile !== undefined) throw new UsageError(`--ca (${envName("ca")}) is for an https:// pool; ${poolUrl} is not`);
-  const token = values["worker-token"] ?? process.env[envName("worker-token")];
-  if (token === undefined || token === "") throw new UsageError(`--worker-token (or ${envName("worker-token")}) is required`);
-  const name = values.name ?? hostname().slice(0, 64);
-  if (!/^[\x21-\x7e]{1,64}$/.test(name)) throw new UsageError(`--name must be 1 to 64 printable characters without spaces, got '${name}'`);
-  const level = (values["log-level"] ?? "info") as LogLevel;
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got '${level}'`);
-  const format = values["log-format"] ?? "text";
-  if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json, got '${format}'`);
-  const engineConfig = engineOptions(values, "auto");
-  if (socketUrl.protocol === "ws:" && !values.insecure) await refuseClearTextToPublic(socketUrl.hostname.replace(/^\[|\]$/g, ""));
+  const { poolUrl, socketUrl, token, name } = config;
+  if (socketUrl.protocol === "ws:" && !config.insecure) await refuseClearTextToPublic(socketUrl.hostname.replace(/^\[|\]$/g, ""));
 
-  const log = createLogger(level, format);
+  const log = createLogger(config.logLevel, config.logFormat);
   let ca: string | undefined;
-  if (caFile !== undefined) {
-    const read = readCa(caFile);
+  if (config.ca !== undefined) {
+    const read = readCa(config.ca);
     if (!read.ok) {
       log.error(read.message);
       return EXIT.failed;
@@ -78,15 +30,9 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
     ca = read.pem;
   }
   log.info(`k2pow ${VERSION} joining ${poolUrl}`, { name });
-  if (socketUrl.protocol === "ws:" && values.insecure) log.warn("--insecure: the worker token goes to the pool in clear text");
-  let engine: Engine;
-  try {
-    engine = new Engine({ ...engineConfig, workerUrl, onNote: (m) => log.info(m) });
-  } catch (err) {
-    if (!(err instanceof EngineError)) throw err;
-    log.error(err.message);
-    return EXIT.failed;
-  }
+  if (socketUrl.protocol === "ws:" && config.insecure) log.warn("--insecure: the worker token goes to the pool in clear text");
+  const engine = startEngine(config.engine, workerUrl, { note: (m) => log.info(m), error: (m) => log.error(m) });
+  if (engine === null) return EXIT.failed;
   const member = new PoolMember({
     poolUrl,
     ca,

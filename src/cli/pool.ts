@@ -2,6 +2,7 @@
 // claimed nonce, and shares as far as the verifier keeps up), then serves post-services and workers on one port.
 import { EngineError } from "../engine/engine-error";
 import { createPoolServer } from "../http/pool-server";
+import { EventFeed } from "../jobs/event-feed";
 import { Coordinator, type PoolEvent } from "../pool/coordinator";
 import { JobStore } from "../pool/job-store";
 import { Verifier } from "../pool/verifier";
@@ -94,20 +95,19 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     (err: Error) => err,
   );
 
-  let observe = (_e: PoolEvent) => {};
+  const events = new EventFeed<PoolEvent>();
+  events.subscribe((e) => logEvent(log, e));
   const coordinator = new Coordinator({
     store,
     checker: verifier,
     queueSize: config.queueSize,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
     progressSeconds: config.progressSeconds,
-    onEvent: (e) => {
-      logEvent(log, e);
-      observe(e);
-    },
+    onEvent: events.emit,
   });
   const server = createPoolServer({
     coordinator,
+    events,
     version: VERSION,
     auth: config.auth,
     workerToken: config.workerToken,
@@ -116,7 +116,6 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     // A wrong token is worth a warning (a worker misconfigured, or someone guessing); the rest is routine.
     onRefused: ({ remote, code, reason }) => (code === CLOSE.refused ? log.warn : log.debug)("worker refused", { remote, code, reason }),
   });
-  observe = server.observe;
   const { queued } = coordinator.status().totals;
   if (queued > 0) log.info(`resuming ${queued} queued job(s) from ${config.db}`);
 

@@ -1,92 +1,25 @@
 // k2pow probe URL: asks a worker, load balancer or pool for k2pow jobs exactly as post-service would, checks every
 // nonce with one local hash, and says plainly whether post-service would have succeeded.
-import { randomBytes } from "node:crypto";
+import { NONCE_LIMIT } from "../bytes/hex";
 import { askLikePostService, type GroupOutcome } from "../client/post-service-client";
-import { Engine } from "../engine/engine";
 import { EngineError } from "../engine/engine-error";
-import { hashInput, meetsDifficulty, postServiceDifficulty, type K2powJob } from "../engine/k2pow-rule";
-import { parseJob } from "../jobs/job-params";
-import type { CommandContext } from "./context";
-import { envName } from "./serve-config";
+import { Hasher } from "../engine/hasher";
+import type { K2powJob } from "../engine/k2pow-rule";
+import { probeConfig, probeHelp } from "./probe-config";
 import { readCa } from "./tls-flags";
-import { EXIT, parseCommandLine, UsageError } from "./usage";
+import { EXIT } from "./usage";
 
-/** About 16 hashes a group: quick on any worker, still real work. */
-const EASY_DIFFICULTY = "0f" + "ff".repeat(31);
-
-const probeHelp = `Usage: k2pow probe URL [options]
-
-Asks URL (a worker, a load balancer or a pool) for k2pow jobs exactly as post-service does: per nonce group, at most
---parallelism at once, GET URL/job/... until answered, waiting --backoff after a connection error, 201 or 429.
-Checks every nonce with one local RandomX hash (light mode). user:password@ in URL is sent as HTTP Basic auth.
-Exit 0 only when every group got a valid nonce and nothing but 200, 201 and 429 was answered.
-
-  --groups N             nonce groups to ask for, 0..N-1 (default 6)
-  --parallelism P        groups asked for at once (default 5, post-service's)
-  --backoff SECONDS      wait between polls (default 5, post-service's)
-  --timeout SECONDS      give up on a group after this long (default 600)
-  --miner HEX            32 bytes (default: random)
-  --challenge HEX        8 bytes (default: random)
-  --difficulty HEX       32 bytes (default: easy, about 16 hashes a group)
-  --units N              use post-service's default difficulty for an identity of N space units instead
-  --ca FILE              trust the CA certificate(s) in FILE (PEM) for an https:// URL, instead of the
-                         public CAs (K2POW_CA); post-service must trust that CA as well`;
-
-function positiveNumber(name: string, text: string | undefined, fallback: number, integer: boolean): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!(value > 0) || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${name} must be a positive ${integer ? "whole number" : "number"}, got '${text}'`);
-  }
-  return value;
-}
-
-export async function probe(argv: string[], { workerUrl }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(
-    argv,
-    {
-      groups: { type: "string" },
-      parallelism: { type: "string" },
-      backoff: { type: "string" },
-      timeout: { type: "string" },
-      miner: { type: "string" },
-      challenge: { type: "string" },
-      difficulty: { type: "string" },
-      units: { type: "string" },
-      ca: { type: "string" },
-      help: { type: "boolean" },
-    },
-    ["URL"],
-  );
-  if (values.help) {
+export async function probe(argv: string[]): Promise<number> {
+  const config = probeConfig(argv);
+  if (config === "help") {
     console.log(probeHelp);
     return EXIT.ok;
   }
-  const url = positionals[0]!;
-  try {
-    if (!/^https?:$/.test(new URL(url).protocol)) throw new Error();
-  } catch {
-    throw new UsageError(`URL must be an http:// or https:// address, got '${url}'`);
-  }
-  const caFile = values.ca ?? process.env[envName("ca")];
-  if (caFile !== undefined && new URL(url).protocol !== "https:") throw new UsageError(`--ca (${envName("ca")}) is for an https:// URL; ${url} is not`);
-  const groups = positiveNumber("groups", values.groups, 6, true);
-  if (groups > 256) throw new UsageError(`--groups can be at most 256 (nonce groups are 0..255), got ${groups}`);
-  const parallelism = positiveNumber("parallelism", values.parallelism, 5, true);
-  const backoff = positiveNumber("backoff", values.backoff, 5, false);
-  const timeout = positiveNumber("timeout", values.timeout, 600, false);
-  if (values.difficulty !== undefined && values.units !== undefined) throw new UsageError("give --difficulty or --units, not both");
-  const units = positiveNumber("units", values.units, 0, true);
-  const miner = values.miner ?? randomBytes(32).toString("hex");
-  const challenge = values.challenge ?? randomBytes(8).toString("hex");
-  const difficulty = values.difficulty ?? (units > 0 ? Buffer.from(postServiceDifficulty(units)).toString("hex") : EASY_DIFFICULTY);
-  // Check the parts here, so a typo is a usage error rather than 400s from the worker.
-  const checked = parseJob({ miner, nonce_group: "0", challenge, difficulty });
-  if (!checked.ok) throw new UsageError(`--${checked.part === "nonce_group" ? "groups" : checked.part} is not valid: ${checked.message}`);
+  const { url, groups, parallelism, backoff, timeout, miner, challenge, difficulty } = config;
 
   let ca: string | undefined;
-  if (caFile !== undefined) {
-    const read = readCa(caFile);
+  if (config.ca !== undefined) {
+    const read = readCa(config.ca);
     if (!read.ok) {
       console.error(`k2pow: ${read.message}`);
       return EXIT.failed;
@@ -102,10 +35,8 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
     console.log(`FAIL: post-service would ask for ${url}/job/… and get 404 for every group; drop the trailing / from its URL`);
     return EXIT.no;
   }
-  let engine: Engine | null = null;
+  let hasher: Hasher | null = null;
   try {
-    // The checking engine starts while the worker works: one thread, light mode, 256 MiB.
-    engine = new Engine({ mode: "light", threads: 1, workerUrl });
     const seen = new Map<number | string, number>();
     const requests = Array.from({ length: groups }, (_, nonceGroup) => ({ miner, nonceGroup, challenge, difficulty }));
     const outcomes = await askLikePostService(requests, {
@@ -118,11 +49,12 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
     });
     const counts = [...seen.entries()].sort(([a], [b]) => String(a).localeCompare(String(b)));
     console.log(`answers: ${counts.map(([status, n]) => `${status} ×${n}`).join(", ") || "none"}`);
-    await engine.ready;
+    // Made once the answers are in: filling its cache holds this thread for about a second, which polling must not wait for.
+    hasher = Hasher.light();
 
     let failures = 0;
     for (const outcome of outcomes) {
-      const line = describe(outcome, engine, checked.job);
+      const line = describe(outcome, hasher, config.job);
       if (!line.ok) failures++;
       console.log(line.text);
     }
@@ -150,16 +82,16 @@ export async function probe(argv: string[], { workerUrl }: CommandContext): Prom
     console.error(`k2pow: cannot check nonces: ${err.message}`);
     return EXIT.failed;
   } finally {
-    await engine?.close();
+    hasher?.close();
   }
 }
 
-function describe(outcome: GroupOutcome, engine: Engine, job: K2powJob): { ok: boolean; text: string } {
+function describe(outcome: GroupOutcome, hasher: Hasher, job: K2powJob): { ok: boolean; text: string } {
   const head = `group ${String(outcome.nonceGroup).padStart(3)}: ${outcome.seconds.toFixed(1).padStart(6)} s, ${outcome.requests} request(s):`;
   if (!outcome.ok) return { ok: false, text: `${head} FAILED: ${outcome.error}` };
   const groupJob = { ...job, nonceGroup: outcome.nonceGroup };
-  if (outcome.nonce >= 1n << 56n) return { ok: false, text: `${head} nonce ${outcome.nonce} is WRONG: above 2^56` };
-  const valid = meetsDifficulty(engine.hash(hashInput(groupJob, outcome.nonce)), groupJob.difficulty);
+  if (outcome.nonce >= NONCE_LIMIT) return { ok: false, text: `${head} nonce ${outcome.nonce} is WRONG: above 2^56` };
+  const valid = hasher.verify(groupJob, outcome.nonce);
   return valid
     ? { ok: true, text: `${head} nonce ${outcome.nonce}, valid` }
     : { ok: false, text: `${head} nonce ${outcome.nonce} is WRONG: its hash is not below the difficulty` };

@@ -1,13 +1,13 @@
 // k2pow [serve]: the worker. Builds the dataset while already answering, runs one job at a time, shuts down cleanly.
-import { Engine } from "../engine/engine";
-import { EngineError } from "../engine/engine-error";
 import { randomxVersion } from "../engine/native-paths";
 import { createServer } from "../http/server";
-import { JobManager, type JobEvent } from "../jobs/job-manager";
+import { JobManager } from "../jobs/job-manager";
+import type { JobEvent } from "../jobs/worker-api";
 import { TARGET, VERSION } from "../version";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { serveConfig, serveHelp } from "./serve-config";
+import { startEngine } from "./start-engine";
 import { tlsFilesOf } from "./tls-flags";
 import type { CommandContext } from "./context";
 import { EXIT } from "./usage";
@@ -53,23 +53,13 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   const log = createLogger(config.logLevel, config.logFormat);
   log.info(`k2pow ${VERSION} starting`, { target: TARGET, librandomx: randomxVersion(), bun: Bun.version });
 
-  let engine: Engine;
-  try {
-    engine = new Engine({ ...config.engine, workerUrl, onNote: (m) => log.info(m) });
-  } catch (err) {
-    if (!(err instanceof EngineError)) throw err;
-    log.error(err.message);
-    return EXIT.failed;
-  }
-  let observe = (_e: JobEvent) => {};
+  const engine = startEngine(config.engine, workerUrl, { note: (m) => log.info(m), error: (m) => log.error(m) });
+  if (engine === null) return EXIT.failed;
   const jobs = new JobManager(engine, {
     progressMs: config.progressSeconds * 1000,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
-    onEvent: (e) => {
-      logJob(log, e);
-      observe(e);
-    },
   });
+  jobs.subscribe((e) => logJob(log, e));
   const server = createServer({
     jobs,
     auth: config.auth,
@@ -80,9 +70,8 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
       config.logLevel === "debug"
         ? (method, path, status, ms) => log.debug("request", { method, path, status, ms: ms.toFixed(2) })
         : undefined,
-    info: { version: VERSION, target: TARGET, librandomx: randomxVersion(), engine: () => engine.status() },
+    info: { version: VERSION, target: TARGET, librandomx: randomxVersion() },
   });
-  observe = server.observe;
 
   const started = listenOrExplain(server.listen, config.host, config.port, log, tlsFilesOf(config));
   if (started === null) {

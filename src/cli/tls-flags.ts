@@ -5,33 +5,39 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Type } from "@sinclair/typebox";
 import type { TlsPem } from "../http/server";
+import { field } from "./config";
 import { UsageError } from "./usage";
 
-export const tlsFlagOptions = {
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-} as const;
-
-/** Help lines in the layout of serve's and pool's help: the environment variable in the last column. */
-export const tlsFlagsHelp = `  --tls-cert FILE          serve https:// (and the pool's wss://) with this PEM certificate,
-                           intermediate certificates after it; needs --tls-key                  K2POW_TLS_CERT
-  --tls-key FILE           the certificate's PEM private key, not encrypted                     K2POW_TLS_KEY`;
-
-/** The schema fields: both files or neither (checked by tlsPair, which can name both flags). */
-export const TlsConfigFields = {
-  tlsCert: Type.Optional(Type.String({ minLength: 1 })),
-  tlsKey: Type.Optional(Type.String({ minLength: 1 })),
+/** Both files or neither: checked by tlsPair, which can name both flags. */
+export const TLS_FIELDS = {
+  tlsCert: field({
+    flag: "tls-cert",
+    arg: "FILE",
+    schema: Type.String({ minLength: 1 }),
+    takes: "the path of a PEM certificate file",
+    help: "serve https:// (and the pool's wss://) with this PEM certificate, intermediate certificates after it; needs --tls-key",
+  }),
+  tlsKey: field({
+    flag: "tls-key",
+    arg: "FILE",
+    schema: Type.String({ minLength: 1 }),
+    takes: "the path of a PEM private key file",
+    help: "the certificate's PEM private key, not encrypted",
+  }),
 };
 
-export const TLS_FIELDS = {
-  tlsCert: { flag: "tls-cert", expect: "the path of a PEM certificate file" },
-  tlsKey: { flag: "tls-key", expect: "the path of a PEM private key file" },
-} as const;
+/** A private CA for the clients (`join`, `probe`); each says what it trusts it for. */
+export const CA_FIELD = field({
+  flag: "ca",
+  arg: "FILE",
+  schema: Type.String({ minLength: 1 }),
+  takes: "the path of a PEM certificate file",
+  help: "trust the CA certificate(s) in FILE (PEM) instead of the public CAs",
+});
 
-/** The two flags' values, given together or not at all. */
-export function tlsPair(pick: (flag: keyof typeof tlsFlagOptions) => string | undefined): { tlsCert?: string; tlsKey?: string } {
-  const tlsCert = pick("tls-cert");
-  const tlsKey = pick("tls-key");
+/** The two files, given together or not at all. */
+export function tlsPair(values: { tlsCert: string | undefined; tlsKey: string | undefined }): { tlsCert?: string; tlsKey?: string } {
+  const { tlsCert, tlsKey } = values;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new UsageError("--tls-cert and --tls-key (K2POW_TLS_CERT, K2POW_TLS_KEY) go together: give both, or neither for plain HTTP");
   }

@@ -1,50 +1,51 @@
 // k2pow verify MINER GROUP CHALLENGE DIFFICULTY NONCE: one hash; exit 0 when the nonce is valid, 1 when not.
-import { Engine } from "../engine/engine";
+import { parseNonce, toHex } from "../bytes/hex";
 import { EngineError } from "../engine/engine-error";
-import { HASH_SIZE, hashInput, meetsDifficulty, NONCE_LIMIT } from "../engine/k2pow-rule";
-import { engineFlagOptions, engineFlagsHelp, engineOptions } from "./engine-flags";
+import { Hasher } from "../engine/hasher";
+import { hashInput, meetsDifficulty } from "../engine/k2pow-rule";
+import { command, commandHelp, readCommand, type Env } from "./config";
 import { JOB_ARGS, jobFromArgs } from "./job-args";
-import type { CommandContext } from "./context";
-import { EXIT, parseCommandLine, UsageError } from "./usage";
+import { EXIT, UsageError } from "./usage";
 
-const ARGS = [...JOB_ARGS, "NONCE"] as const;
+const VERIFY = command({
+  usage: `verify ${JOB_ARGS.join(" ")} NONCE`,
+  about: `Checks one nonce with a single RandomX hash. Prints "valid" or "invalid" and the hash on stdout.
+The hash is the same in every mode, so it is always made in light mode (256 MiB, about a second to start).`,
+  positionals: [...JOB_ARGS, "NONCE"],
+  fields: {},
+  after: "Exit status: 0 valid, 1 invalid, 2 bad arguments, 3 could not run.",
+});
 
-const verifyHelp = `Usage: k2pow verify ${ARGS.join(" ")} [options]
+export function verifyConfig(argv: string[], env: Env = process.env) {
+  const read = readCommand(VERIFY, argv, env);
+  if (read === "help") return "help";
+  const job = jobFromArgs(read.positionals);
+  const nonceText = read.positionals[4]!;
+  const nonce = parseNonce(nonceText);
+  if (nonce === null) throw new UsageError(`NONCE must be a decimal number below 2^56 (72057594037927936), got '${nonceText}'`);
+  return { job, nonce };
+}
 
-Checks one nonce with a single RandomX hash. Prints "valid" or "invalid" and the hash on stdout.
-
-${engineFlagsHelp("light")}
-
-Exit status: 0 valid, 1 invalid, 2 bad arguments, 3 could not run.`;
-
-export async function verify(argv: string[], { workerUrl }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { ...engineFlagOptions, help: { type: "boolean" } }, ARGS);
-  if (values.help) {
-    console.log(verifyHelp);
+export async function verify(argv: string[]): Promise<number> {
+  const config = verifyConfig(argv);
+  if (config === "help") {
+    console.log(commandHelp(VERIFY));
     return EXIT.ok;
   }
-  const job = jobFromArgs(positionals);
-  const nonceText = positionals[4]!;
-  if (!/^[0-9]{1,17}$/.test(nonceText) || BigInt(nonceText) >= NONCE_LIMIT) {
-    throw new UsageError(`NONCE must be a decimal number below 2^56 (72057594037927936), got '${nonceText}'`);
-  }
-  const nonce = BigInt(nonceText);
-  // One hash needs one VM: a single thread, and light mode unless asked otherwise.
-  const options = { ...engineOptions(values, "light"), threads: 1 };
+  const { job, nonce } = config;
 
-  let engine: Engine | null = null;
+  let hasher: Hasher | null = null;
   try {
-    engine = new Engine({ ...options, workerUrl, onNote: () => {} });
-    await engine.ready;
-    const hash = engine.hash(hashInput(job, nonce));
+    hasher = Hasher.light();
+    const hash = hasher.hash(hashInput(job, nonce));
     const valid = meetsDifficulty(hash, job.difficulty);
-    console.log(`${valid ? "valid" : "invalid"} ${Buffer.from(hash.subarray(0, HASH_SIZE)).toString("hex")}`);
+    console.log(`${valid ? "valid" : "invalid"} ${toHex(hash)}`);
     return valid ? EXIT.ok : EXIT.no;
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
     console.error(`k2pow: ${err.message}`);
     return EXIT.failed;
   } finally {
-    await engine?.close();
+    hasher?.close();
   }
 }

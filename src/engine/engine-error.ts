@@ -13,8 +13,12 @@ export class EngineError extends Error {
 /** The search was stopped by its caller before it found a nonce. */
 export class SearchCancelled extends EngineError {
   override name = "SearchCancelled";
-  constructor() {
+  /** Every nonce from the range's start up to this one was hashed before the stop; null when none had begun. */
+  readonly searchedUpTo: bigint | null;
+
+  constructor(searchedUpTo: bigint | null = null) {
     super("search cancelled");
+    this.searchedUpTo = searchedUpTo;
   }
 }
 

@@ -1,13 +1,20 @@
-// The RandomX engine: owns the cache, the dataset and one VM per search thread for the life of the process (the
-// key never changes), and runs k2pow searches on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
+// The RandomX engine: a thin front over the resources it owns for the life of the process (the key never changes):
+// the cache, the dataset, the search threads with their VMs, and a hasher on this thread. Runs one search at a
+// time on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
 import { availableParallelism } from "node:os";
+import { NONCE_LIMIT } from "../bytes/hex";
+import { Cache, CACHE_BYTES } from "./cache";
+import { threadsFromCaches } from "./cache-threads";
+import { Dataset } from "./dataset";
 import { EngineError, NoValidNonce, SearchCancelled } from "./engine-error";
-import { HASH_SIZE, hashInput, INPUT_SIZE, isZero, meetsDifficulty, NONCE_LIMIT, type K2powJob } from "./k2pow-rule";
+import { Hasher } from "./hasher";
+import { HASH_SIZE, INPUT_SIZE, isZero, type K2powJob } from "./k2pow-rule";
 import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Native, type NativePaths } from "./native";
 import { nativePaths } from "./native-paths";
-import { allocateDataset, type PageMode, type PageRequest } from "./page-mode";
-import { availableMemory, hugetlbFree, mib, thpResidentBytes } from "./resources";
-import { SearchThread } from "./search-thread";
+import type { PageMode, PageRequest } from "./page-mode";
+import { availableMemory, hugetlbFree, mib } from "./resources";
+import { CHUNK, Search } from "./search";
+import { SearchThreads } from "./search-threads";
 import { SharedState } from "./shared-state";
 
 export type RandomxMode = "fast" | "light";
@@ -17,7 +24,7 @@ export type EnginePhase = "starting" | "dataset" | "ready" | "failed" | "closed"
 export interface EngineOptions {
   /** Default "auto": fast when the machine has the memory for the dataset, else light. */
   mode?: ModeRequest;
-  /** Search threads; 0 or absent: one per core. */
+  /** Search threads; 0 or absent: as many as the CPU's caches feed (about 2 MiB each), at most one per logical CPU. */
   threads?: number;
   /** Page size for the dataset (fast) or cache (light); default "auto": the fastest that can be had. */
   pages?: PageRequest;
@@ -59,17 +66,19 @@ export interface EngineStatus {
   phase: EnginePhase;
   mode: RandomxMode;
   threads: number;
+  threadsReason: string;
   pages: PageMode | null;
   /** For transparent huge pages: how much of this process the kernel actually backs with them. */
   hugePageBytes: number | null;
   dataset: { items: number; itemsBuilt: number; seconds: number | null } | null;
   /** Hashes done since start, all threads. */
   hashes: bigint;
+  /** The same, per search thread. */
+  hashesByThread: bigint[];
   searching: { hashes: bigint; seconds: number } | null;
   error: string | null;
 }
 
-export const CACHE_BYTES = 256 * 1024 * 1024;
 export const SCRATCHPAD_BYTES = 2 * 1024 * 1024;
 /** Room for the runtime itself, its Workers and JIT code, beside RandomX's own memory. */
 export const RUNTIME_BYTES = 150 * 1024 * 1024;
@@ -77,6 +86,8 @@ export const RUNTIME_BYTES = 150 * 1024 * 1024;
 export class Engine {
   readonly mode: RandomxMode;
   readonly threads: number;
+  /** How the thread count was chosen, in one line. */
+  readonly threadsReason: string;
   /** Resolves when searches can run; rejects with an EngineError when the engine could not start. */
   readonly ready: Promise<void>;
 
@@ -85,19 +96,15 @@ export class Engine {
   private readonly workerUrl: URL | string;
   private readonly shared: SharedState;
   private readonly note: (message: string) => void;
-  private pool: SearchThread[] = [];
+  private pool: SearchThreads | null = null;
+  private cache: Cache | null = null;
+  private dataset: Dataset | null = null;
+  private hasher: Hasher | null = null;
   private phase: EnginePhase = "starting";
   /** Set by close(): whatever is starting or running stops at its next step. */
   private closing: Promise<void> | null = null;
   private failure: string | null = null;
   private pages: PageMode | null = null;
-  private hugePageBytes: number | null = null;
-  private cache: number | null = null;
-  private dataset: number | null = null;
-  private datasetItems = 0;
-  private datasetSeconds: number | null = null;
-  private vmFlags = 0;
-  private checkVm: number | null = null;
   private running: { promise: Promise<unknown>; started: number; hashesBefore: bigint } | null = null;
   /** Check batches in flight, by thread. */
   private checking = new Map<number, Promise<CheckResult>>();
@@ -105,7 +112,9 @@ export class Engine {
   /** Starts building at once; throws an EngineError when the options cannot work on this machine. */
   constructor(options: EngineOptions = {}) {
     this.note = options.onNote ?? (() => {});
-    this.threads = resolveThreads(options.threads);
+    ({ threads: this.threads, reason: this.threadsReason } = resolveThreads(options.threads));
+    // A count the user set needs no explaining; one read from the caches does.
+    if (!options.threads) this.note(this.threadsReason);
     this.paths = options.paths ?? nativePaths;
     this.workerUrl = options.workerUrl ?? new URL("./search-worker.ts", import.meta.url);
     this.native = openNative(this.paths);
@@ -123,13 +132,15 @@ export class Engine {
       phase: this.phase,
       mode: this.mode,
       threads: this.threads,
+      threadsReason: this.threadsReason,
       pages: this.pages,
-      hugePageBytes: this.hugePageBytes,
+      hugePageBytes: this.dataset?.hugePageBytes ?? null,
       dataset:
         this.mode === "fast"
-          ? { items: this.datasetItems, itemsBuilt: this.shared.totalItemsBuilt(), seconds: this.datasetSeconds }
+          ? { items: this.dataset?.items ?? 0, itemsBuilt: this.shared.totalItemsBuilt(), seconds: this.dataset?.seconds ?? null }
           : null,
       hashes,
+      hashesByThread: Array.from({ length: this.threads }, (_, t) => this.shared.hashes(t)),
       searching: running
         ? { hashes: hashes - running.hashesBefore, seconds: (performance.now() - running.started) / 1000 }
         : null,
@@ -155,22 +166,15 @@ export class Engine {
     if (!Number.isInteger(threads) || threads < 1 || threads > this.threads) {
       throw new EngineError(`a search can use 1 to ${this.threads} threads, not ${threads}`);
     }
-    try {
-      await this.ready;
-    } catch (err) {
-      throw this.closing ? new SearchCancelled() : err;
-    }
-    if (this.closing) throw new SearchCancelled();
-    if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
+    const shares = options.shareTarget && options.onShare ? { target: options.shareTarget.slice(), onShare: options.onShare } : null;
+    if (shares !== null && shares.target.length !== HASH_SIZE) throw new EngineError("a share target must be 32 bytes");
+    await this.whenReady(() => new SearchCancelled());
     if (this.running !== null) throw new EngineError("a search is already running; one at a time");
     if (this.checking.size > 0) throw new EngineError("check batches are running; a search waits until they end");
     if (options.signal?.aborted) throw new SearchCancelled();
     const started = performance.now();
     const hashesBefore = this.shared.totalHashes();
-    // A thread that died while idle is replaced now rather than failing this job.
-    const shares = options.shareTarget && options.onShare ? { target: options.shareTarget.slice(), onShare: options.onShare } : null;
-    if (shares !== null && shares.target.length !== HASH_SIZE) throw new EngineError("a share target must be 32 bytes");
-    const promise = this.restartCrashedThreads().then(() => this.runSearch(job, start, count, threads, options.signal, shares));
+    const promise = this.runSearch(new Search(this.pool!, job, start, count, threads, CHUNK[this.mode], shares), job, options.signal);
     this.running = { promise, started, hashesBefore };
     try {
       const nonce = await promise;
@@ -182,17 +186,14 @@ export class Engine {
 
   /** The RandomX hash of a 48-byte input, on the calling thread. */
   hash(input: Uint8Array): Uint8Array {
-    if (input.length !== INPUT_SIZE) throw new EngineError(`a k2pow input is ${INPUT_SIZE} bytes, got ${input.length}`);
-    if (this.checkVm === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
-    const out = new Uint8Array(HASH_SIZE);
-    if (this.native.k2pow_hash(this.checkVm, input, out) !== 0) throw new EngineError("the shim refused to hash");
-    return out;
+    if (this.hasher === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
+    return this.hasher.hash(input);
   }
 
   /** Whether `nonce` is a valid answer to `job`: one hash. */
   verify(job: K2powJob, nonce: bigint): boolean {
-    if (nonce < 0n || nonce >= NONCE_LIMIT) return false;
-    return meetsDifficulty(this.hash(hashInput(job, nonce)), job.difficulty);
+    if (this.hasher === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
+    return this.hasher.verify(job, nonce);
   }
 
   /**
@@ -220,16 +221,15 @@ export class Engine {
     return promise;
   }
 
-  /** Stops any search and build, ends the threads and frees the dataset and cache. Every call waits for it. */
+  /** Stops any search and build, ends the threads and frees the hasher, dataset and cache. Every call waits for it. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.shared.setStopBuild(true);
       this.shared.setStopSearch(true);
       // A check batch is short and cannot be stopped midway; a thread still busy with one would refuse to free its VM.
       await Promise.allSettled([this.ready, this.running?.promise, ...this.checking.values()]);
-      await this.endThreads();
       this.phase = "closed";
-      this.freeNative();
+      await this.release();
     })();
     return this.closing;
   }
@@ -245,30 +245,44 @@ export class Engine {
     return "light";
   }
 
+  /** Waits for the start; a start cut short by close() is `cancelled()`. */
+  private async whenReady(cancelled: () => Error): Promise<void> {
+    try {
+      await this.ready;
+    } catch (err) {
+      throw this.closing ? cancelled() : err;
+    }
+    if (this.closing) throw cancelled();
+    if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
+  }
+
   private async start(pages: PageRequest): Promise<void> {
     try {
-      const started = await Promise.allSettled(
-        Array.from({ length: this.threads }, (_, i) => SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer)),
-      );
-      this.pool = started.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
-      throwFirstFailure(started);
+      this.pool = await SearchThreads.start(this.native, this.workerUrl, this.paths, this.shared);
       const flags = this.native.k2pow_recommended_flags();
+      const cachePages = this.mode === "light" ? this.lightPages(pages) : "plain";
+      const cache = Cache.allocate(this.native, flags, cachePages, this.note, pages === "hugetlb");
+      this.cache = cache;
+      // Filled on a search thread: about a second that this thread's event loop stays free for.
+      await this.pool.thread(0).request({ type: "init-cache", cache: cache.pointer });
       if (this.mode === "fast") {
-        this.cache = await this.createCache(flags, false);
-        await this.buildDataset(pages);
+        this.phase = "dataset";
+        this.dataset = Dataset.allocate(this.native, pages, this.note);
+        this.pages = this.dataset.pages;
+        await this.dataset.build(this.pool, cache, this.note);
         // Fast-mode VMs read only the dataset: the cache's 256 MiB can go.
-        this.native.k2pow_cache_destroy(this.cache);
+        cache.free();
         this.cache = null;
       } else {
-        this.pages = this.lightPages(pages);
-        this.cache = await this.createCache(flags, this.pages === "hugetlb", pages === "hugetlb");
+        this.pages = cache.pages;
       }
-      this.vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
-      throwFirstFailure(await Promise.allSettled(this.pool.map((t) => this.createThreadVm(t))));
       if (this.closing) throw new EngineError("closed while starting");
-      this.checkVm = this.createLocalVm();
+      const vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
+      const spec = { flags: vmFlags, cache: this.cache?.pointer ?? null, dataset: this.dataset?.pointer ?? null };
+      await this.pool.createVms(spec);
+      this.hasher = new Hasher(this.native, spec.flags, spec.cache, spec.dataset);
       this.phase = "ready";
-      this.note(`${this.mode} mode ready: ${plural(this.threads, "thread")}, ${this.pages} pages`);
+      this.note(`${this.mode} mode ready: ${plural(this.threads, "thread")}, ${this.pages} pages, self-test passed`);
     } catch (err) {
       const message = err instanceof EngineError ? err.message : `engine start failed: ${(err as Error).message}`;
       // When closing, close() cleans up once this has settled. Otherwise every thread has settled its last
@@ -276,229 +290,73 @@ export class Engine {
       if (!this.closing) {
         this.phase = "failed";
         this.failure = message;
-        await this.endThreads();
-        this.freeNative();
+        await this.release();
       }
       throw new EngineError(message);
     }
   }
 
   /** Light mode puts its cache in reserved huge pages when asked or when enough are free; nothing else helps it. */
-  private lightPages(request: PageRequest): PageMode {
+  private lightPages(request: PageRequest): "hugetlb" | "plain" {
     if (request === "hugetlb" || (request === "auto" && hugetlbFree().bytes >= CACHE_BYTES)) return "hugetlb";
     if (request === "thp") this.note("light mode: transparent huge pages apply to the fast-mode dataset only");
     return "plain";
   }
 
-  private async createCache(flags: number, largePages: boolean, required = false): Promise<number> {
-    const request = async (f: number) => {
-      const reply = await this.pool[0]!.request({ type: "cache", flags: f });
-      if (reply.type !== "pointer") throw new EngineError("search thread 0 answered a cache request wrongly");
-      return reply.value;
-    };
-    if (!largePages) return request(flags);
-    try {
-      return await request(flags | RANDOMX_FLAG_LARGE_PAGES);
-    } catch {
-      const { bytes } = hugetlbFree();
-      if (required) {
-        throw new EngineError(`cannot allocate the 256 MiB cache in hugetlb pages (${mib(bytes)} free); raise vm.nr_hugepages`);
-      }
-      this.note("cache: reserved huge pages could not be had; using plain pages");
-      this.pages = "plain";
-      return request(flags);
-    }
-  }
-
-  private async buildDataset(pages: PageRequest): Promise<void> {
-    this.phase = "dataset";
-    const { dataset, pages: got } = allocateDataset(this.native, pages, this.note);
-    this.dataset = dataset;
-    this.pages = got;
-    this.datasetItems = Number(this.native.k2pow_dataset_items());
-    const started = performance.now();
-    const slices = split(0n, BigInt(this.datasetItems), this.threads);
-    const built = await Promise.allSettled(
-      this.pool.map((t, i) =>
-        t
-          .request({ type: "build", cache: this.cache!, dataset, start: Number(slices[i]!.start), count: Number(slices[i]!.count) })
-          .catch((err) => {
-            this.shared.setStopBuild(true); // the others stop within a chunk instead of finishing for nothing
-            throw err;
-          }),
-      ),
-    );
-    throwFirstFailure(built);
-    if (this.closing) throw new EngineError("closed while building the dataset");
-    const itemsBuilt = this.shared.totalItemsBuilt();
-    if (itemsBuilt !== this.datasetItems) {
-      throw new EngineError(`internal error: ${itemsBuilt} of ${this.datasetItems} dataset items were built`);
-    }
-    this.datasetSeconds = (performance.now() - started) / 1000;
-    let pageNote = `${got} pages`;
-    if (got === "thp") {
-      this.hugePageBytes = thpResidentBytes();
-      pageNote += `, ${mib(this.hugePageBytes)} of it in huge pages`;
-    }
-    this.note(`dataset built in ${this.datasetSeconds.toFixed(1)} s on ${plural(this.threads, "thread")} (${pageNote})`);
-  }
-
-  /** A VM for a search thread; scratchpads fall back to plain pages when reserved ones run out. */
-  private async createThreadVm(thread: SearchThread): Promise<void> {
-    const vm = async (flags: number) => {
-      const reply = await thread.request({ type: "vm", flags, cache: this.cache, dataset: this.dataset });
-      if (reply.type !== "pointer") throw new EngineError(`search thread ${thread.index} answered a VM request wrongly`);
-      thread.vm = reply.value;
-    };
-    try {
-      await vm(this.vmFlags);
-    } catch (err) {
-      if ((this.vmFlags & RANDOMX_FLAG_LARGE_PAGES) === 0) throw err;
-      await vm(this.vmFlags & ~RANDOMX_FLAG_LARGE_PAGES);
-    }
-  }
-
   private async runCheck(index: number, inputs: Uint8Array, targets: Uint8Array): Promise<CheckResult> {
     const closed = () => new EngineError("the engine is closed");
-    try {
-      await this.ready;
-    } catch (err) {
-      throw this.closing ? closed() : err;
+    await this.whenReady(closed);
+    if (this.running !== null) throw new EngineError("a search is running; checks wait until it ends");
+    const pool = this.pool!;
+    if (pool.thread(index).crashed !== null) {
+      this.note(`search thread ${index} stopped (${pool.thread(index).crashed}); starting a new one`);
+      await pool.replace(index, () => this.closing !== null);
     }
     if (this.closing) throw closed();
-    if (this.running !== null) throw new EngineError("a search is running; checks wait until it ends");
-    if (this.pool[index]!.crashed !== null) await this.restartThread(index);
-    if (this.closing) throw closed();
-    const reply = await this.pool[index]!.request({ type: "check", inputs, targets });
+    const reply = await pool.thread(index).request({ type: "check", inputs, targets });
     if (reply.type !== "checked") throw new EngineError(`search thread ${index} answered a check wrongly`);
     return { passed: Array.from(reply.passed, (p) => p === 1), seconds: reply.seconds };
   }
 
-  private createLocalVm(): number {
-    const vm =
-      this.native.k2pow_vm_create(this.vmFlags, this.cache, this.dataset) ??
-      this.native.k2pow_vm_create(this.vmFlags & ~RANDOMX_FLAG_LARGE_PAGES, this.cache, this.dataset);
-    if (vm === null) throw new EngineError("RandomX could not create a VM for checking nonces (out of memory?)");
-    return vm;
-  }
-
-  private async runSearch(
-    job: K2powJob,
-    start: bigint,
-    count: bigint,
-    threads: number,
-    signal: AbortSignal | undefined,
-    shares: { target: Uint8Array; onShare: (nonce: bigint) => void } | null,
-  ): Promise<bigint> {
-    // In one step with no await: a cancel or close that came before this point must not be undone by the reset.
+  private async runSearch(search: Search, job: K2powJob, signal: AbortSignal | undefined): Promise<bigint> {
+    const pool = this.pool!;
+    const stopping = () => this.closing !== null;
+    // A thread that died while idle is replaced now rather than failing this job.
+    await pool.replaceCrashed(this.note, stopping);
+    // In one step with no await before run(): a cancel or close that came first must not be undone by its reset.
     if (this.closing || signal?.aborted) throw new SearchCancelled();
-    this.shared.setStopSearch(false);
-    const stop = () => this.shared.setStopSearch(true);
-    signal?.addEventListener("abort", stop);
-    const input = hashInput(job);
-    const slices = split(start, count, threads);
-    try {
-      const outcomes = await Promise.allSettled(
-        this.pool.slice(0, threads).map(async (thread, i) => {
-          const { start: s, count: c } = slices[i]!;
-          if (c === 0n) return null;
-          thread.onShare = shares?.onShare ?? null;
-          try {
-            const reply = await thread.request({
-              type: "search",
-              input,
-              difficulty: job.difficulty,
-              shareTarget: shares?.target ?? null,
-              start: s,
-              count: c,
-            });
-            if (reply.type !== "searched") throw new EngineError(`search thread ${i} answered wrongly`);
-            if (reply.outcome === "found") stop();
-            return reply.outcome === "found" ? reply.nonce : null;
-          } catch (err) {
-            stop();
-            throw err;
-          } finally {
-            thread.onShare = null;
-          }
-        }),
-      );
-      const found = outcomes.flatMap((o) => (o.status === "fulfilled" && o.value !== null ? [o.value] : []));
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-      if (failed !== undefined) {
-        const cause = (failed.reason as Error).message;
-        let restarted: boolean;
-        try {
-          restarted = await this.restartCrashedThreads();
-        } catch (err) {
-          throw new EngineError(`${cause}; restarting it failed too: ${(err as Error).message}`);
-        }
-        // A nonce another thread found is still good; only without one does the failure reach the caller.
-        if (found.length === 0) {
-          throw new EngineError(`${cause}${restarted ? "; the thread was restarted, retry the job" : ""}`, { retryable: restarted });
-        }
+    const { nonce, failure, searchedUpTo } = await search.run(signal);
+    if (failure !== null) {
+      let restarted: boolean;
+      try {
+        restarted = await pool.replaceCrashed(this.note, stopping);
+      } catch (err) {
+        throw new EngineError(`${failure}; restarting it failed too: ${(err as Error).message}`);
       }
-      if (found.length > 0) {
-        const nonce = found.reduce((a, b) => (b < a ? b : a));
-        // Never hand out a nonce that one plain hash does not confirm.
-        if (!this.verify(job, nonce)) {
-          throw new EngineError(`internal error: nonce ${nonce} failed its re-check and was not returned`);
-        }
-        return nonce;
+      // A nonce another thread found is still good; only without one does the failure reach the caller.
+      if (nonce === null) {
+        throw new EngineError(`${failure}${restarted ? "; the thread was restarted, retry the job" : ""}`, { retryable: restarted });
       }
-      if (signal?.aborted || this.closing) throw new SearchCancelled();
-      throw new NoValidNonce(`no valid nonce in nonces ${start}..${start + count - 1n}`);
-    } finally {
-      signal?.removeEventListener("abort", stop);
     }
+    if (nonce !== null) {
+      // Never hand out a nonce that one plain hash does not confirm.
+      if (!this.verify(job, nonce)) throw new EngineError(`internal error: nonce ${nonce} failed its re-check and was not returned`);
+      return nonce;
+    }
+    if (signal?.aborted || this.closing) throw new SearchCancelled(searchedUpTo);
+    throw new NoValidNonce(`no valid nonce in nonces ${search.first}..${search.last}`);
   }
 
-  /** Replaces threads that died, with a fresh VM each; false when none had. */
-  private async restartCrashedThreads(): Promise<boolean> {
-    let any = false;
-    for (const [i, thread] of this.pool.entries()) {
-      if (thread.crashed === null || this.closing) continue;
-      any = true;
-      await this.restartThread(i);
-    }
-    return any;
-  }
-
-  /** Replaces thread `i`, which died, with a fresh one and a fresh VM; when closing meanwhile, the fresh one goes too. */
-  private async restartThread(i: number): Promise<void> {
-    const thread = this.pool[i]!;
-    this.note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
-    thread.terminate();
-    // The dead thread's JavaScript is gone and it was not inside the shim, so its VM is free to release here.
-    this.native.k2pow_vm_destroy(thread.vm);
-    thread.vm = null;
-    const fresh = await SearchThread.start(i, this.workerUrl, this.paths, this.shared.buffer);
-    try {
-      await this.createThreadVm(fresh);
-    } catch (err) {
-      fresh.terminate();
-      throw err;
-    }
-    if (this.closing) {
-      fresh.terminate();
-      this.native.k2pow_vm_destroy(fresh.vm);
-      return;
-    }
-    this.pool[i] = fresh;
-  }
-
-  /** Asks every live thread to free its VM, then ends them all. */
-  private async endThreads(): Promise<void> {
-    await Promise.allSettled(this.pool.map((t) => t.request({ type: "close" })));
-    for (const thread of this.pool) thread.terminate();
-    this.pool = [];
-  }
-
-  private freeNative(): void {
-    if (this.checkVm !== null) this.native.k2pow_vm_destroy(this.checkVm);
-    if (this.dataset !== null) this.native.k2pow_dataset_destroy(this.dataset);
-    if (this.cache !== null) this.native.k2pow_cache_destroy(this.cache);
-    this.checkVm = this.dataset = this.cache = null;
+  /** Ends the threads (each frees its VM), then frees the hasher, the dataset and the cache, all on this thread. */
+  private async release(): Promise<void> {
+    await this.pool?.end();
+    this.pool = null;
+    this.hasher?.close();
+    this.dataset?.free();
+    this.cache?.free();
+    this.hasher = null;
+    this.dataset = null;
+    this.cache = null;
   }
 }
 
@@ -506,22 +364,16 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-function resolveThreads(threads: number | undefined): number {
-  if (threads === undefined || threads === 0) return availableParallelism();
+function resolveThreads(threads: number | undefined): { threads: number; reason: string } {
+  if (threads === undefined || threads === 0) return threadsFromCaches("/", availableParallelism());
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) {
-    throw new EngineError(`thread count must be a whole number from 0 (all cores) to 1024, got ${threads}`);
+    throw new EngineError(`thread count must be a whole number from 0 (sized from the CPU's caches) to 1024, got ${threads}`);
   }
-  return threads;
+  return { threads, reason: `${plural(threads, "thread")}, as configured` };
 }
 
 function copyJob(job: K2powJob): K2powJob {
   return { miner: job.miner.slice(), nonceGroup: job.nonceGroup, challenge: job.challenge.slice(), difficulty: job.difficulty.slice() };
-}
-
-/** Throws the first failure among settled outcomes; used once every outcome is in, so nothing is left running. */
-function throwFirstFailure(outcomes: PromiseSettledResult<unknown>[]): void {
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-  if (failed !== undefined) throw failed.reason;
 }
 
 function checkJob(job: K2powJob): void {
@@ -532,13 +384,4 @@ function checkJob(job: K2powJob): void {
     throw new EngineError("nonce group must be 0..255");
   }
   if (isZero(job.difficulty)) throw new EngineError("difficulty is zero: no hash is below it, so no nonce exists");
-}
-
-/** [start, start+count) cut into `parts` contiguous slices; the last takes the remainder. */
-function split(start: bigint, count: bigint, parts: number): { start: bigint; count: bigint }[] {
-  const each = count / BigInt(parts);
-  return Array.from({ length: parts }, (_, i) => ({
-    start: start + each * BigInt(i),
-    count: i === parts - 1 ? count - each * BigInt(parts - 1) : each,
-  }));
 }

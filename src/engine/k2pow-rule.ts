@@ -1,9 +1,9 @@
 // The k2pow hashing rule (SPEC §2): what is hashed for a nonce, and when a hash is good enough.
 
+import { bytesFromBig, NONCE_LIMIT } from "../bytes/hex";
+
 export const INPUT_SIZE = 48;
 export const HASH_SIZE = 32;
-/** Nonces are written as 7 bytes, so every nonce is below 2^56. */
-export const NONCE_LIMIT = 1n << 56n;
 
 /** One k2pow job: the parts of post-service's request, already decoded. */
 export interface K2powJob {
@@ -44,7 +44,7 @@ export function isZero(bytes: Uint8Array): boolean {
 /** post-service's default k2pow difficulty for an identity of `units` space units: 000dfb23b0979b4b‖0… / units. */
 export function postServiceDifficulty(units: number): Uint8Array {
   const difficulty = (0x000dfb23b0979b4bn << 192n) / BigInt(units);
-  return Uint8Array.from(Buffer.from(difficulty.toString(16).padStart(64, "0"), "hex"));
+  return bytesFromBig(difficulty, HASH_SIZE);
 }
 
 /** About how many hashes a job takes: 2^256 / difficulty. */

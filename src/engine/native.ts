@@ -3,12 +3,13 @@ import { dlopen, FFIType } from "bun:ffi";
 import { EngineError } from "./engine-error";
 
 /** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 const symbols = {
   k2pow_abi_version: { args: [], returns: FFIType.i32 },
   k2pow_recommended_flags: { args: [], returns: FFIType.i32 },
-  k2pow_cache_create: { args: [FFIType.i32], returns: FFIType.ptr },
+  k2pow_cache_alloc: { args: [FFIType.i32], returns: FFIType.ptr },
+  k2pow_cache_init: { args: [FFIType.ptr], returns: FFIType.i32 },
   k2pow_cache_destroy: { args: [FFIType.ptr], returns: FFIType.void },
   k2pow_dataset_alloc: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
   k2pow_dataset_items: { args: [], returns: FFIType.u64 },
@@ -32,7 +33,8 @@ type In = Address | null;
 export interface Native {
   k2pow_abi_version(): number;
   k2pow_recommended_flags(): number;
-  k2pow_cache_create(flags: number): Address | null;
+  k2pow_cache_alloc(flags: number): Address | null;
+  k2pow_cache_init(cache: In): number;
   k2pow_cache_destroy(cache: In): void;
   k2pow_dataset_alloc(pages: number, obtained: Int32Array): Address | null;
   k2pow_dataset_items(): bigint;

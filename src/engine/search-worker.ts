@@ -1,8 +1,9 @@
-// A search thread: owns one RandomX VM and runs the C search loop on the ranges it is given. It also builds its
-// share of the dataset and checks batches of inputs against targets. Replies to each request exactly once.
+// A search thread: creates one RandomX VM, uses it for searches and checks, and frees it. It also fills the cache
+// and builds its share of the dataset, both allocated and freed by the engine. Replies to each request exactly once.
 import { ptr } from "bun:ffi";
 import { HASH_SIZE, INPUT_SIZE, meetsDifficulty, setNonce } from "./k2pow-rule";
 import { openNative, SEARCH_STATUS, type Native } from "./native";
+import { KNOWN_INPUT } from "./self-test";
 import { SharedState } from "./shared-state";
 import type { ThreadNotice, ThreadReply, ThreadRequest } from "./thread-messages";
 
@@ -40,18 +41,32 @@ function build(cache: number, dataset: number, start: number, count: number): vo
   }
 }
 
+/** Searches chunks claimed from the shared counter until the range is used up, a nonce is found or a stop. */
+function search(input: Uint8Array, difficulty: Uint8Array, shareTarget: Uint8Array | null, chunk: bigint): ThreadReply {
+  const state = need(shared, "open");
+  const end = state.rangeEnd();
+  for (;;) {
+    const first = state.claimChunk(thread, chunk);
+    if (first === null) return { type: "searched", outcome: "exhausted", nonce: 0n };
+    const last = first + chunk < end ? first + chunk : end;
+    const outcome = searchSpan(input, difficulty, shareTarget, first, last);
+    // A chunk cut short (found, stopped) stays unfinished, so the searched prefix never claims it.
+    if (outcome.type !== "searched" || outcome.outcome !== "exhausted") return outcome;
+    state.chunkDone(thread);
+  }
+}
+
 /**
- * Searches [start, start+count). With a share target (easier than the difficulty), the C loop stops at every nonce
- * below it; each is reported as a share unless one hash shows it also meets the difficulty, and the loop goes on
- * from the next nonce, so no nonce of the range is skipped.
+ * Searches [start, end). With a share target (easier than the difficulty), the C loop stops at every nonce below it;
+ * each is reported as a share unless one hash shows it also meets the difficulty, and the loop goes on from the next
+ * nonce, so no nonce is skipped.
  */
-function search(input: Uint8Array, difficulty: Uint8Array, shareTarget: Uint8Array | null, start: bigint, count: bigint): ThreadReply {
+function searchSpan(input: Uint8Array, difficulty: Uint8Array, shareTarget: Uint8Array | null, start: bigint, end: bigint): ThreadReply {
   const lib = need(native, "open");
   const state = need(shared, "open");
   const machine = need(vm, "its VM was created");
   const shares = shareTarget !== null && meetsDifficulty(difficulty, shareTarget);
-  const end = start + count;
-  for (let from = start; ; ) {
+  for (let from = start; from < end; ) {
     const status = lib.k2pow_search(
       machine,
       input,
@@ -67,7 +82,6 @@ function search(input: Uint8Array, difficulty: Uint8Array, shareTarget: Uint8Arr
         const nonce = nonceOut[0]!;
         if (shares && !meetsDifficulty(hashOf(input, nonce), difficulty)) {
           reply({ type: "share", nonce });
-          if (nonce + 1n === end) return { type: "searched", outcome: "exhausted", nonce: 0n };
           from = nonce + 1n;
           continue;
         }
@@ -81,31 +95,38 @@ function search(input: Uint8Array, difficulty: Uint8Array, shareTarget: Uint8Arr
         throw new Error(`the shim refused the search range ${from}+${end - from}`);
     }
   }
+  return { type: "searched", outcome: "exhausted", nonce: 0n };
 }
 
-/** The hash of `nonce` on this thread's VM; `input` is the job's template. */
-function hashOf(input: Uint8Array, nonce: bigint): Uint8Array {
-  const one = input.slice();
-  setNonce(one, nonce);
-  if (need(native, "open").k2pow_hash(need(vm, "its VM was created"), one, hashOut) !== 0) {
+/** The hash of one input on this thread's VM (into a buffer reused by the next call). */
+function hash(input: Uint8Array): Uint8Array {
+  if (need(native, "open").k2pow_hash(need(vm, "its VM was created"), input, hashOut) !== 0) {
     throw new Error("the shim refused to hash");
   }
   return hashOut;
 }
 
+/** The hash of `nonce`; `input` is the job's template. */
+function hashOf(input: Uint8Array, nonce: bigint): Uint8Array {
+  const one = input.slice();
+  setNonce(one, nonce);
+  return hash(one);
+}
+
 /** One hash per input: whether it is below the target at the same place. The engine checked the lengths. */
 function check(inputs: Uint8Array, targets: Uint8Array): ThreadReply {
-  const lib = need(native, "open");
-  const machine = need(vm, "its VM was created");
   const passed = new Uint8Array(inputs.length / INPUT_SIZE);
   const started = performance.now();
   for (let i = 0; i < passed.length; i++) {
-    if (lib.k2pow_hash(machine, inputs.subarray(i * INPUT_SIZE, (i + 1) * INPUT_SIZE), hashOut) !== 0) {
-      throw new Error("the shim refused to hash");
-    }
-    passed[i] = meetsDifficulty(hashOut, targets.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)) ? 1 : 0;
+    const h = hash(inputs.subarray(i * INPUT_SIZE, (i + 1) * INPUT_SIZE));
+    passed[i] = meetsDifficulty(h, targets.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)) ? 1 : 0;
   }
   return { type: "checked", passed, seconds: (performance.now() - started) / 1000 };
+}
+
+function freeVm(): void {
+  if (native !== null && vm !== null) native.k2pow_vm_destroy(vm);
+  vm = null;
 }
 
 function handle(request: ThreadRequest): ThreadReply {
@@ -115,28 +136,24 @@ function handle(request: ThreadRequest): ThreadReply {
       shared = new SharedState(request.shared);
       thread = request.thread;
       return { type: "ok" };
-    case "cache": {
-      const cache = need(native, "open").k2pow_cache_create(request.flags);
-      if (cache === null) throw new Error("RandomX could not allocate its 256 MiB cache");
-      return { type: "pointer", value: cache };
-    }
+    case "init-cache":
+      if (need(native, "open").k2pow_cache_init(request.cache) !== 0) throw new Error("the shim refused to fill the cache");
+      return { type: "ok" };
     case "build":
       build(request.cache, request.dataset, request.start, request.count);
       return { type: "ok" };
     case "vm": {
-      const lib = need(native, "open");
-      if (vm !== null) lib.k2pow_vm_destroy(vm);
-      vm = lib.k2pow_vm_create(request.flags, request.cache, request.dataset);
+      freeVm();
+      vm = need(native, "open").k2pow_vm_create(request.flags, request.cache, request.dataset);
       if (vm === null) throw new Error("RandomX could not create a VM (out of memory, or JIT memory refused)");
-      return { type: "pointer", value: vm };
+      return { type: "vm", address: vm, selfTest: hash(KNOWN_INPUT).slice() };
     }
     case "search":
-      return search(request.input, request.difficulty, request.shareTarget, request.start, request.count);
+      return search(request.input, request.difficulty, request.shareTarget, request.chunk);
     case "check":
       return check(request.inputs, request.targets);
     case "close":
-      if (native !== null && vm !== null) native.k2pow_vm_destroy(vm);
-      vm = null;
+      freeVm();
       return { type: "ok" };
   }
 }

@@ -3,11 +3,14 @@ import type { NativePaths } from "./native";
 
 export type ThreadRequest =
   | { type: "open"; paths: NativePaths; shared: SharedArrayBuffer; thread: number }
-  | { type: "cache"; flags: number }
+  // Fills a cache the engine allocated (and will free) with the k2pow key.
+  | { type: "init-cache"; cache: number }
   | { type: "build"; cache: number; dataset: number; start: number; count: number }
-  | { type: "vm"; flags: number; cache: number | null; dataset: number | null } // replies with the VM's address
-  // With a share target, every nonce below it is reported as a "share" notice while the search goes on.
-  | { type: "search"; input: Uint8Array; difficulty: Uint8Array; shareTarget: Uint8Array | null; start: bigint; count: bigint }
+  // The thread creates its VM (and frees it on "close"); the reply carries its hash of the self-test input.
+  | { type: "vm"; flags: number; cache: number | null; dataset: number | null }
+  // Claims chunks of `chunk` nonces from the shared counter until the range set in shared memory is used up. With
+  // a share target, every nonce below it is reported as a "share" notice while the search goes on.
+  | { type: "search"; input: Uint8Array; difficulty: Uint8Array; shareTarget: Uint8Array | null; chunk: bigint }
   // n inputs of 48 bytes and n targets of 32 bytes, concatenated: is each input's hash below its target?
   | { type: "check"; inputs: Uint8Array; targets: Uint8Array }
   | { type: "close" };
@@ -16,7 +19,7 @@ export type SearchOutcome = "found" | "exhausted" | "stopped";
 
 export type ThreadReply =
   | { type: "ok" }
-  | { type: "pointer"; value: number }
+  | { type: "vm"; address: number; selfTest: Uint8Array }
   | { type: "searched"; outcome: SearchOutcome; nonce: bigint }
   // One byte per input, 1 when its hash is below its target; and the time the thread spent hashing them.
   | { type: "checked"; passed: Uint8Array; seconds: number }

@@ -1,22 +1,14 @@
 // The parts of post-service's job API (SPEC §3) that the worker and the pool answer alike: requests routed past
 // Elysia's short-Host bug with Basic auth on everything but the health check and DELETE kept to this machine without
-// it; the job path parsed once and cached; jobs past the work bound refused; a desk's answer turned into exactly the
-// status and body post-service relies on; and every refusal counted by reason.
+// it; the job path parsed once and cached; jobs past the work bound refused; the job API's answer turned into
+// exactly the status and body post-service relies on; and every refusal counted by reason.
 import type { Elysia } from "elysia";
 import type { K2powJob } from "../engine/k2pow-rule";
-import { expectedHashes } from "../engine/k2pow-rule";
-import type { Asker, JobAnswer } from "../jobs/job-manager";
+import type { JobAnswer, JobApi } from "../jobs/job-api";
 import { JOB_PARTS, parseJob, type JobParams } from "../jobs/job-params";
 import { tooMuchWork } from "../jobs/work-bound";
 import { mayCancel } from "./access";
 import type { Refusals } from "./refusals";
-
-/** Whoever answers job requests: the worker's job manager or the pool's coordinator. */
-export interface JobDesk {
-  request(key: string, job: K2powJob, from: Asker): JobAnswer;
-  /** Stops a running or queued job, or forgets its answer; false when there was neither. */
-  cancel(key: string): boolean | Promise<boolean>;
-}
 
 export const HEALTH_BODY = "{ 'message': 'ok' }";
 
@@ -98,11 +90,11 @@ interface ParsedPath {
 }
 
 /**
- * GET and DELETE of /job/... over a desk. Paths are parsed once: post-service polls the same few paths again and
- * again, and parsing each once keeps a poll's cost near the HTTP server's own (measured here: 58 → about 41 µs of
- * CPU per poll, most of it the kernel's). The cache is bounded and holds only valid paths.
+ * GET and DELETE of /job/... over the job API. Paths are parsed once: post-service polls the same few paths again
+ * and again, and parsing each once keeps a poll's cost near the HTTP server's own (measured here: 58 → about 41 µs
+ * of CPU per poll, most of it the kernel's). The cache is bounded and holds only valid paths.
  */
-export function jobRoutes(desk: JobDesk, { busyStatus, maxExpectedHashes, queuePerAddress = Infinity, refusals }: JobRouteOptions) {
+export function jobRoutes(api: JobApi<unknown>, { busyStatus, maxExpectedHashes, queuePerAddress = Infinity, refusals }: JobRouteOptions) {
   const cache = new Map<string, ParsedPath>();
 
   const parse = (path: string): ParsedPath | Response => {
@@ -114,7 +106,7 @@ export function jobRoutes(desk: JobDesk, { busyStatus, maxExpectedHashes, queueP
       return text(`${parsed.message}\n`, 400);
     }
     if (cache.size >= PARSED_PATHS_KEPT) cache.clear();
-    const entry = { key: parsed.key, job: parsed.job, tooMuch: tooMuchWork(expectedHashes(parsed.job.difficulty), maxExpectedHashes) };
+    const entry = { key: parsed.key, job: parsed.job, tooMuch: tooMuchWork(parsed.job.difficulty, maxExpectedHashes) };
     cache.set(path, entry);
     return entry;
   };
@@ -128,12 +120,12 @@ export function jobRoutes(desk: JobDesk, { busyStatus, maxExpectedHashes, queueP
         refusals.count("impossible");
         return text(`${parsed.tooMuch}\n`, 400);
       }
-      return answer(desk.request(parsed.key, parsed.job, { address, share: queuePerAddress }), busyStatus, refusals);
+      return answer(api.request(parsed.key, parsed.job, { address, share: queuePerAddress }), busyStatus, refusals);
     },
     async delete(path: string): Promise<Response> {
       const parsed = parse(path);
       if (parsed instanceof Response) return parsed;
-      return (await desk.cancel(parsed.key)) ? text("cancelled\n", 200) : text("no such job\n", 404);
+      return (await api.cancel(parsed.key)) ? text("cancelled\n", 200) : text("no such job\n", 404);
     },
   };
 }

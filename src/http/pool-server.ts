@@ -1,20 +1,21 @@
-// The pool's transport: post-service's job API (SPEC §3) plus DELETE to cancel, status and metrics over HTTP, and
-// the workers' WebSocket on the same port. Decodes and hands everything to the coordinator, once admission
-// (src/pool/admission.ts) has let the connection in; decides nothing itself.
-import { Elysia } from "elysia";
+// The pool's transport: post-service's job API (SPEC §3) plus DELETE to cancel, status and metrics over HTTP, served
+// as the worker serves them (job-api-server.ts), and the workers' WebSocket on the same port. Decodes and hands
+// everything to the coordinator, once admission (src/pool/admission.ts) has let the connection in; decides nothing.
 import type { Server, ServerWebSocket } from "bun";
-import { Counter, Gauge, Registry } from "prom-client";
+import type { Events } from "../jobs/job-api";
 import { Admission } from "../pool/admission";
 import type { Coordinator, PoolEvent } from "../pool/coordinator";
 import { CLOSE, decodeWorkerMessage, HELLO_SECONDS, MAX_MESSAGE_BYTES, POOL_PATH, type PoolMessage } from "../pool/protocol";
-import { openWarning } from "./access";
-import { basicAuth } from "./basic-auth";
-import { HEALTH_BODY, jobRoutes, peerOf, routeRequests, text } from "./job-route";
-import { POOL_REFUSALS, Refusals } from "./refusals";
+import { serveJobApi } from "./job-api-server";
+import { text } from "./job-route";
+import { poolMetrics } from "./pool-metrics";
 import type { TlsPem } from "./server";
 
 export interface PoolServerOptions {
+  /** The job API for post-services, and the side workers join, report to and leave. */
   coordinator: Coordinator;
+  /** The coordinator's events, for the metrics. */
+  events: Events<PoolEvent>;
   version: string;
   /** "user:password" for HTTP Basic auth on the job API, status and metrics; workers use their token instead. */
   auth?: string;
@@ -38,38 +39,22 @@ interface Connection {
   helloTimer: ReturnType<typeof setTimeout> | null;
 }
 
-export function createPoolServer({ coordinator, version, auth, workerToken, maxExpectedHashes, limits, onRefused }: PoolServerOptions) {
+export function createPoolServer(options: PoolServerOptions) {
+  const { coordinator, events, version, auth, workerToken, maxExpectedHashes, limits, onRefused } = options;
   const started = performance.now();
-  const metrics = poolMetrics(coordinator);
-  const refusals = new Refusals(POOL_REFUSALS, metrics.registry, "k2pow_pool_requests_refused_total");
+  const metrics = poolMetrics(coordinator, events);
   const admission = new Admission(workerToken, Date.now);
-  const routes = jobRoutes(coordinator, { busyStatus: 429, maxExpectedHashes, queuePerAddress: limits.queuePerAddress, refusals });
-  const authorized = auth ? basicAuth(auth) : null;
-  const security = { auth: authorized === null ? "none" : "basic", warning: null as string | null };
-
-  const app = new Elysia()
-    .get("/", () => text(HEALTH_BODY, 200))
-    .get("/job/*", ({ params, request }) => routes.get(params["*"], peerOf(request)))
-    .delete("/job/*", ({ params }) => routes.delete(params["*"]))
-    .get("/status", () =>
-      Response.json(
-        {
-          version,
-          uptimeSeconds: (performance.now() - started) / 1000,
-          ...coordinator.status(),
-          limits: { ...limits, maxExpectedHashes },
-          security,
-          refused: refusals.snapshot(),
-        },
-        { headers: { "cache-control": "no-store" } },
-      ),
-    )
-    .get("/metrics", async () => text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }))
-    .onError(({ code, error }) => {
-      if (code === "NOT_FOUND") return text("not found\n", 404);
-      return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
-    });
-  const route = routeRequests(app, authorized, refusals);
+  const jobApi = serveJobApi({
+    api: coordinator,
+    what: "pool",
+    auth,
+    busyStatus: 429,
+    maxExpectedHashes,
+    queuePerAddress: limits.queuePerAddress,
+    registry: metrics.registry,
+    statusBody: (status) => ({ version, uptimeSeconds: (performance.now() - started) / 1000, ...status }),
+    limits: { ...limits, maxExpectedHashes },
+  });
 
   const refuse = (ws: ServerWebSocket<Connection>, code: number, reason: string) => {
     metrics.refused.inc({ code: String(code) });
@@ -139,51 +124,17 @@ export function createPoolServer({ coordinator, version, auth, workerToken, maxE
       if (server.upgrade(request, { data })) return undefined;
       return text("this is the pool's worker endpoint: connect with 'k2pow join'\n", 426, { upgrade: "websocket" });
     }
-    return route(request, server);
+    return jobApi.fetch(request, server);
   };
 
   return {
-    observe: metrics.observe,
     /** Without SO_REUSEPORT, so a second pool on the same port fails instead of sharing it unnoticed. */
     listen: (hostname: string, port: number, tls?: TlsPem) => {
       const server = Bun.serve<Connection>({ hostname, port, reusePort: false, development: false, fetch, websocket, tls });
-      security.warning = openWarning(hostname, authorized !== null, "pool");
+      jobApi.listening(hostname);
       return server;
     },
     /** Once listening: the line to log when the pool is open to the network without --auth, else null. */
-    warning: () => security.warning,
-  };
-}
-
-function poolMetrics(coordinator: Coordinator) {
-  const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  gauge("k2pow_pool_workers", "Workers connected.", () => coordinator.status().totals.workers);
-  gauge("k2pow_pool_hash_rate", "Hashes per second of all workers, from the shares the pool checked.", () => coordinator.status().totals.hashRate);
-  gauge("k2pow_pool_queue_length", "Jobs queued or running.", () => coordinator.status().totals.queued);
-  const jobs = new Counter({ name: "k2pow_pool_jobs_total", help: "Jobs finished since start, by outcome.", labelNames: ["outcome"], registers: [registry] });
-  for (const outcome of ["done", "failed", "cancelled"]) jobs.inc({ outcome }, 0);
-  const dropped = new Counter({ name: "k2pow_pool_workers_dropped_total", help: "Workers disconnected for bad work or silence.", registers: [registry] });
-  const refused = new Counter({
-    name: "k2pow_pool_connections_refused_total",
-    help: "Worker connections refused before joining, by close code (4001 token or protocol, 4006 crowded, 4007 held off).",
-    labelNames: ["code"],
-    registers: [registry],
-  });
-  return {
-    registry,
-    refused,
-    observe(event: PoolEvent): void {
-      if (event.type === "done" || event.type === "failed" || event.type === "cancelled") jobs.inc({ outcome: event.type });
-      if (event.type === "dropped") dropped.inc();
-    },
+    warning: jobApi.warning,
   };
 }

@@ -1,38 +1,20 @@
 // The state of the worker's work: one job at a time, answers remembered, progress and counts for status. Drives an
-// injected engine, so HTTP tests can use a light-mode engine and the HTTP layer never touches the engine itself.
+// injected engine, and is all the HTTP layer sees of the worker, through the job API seam (worker-api.ts).
+import { toHex } from "../bytes/hex";
 import type { EngineStatus, SearchOptions, SearchResult } from "../engine/engine";
 import { EngineError, SearchCancelled } from "../engine/engine-error";
 import { expectedHashes, type K2powJob } from "../engine/k2pow-rule";
+import { engineReport } from "./engine-report";
+import { EventFeed } from "./event-feed";
 import { HashRateMeter } from "./hash-rate";
+import type { JobAnswer } from "./job-api";
+import type { JobEvent, RunningJob, WorkerJobApi, WorkerStatus } from "./worker-api";
 
 /** What the job manager needs of an engine. */
 export interface JobEngine {
   search(job: K2powJob, options?: SearchOptions): Promise<SearchResult>;
   status(): EngineStatus;
 }
-
-/** The manager's answer to a request for a job, which the HTTP layer turns into a status code. */
-export type JobAnswer =
-  | { kind: "accepted" } // new, or still running
-  | { kind: "done"; nonce: bigint }
-  | { kind: "failed"; error: string }
-  | { kind: "busy"; reason?: string; cause?: BusyCause }; // another job is running, or (the pool) it cannot queue one
-
-/** Who asks for a job: the peer's IP address, and how many of the pool's queued jobs that address may hold. */
-export interface Asker {
-  address: string;
-  share: number;
-}
-
-/** Why the pool cannot queue a job: its queue is full, or the asking address holds its share of it. */
-export type BusyCause = "queue-full" | "queue-share";
-
-export type JobEvent =
-  | { type: "started"; key: string; expectedHashes: number }
-  | { type: "progress"; key: string; hashes: bigint; seconds: number; hashRate: number; expectedHashes: number; etaSeconds: number | null }
-  | { type: "done"; key: string; nonce: bigint; hashes: bigint; seconds: number; searchSeconds: number }
-  | { type: "retrying"; key: string; error: string; attempt: number }
-  | { type: "failed"; key: string; error: string; seconds: number };
 
 export interface JobManagerOptions {
   /** How many finished jobs' answers are kept; the oldest go first. */
@@ -41,23 +23,6 @@ export interface JobManagerOptions {
   progressMs?: number;
   /** A job running longer fails with "timed out" and the worker takes the next; 0 or absent: never. */
   jobTimeoutSeconds?: number;
-  onEvent?: (event: JobEvent) => void;
-}
-
-export interface JobsStatus {
-  hashRate: number;
-  hashes: bigint;
-  job: {
-    key: string;
-    state: "waiting-for-engine" | "running";
-    seconds: number;
-    hashes: bigint;
-    expectedHashes: number;
-    etaSeconds: number | null;
-  } | null;
-  done: number;
-  failed: number;
-  remembered: number;
 }
 
 type Answer = { nonce: bigint } | { error: string };
@@ -67,16 +32,17 @@ const ATTEMPTS = 3;
 
 interface Running {
   key: string;
+  job: K2powJob;
   started: number;
   expectedHashes: number;
   abort: AbortController;
   finished: Promise<void>;
 }
 
-export class JobManager {
+export class JobManager implements WorkerJobApi {
   private readonly answers = new Map<string, Answer>();
   private readonly remember: number;
-  private readonly onEvent: (event: JobEvent) => void;
+  private readonly events = new EventFeed<JobEvent>();
   private readonly meter = new HashRateMeter();
   private readonly timers: ReturnType<typeof setInterval>[];
   private readonly timeoutMs: number;
@@ -90,13 +56,17 @@ export class JobManager {
     options: JobManagerOptions = {},
   ) {
     this.remember = options.remember ?? 100_000;
-    this.onEvent = options.onEvent ?? (() => {});
     this.timeoutMs = (options.jobTimeoutSeconds ?? 0) * 1000;
     this.timers = [
       setInterval(() => this.meter.sample(this.engine.status().hashes), 1000),
       setInterval(() => this.reportProgress(), options.progressMs ?? 30_000),
     ];
     for (const timer of this.timers) timer.unref();
+  }
+
+  /** Hears every job's start, progress, retries and outcome. */
+  subscribe(listener: (event: JobEvent) => void): void {
+    this.events.subscribe(listener);
   }
 
   /** Answers a request for the job named `key`, starting it when the worker is free. Never throws. */
@@ -123,15 +93,19 @@ export class JobManager {
     return this.answers.delete(key);
   }
 
-  status(): JobsStatus {
+  status(): WorkerStatus {
     const engine = this.engine.status();
     const rate = this.meter.rate();
     const current = this.current;
-    let job: JobsStatus["job"] = null;
+    let job: RunningJob | null = null;
     if (current !== null) {
       const hashes = engine.searching?.hashes ?? 0n;
+      const { miner, nonceGroup, challenge, difficulty } = current.job;
       job = {
-        key: current.key,
+        miner: toHex(miner),
+        nonceGroup,
+        challenge: toHex(challenge),
+        difficulty: toHex(difficulty),
         state: engine.searching ? "running" : "waiting-for-engine",
         seconds: (performance.now() - current.started) / 1000,
         hashes,
@@ -139,7 +113,15 @@ export class JobManager {
         etaSeconds: engine.searching ? eta(current.expectedHashes, hashes, rate) : null,
       };
     }
-    return { hashRate: rate, hashes: engine.hashes, job, done: this.done, failed: this.failed, remembered: this.answers.size };
+    return {
+      ...engineReport(engine),
+      hashRate: rate,
+      hashes: engine.hashes,
+      job,
+      done: this.done,
+      failed: this.failed,
+      remembered: this.answers.size,
+    };
   }
 
   /** Stops the running job (its answer is not remembered) and takes no more. */
@@ -166,14 +148,14 @@ export class JobManager {
     const fail = (error: string) => {
       this.keep(key, { error });
       this.failed++;
-      this.onEvent({ type: "failed", key, error, seconds: seconds() });
+      this.events.emit({ type: "failed", key, error, seconds: seconds() });
     };
     const attempt = (n: number): Promise<void> =>
       this.engine.search(job, { signal: abort.signal }).then(
         (result) => {
           this.keep(key, { nonce: result.nonce });
           this.done++;
-          this.onEvent({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: seconds(), searchSeconds: result.seconds });
+          this.events.emit({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: seconds(), searchSeconds: result.seconds });
         },
         (err: Error) => {
           // Answered 500 as the pool answers its timeouts: post-service fails this proof rather than wait forever.
@@ -182,7 +164,7 @@ export class JobManager {
             return;
           }
           if (err instanceof EngineError && err.retryable && n < ATTEMPTS && !this.closed) {
-            this.onEvent({ type: "retrying", key, error: err.message, attempt: n + 1 });
+            this.events.emit({ type: "retrying", key, error: err.message, attempt: n + 1 });
             return attempt(n + 1);
           }
           fail(err.message);
@@ -192,8 +174,8 @@ export class JobManager {
       clearTimeout(timer);
       this.current = null;
     });
-    this.current = { key, started, expectedHashes: expected, abort, finished };
-    this.onEvent({ type: "started", key, expectedHashes: expected });
+    this.current = { key, job, started, expectedHashes: expected, abort, finished };
+    this.events.emit({ type: "started", key, expectedHashes: expected });
   }
 
   private keep(key: string, answer: Answer): void {
@@ -205,7 +187,7 @@ export class JobManager {
     const searching = this.engine.status().searching;
     if (this.current === null || searching === null) return;
     const hashRate = this.meter.rate();
-    this.onEvent({
+    this.events.emit({
       type: "progress",
       key: this.current.key,
       hashes: searching.hashes,

@@ -2,9 +2,10 @@
 // part by part so an error says which one is wrong.
 import { Type, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { fromHex, hexPattern } from "../bytes/hex";
 import type { K2powJob } from "../engine/k2pow-rule";
 
-const hex = (bytes: number) => Type.String({ pattern: `^[0-9a-fA-F]{${bytes * 2}}$` });
+const hex = (bytes: number) => Type.String({ pattern: hexPattern(bytes) });
 
 /** One schema per part, with what a user must be told when it does not match. */
 const PARTS = {
@@ -23,10 +24,6 @@ export type ParsedJob =
   | { ok: true; job: K2powJob; key: string }
   | { ok: false; part: JobPart; message: string };
 
-function bytes(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text, "hex"));
-}
-
 function show(value: string): string {
   return value.length > 80 ? `'${value.slice(0, 80)}…' (${value.length} characters)` : `'${value}'`;
 }
@@ -43,11 +40,11 @@ export function parseJob(params: JobParams): ParsedJob {
   if (nonceGroup > 255) {
     return { ok: false, part: "nonce_group", message: `nonce_group must be ${PARTS.nonce_group.expect}, got ${nonceGroup}` };
   }
-  const difficulty = bytes(params.difficulty);
+  const difficulty = fromHex(params.difficulty, 32);
   if (difficulty.every((b) => b === 0)) {
     return { ok: false, part: "difficulty", message: "difficulty must not be zero: no hash is below it, so the job could never finish" };
   }
-  const job: K2powJob = { miner: bytes(params.miner), nonceGroup, challenge: bytes(params.challenge), difficulty };
+  const job: K2powJob = { miner: fromHex(params.miner, 32), nonceGroup, challenge: fromHex(params.challenge, 8), difficulty };
   const key = [params.miner, nonceGroup, params.challenge, params.difficulty].join("/").toLowerCase();
   return { ok: true, job, key };
 }

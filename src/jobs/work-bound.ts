@@ -17,8 +17,9 @@ const PER_UNIT = expectedHashes(postServiceDifficulty(1));
 /** Beyond this no machine finishes: 2^64 hashes take 584 years at a billion hashes a second. */
 const HOPELESS = 2 ** 64;
 
-/** Why a job expected to take `expected` hashes is refused under the bound `max`; null when it is not. */
-export function tooMuchWork(expected: number, max: number): string | null {
+/** Why a job of this difficulty is refused under the bound of `max` expected hashes; null when it is not. */
+export function tooMuchWork(difficulty: Uint8Array, max: number): string | null {
+  const expected = expectedHashes(difficulty);
   if (expected <= max) return null;
   const why =
     expected >= HOPELESS

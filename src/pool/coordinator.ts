@@ -3,13 +3,13 @@
 // seconds of the work its checked shares prove; a claimed nonce is checked before anyone hears of it; a worker caught
 // sending false work is dropped and everything it reported searched is searched again by others. Knows nothing of
 // HTTP or WebSockets: the transport hands it decoded messages and a link to answer through.
-import { expectedHashes, NONCE_LIMIT, type K2powJob } from "../engine/k2pow-rule";
-import type { JobAnswer } from "../jobs/job-manager";
+import { bigFromBytes, hexFromBig, NONCE_LIMIT, parseNonce, toHex } from "../bytes/hex";
+import { expectedHashes, type K2powJob } from "../engine/k2pow-rule";
+import type { JobAnswer } from "../jobs/job-api";
 import type { StoredAnswer, JobStore } from "./job-store";
 import { JobQueue, type DatabaseHealth, type QueueEvent, type QueuedJob } from "./job-queue";
 import { NonceSpace } from "./nonce-space";
 import {
-  bigOf,
   EXPECTED_SHARES,
   hashesPerShare,
   MAX_SHARES,
@@ -22,7 +22,7 @@ import {
   type CheckStatus,
   type Checker,
 } from "./proof-audit";
-import { CLOSE, HEARTBEAT_SECONDS, nonceOf, PROTOCOL_VERSION, targetHex, type Hello, type WorkerMessage } from "./protocol";
+import { CLOSE, HEARTBEAT_SECONDS, PROTOCOL_VERSION, type Hello, type WorkerMessage } from "./protocol";
 import { systemClock, type Clock } from "./clock";
 import { FIRST_RANGE_SECONDS, MESSAGE_LIMIT, RANGE_SECONDS, WorkerSession, type Assignment, type WorkerLink } from "./worker-session";
 
@@ -264,7 +264,7 @@ export class Coordinator {
     // A share for a range that ended (a stop crossed it) or was reported is late: nothing to credit, nothing to keep.
     const head = this.headOf(range);
     if (head === null || range.state !== "searching") return;
-    const nonce = nonceOf(text);
+    const nonce = parseNonce(text);
     if (nonce === null || nonce < range.start || nonce >= range.start + range.count) {
       return this.caught(session, `share ${text} is outside its range ${range.id}`);
     }
@@ -327,7 +327,7 @@ export class Coordinator {
   }
 
   private found(session: WorkerSession, range: Assignment, text: string): void {
-    const nonce = nonceOf(text);
+    const nonce = parseNonce(text);
     if (nonce === null || nonce < range.start || nonce >= range.start + range.count) {
       return this.caught(session, `nonce ${text} is outside its range ${range.id}`);
     }
@@ -409,7 +409,7 @@ export class Coordinator {
     this.head = {
       entry,
       space: new NonceSpace(entry.resumeFrom, MIN_RANGE, this.nonceLimit),
-      difficulty: bigOf(entry.job.difficulty),
+      difficulty: bigFromBytes(entry.job.difficulty),
       lastProgress: now,
       lastSaved: now,
       ranges: new Set(),
@@ -485,10 +485,10 @@ export class Coordinator {
     session.link.send({
       type: "work",
       range: range.id,
-      job: { miner: hex(job.miner), nonceGroup: job.nonceGroup, challenge: hex(job.challenge), difficulty: hex(job.difficulty) },
+      job: { miner: toHex(job.miner), nonceGroup: job.nonceGroup, challenge: toHex(job.challenge), difficulty: toHex(job.difficulty) },
       start: span.start.toString(),
       count: span.count.toString(),
-      shareTarget: targetHex(target),
+      shareTarget: hexFromBig(target, 32),
     });
   }
 
@@ -551,8 +551,4 @@ export class Coordinator {
   private heartbeat(): void {
     for (const session of this.sessions.values()) session.link.send({ type: "heartbeat" });
   }
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
 }

@@ -5,7 +5,7 @@
 // it is kept here, answered from memory, and written once the database works again; new jobs are refused as busy
 // (429, which post-service retries) until then.
 import type { K2powJob } from "../engine/k2pow-rule";
-import type { Asker, JobAnswer } from "../jobs/job-manager";
+import type { Asker, JobAnswer } from "../jobs/job-api";
 import { jobOfKey } from "../jobs/job-params";
 import { addressKey } from "../net/address-scope";
 import type { Clock } from "./clock";

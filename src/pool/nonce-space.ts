@@ -1,7 +1,7 @@
 // One job's nonce space, from its first range to its answer: what is handed out, what came back unfinished, and
 // what workers reported searched with how much proof. A claim that is not proven is searched again, by another
 // worker where there is one, before the job may end without a nonce. Knows nothing of connections or of time.
-import { NONCE_LIMIT } from "../engine/k2pow-rule";
+import { NONCE_LIMIT } from "../bytes/hex";
 
 export interface Span {
   readonly start: bigint;

@@ -1,6 +1,7 @@
 // The worker's side of the pool: connects out to the pool (no inbound port needed), searches the ranges it is
 // given on the engine it was handed (built once, kept across reconnects), and reconnects with backoff when the pool
 // goes away. Ranges run one after another; a stop or a lost connection cancels the one running.
+import { fromHex } from "../bytes/hex";
 import { explainTlsFailure } from "../client/tls-failure";
 import { NoValidNonce, SearchCancelled } from "../engine/engine-error";
 import type { SearchOptions, SearchResult } from "../engine/engine";
@@ -162,12 +163,11 @@ export class PoolMember {
 
   private async search(ws: WebSocket, work: Work, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
     const job: K2powJob = {
-      miner: bytes(work.job.miner),
+      miner: fromHex(work.job.miner, 32),
       nonceGroup: work.job.nonceGroup,
-      challenge: bytes(work.job.challenge),
-      difficulty: bytes(work.job.difficulty),
+      challenge: fromHex(work.job.challenge, 8),
+      difficulty: fromHex(work.job.difficulty, 32),
     };
     const range = work.range;
     const start = BigInt(work.start);
@@ -178,7 +178,7 @@ export class PoolMember {
         start,
         count,
         signal,
-        shareTarget: bytes(work.shareTarget),
+        shareTarget: fromHex(work.shareTarget, 32),
         onShare: (nonce) => this.send(ws, { type: "share", range, nonce: nonce.toString() }),
       });
       this.emit({ type: "found", range, nonce });

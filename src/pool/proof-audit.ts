@@ -3,7 +3,7 @@
 // that a random sample sized to its measured capacity); a range reported searched with too few shares was not.
 import { hashInput, type K2powJob } from "../engine/k2pow-rule";
 import type { Clock } from "./clock";
-import { targetHex } from "./protocol";
+import { bytesFromBig } from "../bytes/hex";
 
 /** What the audit needs of the verifier thread. */
 export interface Checker {
@@ -40,14 +40,6 @@ const SHARE_BUDGET = 0.5;
 const MAX_BACKLOG_SECONDS = 2;
 /** How far back the rate of incoming shares is measured. */
 const RATE_WINDOW_MS = 15_000;
-
-export function bigOf(bytes: Uint8Array): bigint {
-  return BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
-}
-
-export function bytesOf(value: bigint): Uint8Array {
-  return Uint8Array.from(Buffer.from(targetHex(value), "hex"));
-}
 
 /** The share target of a range of `count` nonces: hashes from the difficulty up to it are shares. */
 export function shareTarget(count: bigint, difficulty: bigint): bigint {
@@ -111,14 +103,14 @@ export class ProofAudit {
       return null;
     }
     this.sharesChecked++;
-    return { check: this.checker.check(hashInput(job, nonce), bytesOf(target), "share"), sampled };
+    return { check: this.checker.check(hashInput(job, nonce), bytesFromBig(target, 32), "share"), sampled };
   }
 
   /** A share checked for its range's proof, whatever the sampling. */
   recheck(job: K2powJob, nonce: bigint, target: bigint): Promise<boolean> {
     this.sharesChecked++;
     this.sharesUnchecked--;
-    return this.checker.check(hashInput(job, nonce), bytesOf(target), "share");
+    return this.checker.check(hashInput(job, nonce), bytesFromBig(target, 32), "share");
   }
 
   /** A claimed answer: always checked, ahead of shares. */

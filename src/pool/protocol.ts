@@ -3,7 +3,7 @@
 // PROTOCOL_VERSION whenever a message changes meaning.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { NONCE_LIMIT } from "../engine/k2pow-rule";
+import { DECIMAL_PATTERN, hexPattern } from "../bytes/hex";
 
 export const PROTOCOL_VERSION = 1;
 /** The WebSocket's path on the pool's HTTP port. */
@@ -28,9 +28,9 @@ export const CLOSE = {
   heldOff: 4007, // this address sent a wrong token or invalid work a moment ago: retry after the wait named
 } as const;
 
-const hex = (bytes: number) => Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$` });
+const hex = (bytes: number) => Type.String({ pattern: hexPattern(bytes) });
 /** Nonces and counts are decimal strings: they go up to 2^56, past JSON's exact integers. */
-const Decimal = Type.String({ pattern: "^(0|[1-9][0-9]{0,16})$" });
+const Decimal = Type.String({ pattern: DECIMAL_PATTERN });
 const RangeId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
 export const Hello = Type.Object(
@@ -111,14 +111,3 @@ function decoder<S extends TSchema>(schema: S) {
 
 export const decodeWorkerMessage = decoder(WorkerMessage);
 export const decodePoolMessage = decoder(PoolMessage);
-
-/** A decimal nonce or count from a message, checked against the nonce space. */
-export function nonceOf(text: string): bigint | null {
-  const value = BigInt(text);
-  return value < NONCE_LIMIT ? value : null;
-}
-
-/** A 256-bit target as the 64 hex digits messages carry. */
-export function targetHex(target: bigint): string {
-  return target.toString(16).padStart(64, "0");
-}

@@ -1,6 +1,7 @@
 // The reference vectors in ../shared/vectors/k2pow.json (computed with the reference RandomX library).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { toHex } from "../../src/bytes/hex";
 import type { K2powJob } from "../../src/engine/k2pow-rule";
 
 const path = process.env.K2POW_VECTORS ?? join(import.meta.dir, "..", "..", "..", "shared", "vectors", "k2pow.json");
@@ -26,8 +27,9 @@ const vectors = JSON.parse(readFileSync(path, "utf8")) as { hashes: HashVector[]
 export const hashVectors = vectors.hashes;
 export const smallestVectors = vectors.smallest_valid_nonce;
 
+/** Hex of any length, as the vectors file holds it. */
 export const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
-export const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+export { toHex };
 
 export function jobOf(v: { miner: string; nonce_group: number; challenge: string }, difficulty: string): K2powJob {
   return { miner: fromHex(v.miner), nonceGroup: v.nonce_group, challenge: fromHex(v.challenge), difficulty: fromHex(difficulty) };

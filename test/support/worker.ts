@@ -1,25 +1,15 @@
 // A real worker in this process for HTTP tests: light-mode engine, job manager and server on a loopback port.
 import { Engine } from "../../src/engine/engine";
 import { createServer } from "../../src/http/server";
-import { JobManager, type JobEvent } from "../../src/jobs/job-manager";
+import { JobManager } from "../../src/jobs/job-manager";
+import type { JobEvent } from "../../src/jobs/worker-api";
 
 export async function startWorker(options: { threads: number; auth?: string; remember?: number; workerUrl?: URL }) {
   const engine = new Engine({ mode: "light", threads: options.threads, workerUrl: options.workerUrl });
   const events: JobEvent[] = [];
-  let observe = (_e: JobEvent) => {};
-  const jobs = new JobManager(engine, {
-    remember: options.remember,
-    onEvent: (e) => {
-      events.push(e);
-      observe(e);
-    },
-  });
-  const server = createServer({
-    jobs,
-    auth: options.auth,
-    info: { version: "test", target: "test", librandomx: "test", engine: () => engine.status() },
-  });
-  observe = server.observe;
+  const jobs = new JobManager(engine, { remember: options.remember });
+  jobs.subscribe((e) => events.push(e));
+  const server = createServer({ jobs, auth: options.auth, info: { version: "test", target: "test", librandomx: "test" } });
   const listening = server.listen("127.0.0.1", 0);
   await engine.ready;
   return {

@@ -1,0 +1,56 @@
+// The RandomX cache (256 MiB, filled from the k2pow key): allocated and freed by its owner on the owner's thread;
+// filling it, about a second of work, may be done by a search thread so the owner's event loop is not held up.
+import { EngineError } from "./engine-error";
+import { RANDOMX_FLAG_LARGE_PAGES, type Address, type Native } from "./native";
+import { hugetlbFree, mib } from "./resources";
+
+export const CACHE_BYTES = 256 * 1024 * 1024;
+
+export type CachePages = "hugetlb" | "plain";
+
+export class Cache {
+  private address: Address | null;
+
+  private constructor(
+    private readonly native: Native,
+    address: Address,
+    readonly pages: CachePages,
+  ) {
+    this.address = address;
+  }
+
+  /**
+   * Allocates on the calling thread. Reserved huge pages, when asked for, fall back to plain pages with a note,
+   * unless `required`: then their lack is an error that says what to change.
+   */
+  static allocate(native: Native, flags: number, pages: CachePages, note: (m: string) => void, required = false): Cache {
+    if (pages === "hugetlb") {
+      const address = native.k2pow_cache_alloc(flags | RANDOMX_FLAG_LARGE_PAGES);
+      if (address !== null) return new Cache(native, address, "hugetlb");
+      const { bytes } = hugetlbFree();
+      if (required) {
+        throw new EngineError(`cannot allocate the 256 MiB cache in hugetlb pages (${mib(bytes)} free); raise vm.nr_hugepages`);
+      }
+      note("cache: reserved huge pages could not be had; using plain pages");
+    }
+    const address = native.k2pow_cache_alloc(flags & ~RANDOMX_FLAG_LARGE_PAGES);
+    if (address === null) throw new EngineError("RandomX could not allocate its 256 MiB cache (out of memory?)");
+    return new Cache(native, address, "plain");
+  }
+
+  /** Its address, to hand to the thread that fills it and to VMs; only while it is not freed. */
+  get pointer(): Address {
+    if (this.address === null) throw new EngineError("internal error: the cache was used after it was freed");
+    return this.address;
+  }
+
+  /** Fills it on the calling thread (blocking it for about a second). */
+  fillHere(): void {
+    if (this.native.k2pow_cache_init(this.pointer) !== 0) throw new EngineError("the shim refused to fill the cache");
+  }
+
+  free(): void {
+    if (this.address !== null) this.native.k2pow_cache_destroy(this.address);
+    this.address = null;
+  }
+}

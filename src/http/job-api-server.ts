@@ -1,0 +1,81 @@
+// post-service's job API (SPEC §3) as the worker and the pool both serve it, from one place: the health check,
+// GET and DELETE of /job/..., /status and /metrics, with auth, refusals, limits and the open-to-the-network warning.
+// Whatever does the work sits behind the job API seam (src/jobs/job-api.ts).
+import { Elysia } from "elysia";
+import type { Registry } from "prom-client";
+import type { JobApi } from "../jobs/job-api";
+import { openWarning } from "./access";
+import { basicAuth } from "./basic-auth";
+import { HEALTH_BODY, jobRoutes, peerOf, routeRequests, text, type Peers } from "./job-route";
+import { POOL_REFUSALS, Refusals, WORKER_REFUSALS } from "./refusals";
+
+/** Who serves: the reasons it refuses requests for, and the name it counts them under. */
+const SERVERS = {
+  worker: { reasons: WORKER_REFUSALS, metric: "k2pow_requests_refused_total" },
+  pool: { reasons: POOL_REFUSALS, metric: "k2pow_pool_requests_refused_total" },
+} as const;
+
+export interface JobApiServerOptions<Status> {
+  api: JobApi<Status>;
+  what: keyof typeof SERVERS;
+  /** "user:password" to require HTTP Basic auth on everything but the health check. */
+  auth?: string;
+  /** The status for "busy with another job": 429 (post-service's), or 503 for a load balancer that retries it. */
+  busyStatus: number;
+  /** Jobs expected to take more hashes are refused with 400. */
+  maxExpectedHashes: number;
+  /** How many queued jobs one address may hold (the pool's); absent, no limit. */
+  queuePerAddress?: number;
+  /** What /metrics serves; the refusals counter joins it. */
+  registry: Registry;
+  /** The body of GET /status from the job API's status; limits, security and refusals follow it. */
+  statusBody: (status: Status) => Record<string, unknown>;
+  /** Shown in /status as the bounds the server and its jobs were given. */
+  limits: Record<string, number>;
+  /** Hears every request once answered (for debug logs); absent, requests cost nothing extra. */
+  onAnswered?: (method: string, path: string, status: number, ms: number) => void;
+}
+
+export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
+  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, statusBody, limits, onAnswered } = options;
+  const refusals = new Refusals(SERVERS[what].reasons, registry, SERVERS[what].metric);
+  const routes = jobRoutes(api, { busyStatus, maxExpectedHashes, queuePerAddress, refusals });
+  const authorized = auth ? basicAuth(auth) : null;
+  const security = { auth: authorized === null ? "none" : "basic", warning: null as string | null };
+
+  const app = new Elysia()
+    .get("/", () => text(HEALTH_BODY, 200))
+    .get("/job/*", ({ params, request }) => routes.get(params["*"], peerOf(request)))
+    .delete("/job/*", ({ params }) => routes.delete(params["*"]))
+    .get("/status", () =>
+      Response.json(
+        { ...statusBody(api.status()), limits, security, refused: refusals.snapshot() },
+        { headers: { "cache-control": "no-store" } },
+      ),
+    )
+    .get("/metrics", async () => text(await registry.metrics(), 200, { "content-type": registry.contentType }))
+    .onError(({ code, error }) => {
+      if (code === "NOT_FOUND") return text("not found\n", 404);
+      return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
+    });
+
+  const route = routeRequests(app, authorized, refusals);
+  const fetch = onAnswered
+    ? async (request: Request, server: Peers): Promise<Response> => {
+        const started = performance.now();
+        const response = await route(request, server);
+        onAnswered(request.method, new URL(request.url).pathname, response.status, performance.now() - started);
+        return response;
+      }
+    : route;
+
+  return {
+    fetch,
+    /** Once listening on `hostname`: decides whether the server is open to the network without --auth. */
+    listening(hostname: string): void {
+      security.warning = openWarning(hostname, authorized !== null, what);
+    },
+    /** The line to log when the server is open to the network without --auth, else null. */
+    warning: () => security.warning,
+  };
+}
