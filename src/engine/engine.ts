@@ -258,7 +258,10 @@ export class Engine {
 
   private async start(pages: PageRequest): Promise<void> {
     try {
-      this.pool = await SearchThreads.start(this.native, this.workerUrl, this.paths, this.shared);
+      this.pool = await SearchThreads.start(this.native, this.workerUrl, this.paths, this.shared, {
+        note: this.note,
+        stopping: () => this.closing !== null,
+      });
       const flags = this.native.k2pow_recommended_flags();
       const cachePages = this.mode === "light" ? this.lightPages(pages) : "plain";
       const cache = Cache.allocate(this.native, flags, cachePages, this.note, pages === "hugetlb");
@@ -308,10 +311,7 @@ export class Engine {
     await this.whenReady(closed);
     if (this.running !== null) throw new EngineError("a search is running; checks wait until it ends");
     const pool = this.pool!;
-    if (pool.thread(index).crashed !== null) {
-      this.note(`search thread ${index} stopped (${pool.thread(index).crashed}); starting a new one`);
-      await pool.replace(index, () => this.closing !== null);
-    }
+    if (pool.thread(index).crashed !== null) await pool.replace(index);
     if (this.closing) throw closed();
     const reply = await pool.thread(index).request({ type: "check", inputs, targets });
     if (reply.type !== "checked") throw new EngineError(`search thread ${index} answered a check wrongly`);
@@ -320,16 +320,15 @@ export class Engine {
 
   private async runSearch(search: Search, job: K2powJob, signal: AbortSignal | undefined): Promise<bigint> {
     const pool = this.pool!;
-    const stopping = () => this.closing !== null;
     // A thread that died while idle is replaced now rather than failing this job.
-    await pool.replaceCrashed(this.note, stopping);
+    await pool.replaceCrashed();
     // In one step with no await before run(): a cancel or close that came first must not be undone by its reset.
     if (this.closing || signal?.aborted) throw new SearchCancelled();
     const { nonce, failure, searchedUpTo } = await search.run(signal);
     if (failure !== null) {
       let restarted: boolean;
       try {
-        restarted = await pool.replaceCrashed(this.note, stopping);
+        restarted = await pool.replaceCrashed();
       } catch (err) {
         throw new EngineError(`${failure}; restarting it failed too: ${(err as Error).message}`);
       }
@@ -344,7 +343,7 @@ export class Engine {
       return nonce;
     }
     if (signal?.aborted || this.closing) throw new SearchCancelled(searchedUpTo);
-    throw new NoValidNonce(`no valid nonce in nonces ${search.first}..${search.last}`);
+    throw new NoValidNonce(`no valid nonce in nonces ${search.start}..${search.start + search.count - 1n}`);
   }
 
   /** Ends the threads (each frees its VM), then frees the hasher, the dataset and the cache, all on this thread. */

@@ -1,9 +1,9 @@
 // A RandomX VM on the calling thread, for one-off hashes: re-checking every nonce before it is handed out, `verify`
 // and `probe`. No Worker thread. The VM is created, used and freed on the thread that made the Hasher.
+import { NONCE_LIMIT } from "../bytes/hex";
 import { Cache } from "./cache";
 import { EngineError } from "./engine-error";
 import { HASH_SIZE, hashInput, INPUT_SIZE, meetsDifficulty, type K2powJob } from "./k2pow-rule";
-import { NONCE_LIMIT } from "../bytes/hex";
 import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Address, type Native, type NativePaths } from "./native";
 import { nativePaths } from "./native-paths";
 import { KNOWN_INPUT, selfTestFailure } from "./self-test";

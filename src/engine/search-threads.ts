@@ -6,6 +6,12 @@ import { selfTestFailure } from "./self-test";
 import { SearchThread } from "./search-thread";
 import type { SharedState } from "./shared-state";
 
+/** What the engine tells its threads: where to say what happened, and whether it is closing (no more replacements). */
+export interface ThreadHooks {
+  note: (message: string) => void;
+  stopping: () => boolean;
+}
+
 /** What every thread's VM is made from. */
 export interface VmSpec {
   flags: number;
@@ -22,15 +28,16 @@ export class SearchThreads {
     private readonly workerUrl: URL | string,
     private readonly paths: NativePaths,
     readonly shared: SharedState,
+    private readonly hooks: ThreadHooks,
   ) {}
 
   /** Starts `shared.threads` threads; when any fails to start, the others are ended and the first failure thrown. */
-  static async start(native: Native, workerUrl: URL | string, paths: NativePaths, shared: SharedState): Promise<SearchThreads> {
+  static async start(native: Native, workerUrl: URL | string, paths: NativePaths, shared: SharedState, hooks: ThreadHooks): Promise<SearchThreads> {
     const started = await Promise.allSettled(
       Array.from({ length: shared.threads }, (_, i) => SearchThread.start(i, workerUrl, paths, shared.buffer)),
     );
     const threads = started.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
-    const pool = new SearchThreads(threads, native, workerUrl, paths, shared);
+    const pool = new SearchThreads(threads, native, workerUrl, paths, shared, hooks);
     const failed = started.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed !== undefined) {
       await pool.end();
@@ -71,21 +78,21 @@ export class SearchThreads {
     await this.onEach((t) => this.createVm(t, spec));
   }
 
-  /** Replaces threads that died, each with a fresh VM; false when none had. `stopping` is asked between threads. */
-  async replaceCrashed(note: (m: string) => void, stopping: () => boolean): Promise<boolean> {
+  /** Replaces threads that died, each with a fresh VM; false when none had. Closing is checked between threads. */
+  async replaceCrashed(): Promise<boolean> {
     let any = false;
     for (const [i, thread] of this.threads.entries()) {
-      if (thread.crashed === null || stopping()) continue;
+      if (thread.crashed === null || this.hooks.stopping()) continue;
       any = true;
-      note(`search thread ${i} stopped (${thread.crashed}); starting a new one`);
-      await this.replace(i, stopping);
+      await this.replace(i);
     }
     return any;
   }
 
   /** Replaces thread `i`, which died. */
-  async replace(i: number, stopping: () => boolean): Promise<void> {
+  async replace(i: number): Promise<void> {
     const dead = this.threads[i]!;
+    this.hooks.note(`search thread ${i} stopped (${dead.crashed}); starting a new one`);
     dead.terminate();
     // The thread that made this VM is gone, and it was not inside the shim, so only its handle can free it.
     this.native.k2pow_vm_destroy(dead.vm);
@@ -99,7 +106,7 @@ export class SearchThreads {
       await this.endOne(fresh);
       throw err;
     }
-    if (stopping()) {
+    if (this.hooks.stopping()) {
       await this.endOne(fresh);
       return;
     }

@@ -41,14 +41,6 @@ export class Search {
     this.chunk = fair < 1n ? 1n : fair < chunk ? fair : chunk;
   }
 
-  get first(): bigint {
-    return this.start;
-  }
-
-  get last(): bigint {
-    return this.start + this.count - 1n;
-  }
-
   /** Runs on the first `threadCount` threads until the range is used up, a nonce is found or `signal` aborts. */
   async run(signal: AbortSignal | undefined): Promise<SearchOutcome> {
     const shared = this.threads.shared;
