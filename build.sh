@@ -49,9 +49,19 @@ stage() {
   cp -p build/native-"$1"/* build/native/
 }
 
+# The dashboard's script (src/ui/browser/ and uPlot) in one file for the browser; src/ui/page.ts inlines it into the
+# page at GET /ui, so an executable embeds it like the native libraries.
+ui() {
+  local bun=node_modules/.bin/bun out=build/ui/dashboard.js
+  [ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
+  [ -f "$out" ] && [ -z "$(find src/ui/browser node_modules/uplot build.sh -newer "$out" -type f -print -quit)" ] && return
+  "$bun" build src/ui/browser/main.ts --target browser --format iife --minify --outfile "$out" >/dev/null
+  echo "build.sh: built $out" >&2
+}
+
 # Whether an executable is newer than everything it embeds; then a host build leaves it (and a release's sums) be.
 up_to_date() {
-  [ -f "$1" ] && [ -z "$(find src build/native package.json package-lock.json -newer "$1" -type f -print -quit)" ]
+  [ -f "$1" ] && [ -z "$(find src build/native build/ui package.json package-lock.json -newer "$1" -type f -print -quit)" ]
 }
 
 # Self-contained executables for TARGET, with its shim and librandomx embedded: a box needs only glibc and
@@ -74,12 +84,14 @@ case ${1:-} in
   "")
     native "$host"
     stage "$host"
+    ui
     executables "$host"
     ;;
   release)
     rm -f dist/SHA256SUMS
     # Whatever happens, a checkout's runs go on loading this machine's libraries.
     trap 'stage "$host"' EXIT
+    ui
     for target in x64 arm64; do
       native "$target"
       stage "$target"

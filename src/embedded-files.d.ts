@@ -11,3 +11,12 @@ declare module "*.version" {
   const path: string;
   export default path;
 }
+declare module "*.css" {
+  const path: string;
+  export default path;
+}
+/** The dashboard's script, bundled by build.sh (a path, not a module to run on the server). */
+declare module "*/ui/dashboard.js" {
+  const path: string;
+  export default path;
+}

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Registry } from "prom-client";
 import { serveJobApi } from "../src/http/job-api-server";
+import type { RateHistoryReport } from "../src/jobs/rate-history";
 import { DEFAULT_MAX_EXPECTED_HASHES } from "../src/jobs/work-bound";
 import { FakeJobApi, serveFake } from "./support/fake-job-api";
 import { ownNonLoopbackAddress, requestFrom } from "./support/from-address";
@@ -227,11 +228,13 @@ describe("with --auth", () => {
     expect((await get(base, jobPath(JOB), { headers: basic("smesher:wrong") })).status).toBe(401);
     expect((await get(base, "/status")).status).toBe(401);
     expect((await get(base, "/metrics")).status).toBe(401);
+    expect((await get(base, "/ui")).status).toBe(401);
+    expect((await get(base, "/status/history", { headers: basic("smesher:wrong") })).status).toBe(401);
     expect(api.requests).toEqual([]);
     expect((await get(base, jobPath(JOB), { headers: basic("smesher:s3cret") })).status).toBe(201);
     expect(api.requests.map((r) => r.key)).toEqual([KEY]);
     const status = await statusOf(base, basic("smesher:s3cret"));
-    expect(status.refused.unauthorized).toBe(4);
+    expect(status.refused.unauthorized).toBe(6);
     expect(status.security).toEqual({ auth: "basic", warning: null });
   });
 
@@ -277,6 +280,13 @@ describe("/status and /metrics", () => {
       done: 1,
       failed: 2,
       remembered: 3,
+      recent: {
+        jobs: [
+          { key: KEY, outcome: "done", nonce: 2n ** 55n + 1n, error: null, seconds: 9.5, hashes: 400n, hashRate: 50, finishedAt: 1_763_700_000_000 },
+          { key: OTHER_KEY, outcome: "failed", nonce: null, error: "timed out", seconds: 1, hashes: null, hashRate: null, finishedAt: 1_763_600_000_000 },
+        ],
+        errors: [{ at: 1_763_600_000_000, key: OTHER_KEY, message: "timed out" }],
+      },
     };
     await get(base, "/job/x");
     const r = await fetch(`${base}/status`);
@@ -293,13 +303,21 @@ describe("/status and /metrics", () => {
       hashesTotal: 123_456,
       job: { ...JOB, state: "running", seconds: 3.5, hashes: 1000, expectedHashes: 400, etaSeconds: 2 },
       jobs: { done: 1, failed: 2, remembered: 3 },
+      // Nonces go up to 2^56, past JSON's exact integers: a decimal string, as the job API answers them.
+      recent: {
+        jobs: [
+          { key: KEY, outcome: "done", nonce: "36028797018963969", error: null, seconds: 9.5, hashes: 400, hashRate: 50, finishedAt: 1_763_700_000_000 },
+          { key: OTHER_KEY, outcome: "failed", nonce: null, error: "timed out", seconds: 1, hashes: null, hashRate: null, finishedAt: 1_763_600_000_000 },
+        ],
+        errors: [{ at: 1_763_600_000_000, key: OTHER_KEY, message: "timed out" }],
+      },
       limits: { maxExpectedHashes: 4_915_200_000, jobTimeoutSeconds: 600 },
       security: { auth: "none", warning: null },
       refused: { malformed: 1, impossible: 0, busy: 0, unauthorized: 0, forbidden: 0 },
     });
     expect(Object.keys(body)).toEqual([
       ...["version", "target", "librandomx", "uptimeSeconds", "engine", "dataset", "hashRate", "hashesTotal", "job", "jobs"],
-      ...["limits", "security", "refused"],
+      ...["recent", "limits", "security", "refused"],
     ]);
     expect(Object.keys(body.job!)).toEqual([
       ...["miner", "nonceGroup", "challenge", "difficulty"],
@@ -324,6 +342,8 @@ describe("/status and /metrics", () => {
     expect(empty).toMatch(/^k2pow_jobs_total\{outcome="failed"\} 0$/m);
     expect(empty).toMatch(/^k2pow_job_running 0$/m);
     expect(empty).toMatch(/^k2pow_dataset_build_seconds 0$/m);
+    expect(empty).toMatch(/^k2pow_job_running_seconds 0$/m);
+    expect(empty).toMatch(/^k2pow_job_expected_hashes 0$/m);
     for (const reason of ["malformed", "impossible", "busy", "unauthorized", "forbidden"]) {
       expect(empty).toMatch(new RegExp(`^k2pow_requests_refused_total\\{reason="${reason}"\\} 0$`, "m"));
     }
@@ -337,7 +357,7 @@ describe("/status and /metrics", () => {
       hashes: 5000n,
       hashRate: 42,
       dataset: { state: "ready", progress: 1, buildSeconds: 26.5 },
-      job: { ...JOB, state: "running", seconds: 1, hashes: 7n, expectedHashes: 400, etaSeconds: null },
+      job: { ...JOB, state: "running", seconds: 1.5, hashes: 7n, expectedHashes: 400, etaSeconds: null },
     };
     const r = await fetch(`${base}/metrics`);
     expect(r.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
@@ -351,8 +371,39 @@ describe("/status and /metrics", () => {
     expect(metrics).toMatch(/^k2pow_hash_rate 42$/m);
     expect(metrics).toMatch(/^k2pow_job_running 1$/m);
     expect(metrics).toMatch(/^k2pow_dataset_build_seconds 26.5$/m);
+    expect(metrics).toMatch(/^k2pow_job_running_seconds 1.5$/m);
+    expect(metrics).toMatch(/^k2pow_job_expected_hashes 400$/m);
     api.current = { ...api.current, hashes: 5600n };
     expect(await metricsOf(base)).toMatch(/^k2pow_hashes_total 5600$/m);
+  });
+});
+
+describe("the dashboard's routes", () => {
+  test("/ui is one self-contained HTML page for the worker, allowed to fetch from its own origin only", async () => {
+    const { base } = start();
+    const r = await fetch(`${base}/ui`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const csp = r.headers.get("content-security-policy")!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    const html = await r.text();
+    expect(html).toContain('data-role="worker"');
+    // Everything inline: no script, style or image is fetched from anywhere.
+    expect(html).not.toMatch(/<script[^>]*\bsrc=|<link[^>]*stylesheet|https?:\/\/(?!www\.w3\.org)/);
+    expect((await get(base, "/")).body).toBe("{ 'message': 'ok' }");
+  });
+
+  test("/status/history gives the points after `since`, oldest first; a bad `since` is 400 and changes nothing", async () => {
+    const { base, api } = start();
+    api.points = [1000, 6000, 11000].map((at) => ({ at, total: at / 100 }));
+    const all = await fetch(`${base}/status/history`);
+    expect(all.headers.get("cache-control")).toBe("no-store");
+    expect(await all.json()).toEqual({ intervalSeconds: 5, windowSeconds: 3600, points: api.points });
+    expect(((await (await fetch(`${base}/status/history?since=6000`)).json()) as RateHistoryReport).points).toEqual([{ at: 11000, total: 110 }]);
+    expect(await get(base, "/status/history?since=soon")).toMatchObject({ status: 400, body: "since must be milliseconds since the epoch\n" });
+    expect(((await (await fetch(`${base}/status/history`)).json()) as RateHistoryReport).points).toHaveLength(3);
   });
 });
 

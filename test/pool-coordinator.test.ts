@@ -10,7 +10,7 @@ import { NoValidNonce } from "../src/engine/engine-error";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
 import { Coordinator, type CoordinatorOptions, type PoolEvent } from "../src/pool/coordinator";
 import { JobStore } from "../src/pool/job-store";
-import { EXPECTED_SHARES, MAX_SHARES, MIN_RANGE, type Checker } from "../src/pool/proof-audit";
+import { EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_RANGE, type Checker } from "../src/pool/proof-audit";
 import { CLOSE, PROTOCOL_VERSION, type PoolMessage, type Work } from "../src/pool/protocol";
 import { Verifier } from "../src/pool/verifier";
 import { ManualClock } from "./support/manual-clock";
@@ -198,7 +198,28 @@ test("an honest worker's ranges are credited as proven, and it is handed the ran
   const job = c.status().job!;
   expect(job.searched).toBe(job.proven);
   expect(BigInt(job.proven)).toBe(MIN_RANGE);
-  expect(c.status().workers[0]!.shares).toEqual({ received: shares.length, checked: shares.length });
+  expect(c.status().workers[0]!.shares).toEqual({ received: shares.length, checked: shares.length, rejected: 0 });
+});
+
+test("the rate history samples the total and each worker's proven rate every 5 s of the pool's clock, and keeps an hour", async () => {
+  const { c, clock } = coordinator();
+  const honest = fakeWorker(c, "honest");
+  c.request(keyOf(9, UNREACHABLE), jobOf(9, UNREACHABLE));
+  await searchHonestly(c, clock, honest);
+  clock.advance(5000);
+  const rate = c.status().workers[0]!.hashRate!;
+  expect(rate).toBeGreaterThan(0);
+  const last = c.rateHistory().points.at(-1)!;
+  expect(last).toEqual({ at: clock.now(), total: rate, workers: { [`honest#${honest.id}`]: rate } });
+  expect(c.rateHistory(last.at - 1).points).toEqual([last]);
+  expect(c.rateHistory(last.at).points).toEqual([]);
+  clock.advance(2 * 3600_000);
+  const { points, intervalSeconds, windowSeconds } = c.rateHistory();
+  expect({ intervalSeconds, windowSeconds }).toEqual({ intervalSeconds: 5, windowSeconds: 3600 });
+  expect(points).toHaveLength(720);
+  expect(points[0]!.at).toBe(clock.now() - 3600_000 + 5000);
+  // Dropped as silent long ago: the worker is in none of the last hour's points.
+  expect(points.every((p) => p.total === 0 && Object.keys(p.workers!).length === 0)).toBe(true);
 });
 
 test("shares that do not hash below the target get the worker caught, and every range it was credited goes back", async () => {
@@ -214,8 +235,16 @@ test("shares that do not hash below the target get the worker caught, and every 
   await checksDone();
   expect(liar.closed?.code).toBe(CLOSE.invalidWork);
   expect(liar.closed?.reason).toMatch(/^share \d+ does not meet its share target$/);
-  expect(events).toContainEqual(expect.objectContaining({ type: "dropped", undone: BigInt(first.count) }));
+  expect(events).toContainEqual(expect.objectContaining({ type: "dropped", cause: "bad-work", undone: BigInt(first.count) }));
   expect(c.status().job?.searched).toBe("0");
+  // The dashboard and the metrics see the rejection and the drop, with its cause.
+  const { totals, recent } = c.status();
+  expect(totals.sharesRejected).toBeGreaterThanOrEqual(1);
+  expect(totals.sharesChecked).toBeGreaterThanOrEqual(MIN_CHECKED);
+  expect(totals.dropped).toBe(1);
+  expect(recent.dropped).toEqual([
+    { at: clock.now(), worker: `liar#${liar.id}`, remote: "test", cause: "bad-work", reason: liar.closed!.reason },
+  ]);
   // The first range is searched again, from its start.
   const next = fakeWorker(c, "next");
   expect(next.lastWork().start).toBe(first.start);
@@ -284,7 +313,9 @@ test("a worker silent past its range's deadline (30 s at least) is dropped and i
   expect(a.closed).toBeNull();
   clock.advance(2_000);
   expect(a.closed?.code).toBe(CLOSE.silent);
-  expect(events).toContainEqual(expect.objectContaining({ type: "dropped", reason: expect.stringMatching(/^range \d+ not finished in 3\d s$/) }));
+  expect(events).toContainEqual(
+    expect.objectContaining({ type: "dropped", cause: "silent", reason: expect.stringMatching(/^range \d+ not finished in 3\d s$/) }),
+  );
   const b = fakeWorker(c, "b");
   expect(b.lastWork().start).toBe(lost.start);
 });

@@ -49,14 +49,15 @@ async function probe(base: string, groups: number) {
   return stdout;
 }
 
-const LIES: { lie: Lie; code: number; reason: RegExp }[] = [
-  { lie: "done-at-once", code: CLOSE.invalidWork, reason: /^range \d+ reported searched with 0 share\(s\); an honest search yields about 24$/ },
-  { lie: "random-shares", code: CLOSE.invalidWork, reason: /^share \d+ does not meet its share target$/ },
-  { lie: "wrong-nonce", code: CLOSE.invalidWork, reason: /^nonce \d+ does not meet the job's difficulty$/ },
-  { lie: "unknown-range", code: CLOSE.malformed, reason: /^range \d+ was never given to this worker$/ },
+/** Each lie's close code and reason, and the cause the pool's metrics and dashboard count it under. */
+const LIES: { lie: Lie; code: number; reason: RegExp; cause: string }[] = [
+  { lie: "done-at-once", code: CLOSE.invalidWork, reason: /^range \d+ reported searched with 0 share\(s\); an honest search yields about 24$/, cause: "bad-work" },
+  { lie: "random-shares", code: CLOSE.invalidWork, reason: /^share \d+ does not meet its share target$/, cause: "bad-work" },
+  { lie: "wrong-nonce", code: CLOSE.invalidWork, reason: /^nonce \d+ does not meet the job's difficulty$/, cause: "bad-work" },
+  { lie: "unknown-range", code: CLOSE.malformed, reason: /^range \d+ was never given to this worker$/, cause: "protocol" },
 ];
 
-for (const { lie, code, reason } of LIES) {
+for (const { lie, code, reason, cause } of LIES) {
   test(`a worker that lies (${lie}) and reconnects is dropped each time; every job still ends with a valid nonce`, async () => {
     const pool = await startPool();
     // The liar is there first, so it is handed the job's lowest nonces.
@@ -72,6 +73,14 @@ for (const { lie, code, reason } of LIES) {
         expect(close.reason).toMatch(reason);
       }
       expect(pool.log()).toMatch(/WARN +worker dropped worker=liar-/);
+      const metrics = await (await fetch(`${pool.base}/metrics`)).text();
+      const dropped = Number(metrics.match(new RegExp(`^k2pow_pool_workers_dropped_total\\{reason="${cause}"\\} (\\d+)$`, "m"))?.[1]);
+      expect(dropped).toBeGreaterThanOrEqual(1);
+      if (lie === "random-shares") expect(Number(metrics.match(/^k2pow_pool_shares_rejected_total (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(1);
+      const { recent } = (await (await fetch(`${pool.base}/status`)).json()) as { recent: { dropped: { worker: string; cause: string; reason: string }[] } };
+      const last = recent.dropped[0]!;
+      expect([last.worker, last.cause]).toEqual([expect.stringMatching(/^liar-/), cause]);
+      expect(last.reason).toMatch(reason);
       expect(honest.log()).not.toMatch(/lost the pool/);
     } finally {
       await liar.stop();

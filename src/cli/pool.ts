@@ -43,7 +43,7 @@ function logEvent(log: Logger, e: PoolEvent): void {
     case "left":
       return log.info("worker left", { worker: e.worker, reason: e.reason });
     case "dropped":
-      return log.warn("worker dropped", { worker: e.worker, remote: e.remote, reason: e.reason, ...(e.undone > 0n ? { undone_nonces: e.undone } : {}) });
+      return log.warn("worker dropped", { worker: e.worker, remote: e.remote, cause: e.cause, reason: e.reason, ...(e.undone > 0n ? { undone_nonces: e.undone } : {}) });
     case "store-failed":
       return log.error(
         `the pool database failed: ${e.error}; answers found meanwhile are kept in memory and answered (${e.unsaved} so far), new jobs get 429 until it works again`,

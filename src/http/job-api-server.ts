@@ -4,6 +4,8 @@
 import { Elysia } from "elysia";
 import type { Registry } from "prom-client";
 import type { JobApi } from "../jobs/job-api";
+import type { RateHistorySource } from "../jobs/rate-history";
+import { dashboardPage } from "../ui/page";
 import { openWarning } from "./access";
 import { basicAuth } from "./basic-auth";
 import { HEALTH_BODY, jobRoutes, peerOf, routeRequests, text, type Peers } from "./job-route";
@@ -15,8 +17,20 @@ const SERVERS = {
   pool: { reasons: POOL_REFUSALS, metric: "k2pow_pool_requests_refused_total" },
 } as const;
 
+/**
+ * The dashboard is one self-contained page that reads /status and /status/history: it may run its inline script and
+ * styles and fetch from its own origin, nothing else, and no other site may frame it.
+ */
+const PAGE_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-cache",
+  "x-content-type-options": "nosniff",
+  "content-security-policy":
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
 export interface JobApiServerOptions<Status> {
-  api: JobApi<Status>;
+  api: JobApi<Status> & RateHistorySource;
   what: keyof typeof SERVERS;
   /** "user:password" to require HTTP Basic auth on everything but the health check. */
   auth?: string;
@@ -28,6 +42,8 @@ export interface JobApiServerOptions<Status> {
   queuePerAddress?: number;
   /** What /metrics serves; the refusals counter joins it. */
   registry: Registry;
+  /** Called before each scrape, to read the status once for all the gauges. */
+  beforeScrape?: () => void;
   /** The body of GET /status from the job API's status; limits, security and refusals follow it. */
   statusBody: (status: Status) => Record<string, unknown>;
   /** Shown in /status as the bounds the server and its jobs were given. */
@@ -37,7 +53,7 @@ export interface JobApiServerOptions<Status> {
 }
 
 export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
-  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, statusBody, limits, onAnswered } = options;
+  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, beforeScrape, statusBody, limits, onAnswered } = options;
   const refusals = new Refusals(SERVERS[what].reasons, registry, SERVERS[what].metric);
   const routes = jobRoutes(api, { busyStatus, maxExpectedHashes, queuePerAddress, refusals });
   const authorized = auth ? basicAuth(auth) : null;
@@ -53,7 +69,16 @@ export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
         { headers: { "cache-control": "no-store" } },
       ),
     )
-    .get("/metrics", async () => text(await registry.metrics(), 200, { "content-type": registry.contentType }))
+    .get("/status/history", ({ query }) => {
+      const since = query.since === undefined ? undefined : Number(query.since);
+      if (since !== undefined && !Number.isFinite(since)) return text("since must be milliseconds since the epoch\n", 400);
+      return Response.json(api.rateHistory(since), { headers: { "cache-control": "no-store" } });
+    })
+    .get("/ui", () => new Response(dashboardPage(what), { headers: PAGE_HEADERS }))
+    .get("/metrics", async () => {
+      beforeScrape?.();
+      return text(await registry.metrics(), 200, { "content-type": registry.contentType });
+    })
     .onError(({ code, error }) => {
       if (code === "NOT_FOUND") return text("not found\n", 404);
       return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);

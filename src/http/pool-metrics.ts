@@ -1,35 +1,79 @@
-// Prometheus metrics of the pool: gauges read from the coordinator's status when scraped, and job outcomes and
-// dropped workers counted as its events arrive.
-import { Counter, Gauge, Registry } from "prom-client";
+// Prometheus metrics of the pool: gauges set from one reading of the coordinator's status per scrape, and job
+// outcomes, waits and dropped workers counted as its events arrive.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Events } from "../jobs/job-api";
 import type { PoolEvent, PoolStatus } from "../pool/coordinator";
 
 export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolEvent>) {
   const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  gauge("k2pow_pool_workers", "Workers connected.", () => pool.status().totals.workers);
-  gauge("k2pow_pool_hash_rate", "Hashes per second of all workers, from the shares the pool checked.", () => pool.status().totals.hashRate);
-  gauge("k2pow_pool_queue_length", "Jobs queued or running.", () => pool.status().totals.queued);
-  const jobs = new Counter({ name: "k2pow_pool_jobs_total", help: "Jobs finished since start, by outcome.", labelNames: ["outcome"], registers: [registry] });
+  const registers = [registry];
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers });
+  const workers = gauge("k2pow_pool_workers", "Workers connected.");
+  const hashRate = gauge("k2pow_pool_hash_rate", "Hashes per second of all workers, from the shares the pool checked.");
+  const queueLength = gauge("k2pow_pool_queue_length", "Jobs queued or running: the queue's depth.");
+  const oldestWait = gauge("k2pow_pool_queue_oldest_wait_seconds", "How long the job queued longest (not running) has waited; 0 when none waits.");
+  const running = gauge("k2pow_pool_job_running_seconds", "How long the running job has run (0 when there is none).");
+  const expected = gauge("k2pow_pool_job_expected_hashes", "Hashes the running job is expected to take (0 when there is none).");
+  const workerRate = gauge("k2pow_pool_worker_hash_rate", "A connected worker's hashes per second, from its checked shares.", ["worker"]);
+  const workerChecked = gauge("k2pow_pool_worker_shares_checked", "A connected worker's shares that checked out, since it joined.", ["worker"]);
+  const workerRejected = gauge("k2pow_pool_worker_shares_rejected", "A connected worker's shares rejected, since it joined.", ["worker"]);
+  // Counters of what the coordinator counts itself, brought up to its totals at each scrape.
+  const counted = (name: string, help: string) => {
+    const counter = new Counter({ name, help, registers });
+    let seen = 0;
+    return (now: number) => {
+      counter.inc(now - seen);
+      seen = now;
+    };
+  };
+  const sharesChecked = counted("k2pow_pool_shares_checked_total", "Shares that checked out, of all workers.");
+  const sharesRejected = counted("k2pow_pool_shares_rejected_total", "Shares rejected (outside their range, sent twice, or not below their target).");
+
+  const jobs = new Counter({ name: "k2pow_pool_jobs_total", help: "Jobs finished since start, by outcome.", labelNames: ["outcome"], registers });
   for (const outcome of ["done", "failed", "cancelled"]) jobs.inc({ outcome }, 0);
-  const dropped = new Counter({ name: "k2pow_pool_workers_dropped_total", help: "Workers disconnected for bad work or silence.", registers: [registry] });
+  const dropped = new Counter({
+    name: "k2pow_pool_workers_dropped_total",
+    help: "Workers disconnected by the pool, by reason: bad-work (false shares or nonces), silent, protocol, worker-failed.",
+    labelNames: ["reason"],
+    registers,
+  });
+  for (const reason of ["bad-work", "silent", "protocol", "worker-failed"]) dropped.inc({ reason }, 0);
+  const waits = new Histogram({
+    name: "k2pow_pool_job_wait_seconds",
+    help: "Time a job waited in the queue before it started.",
+    buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800],
+    registers,
+  });
   const refused = new Counter({
     name: "k2pow_pool_connections_refused_total",
     help: "Worker connections refused before joining, by close code (4001 token or protocol, 4006 crowded, 4007 held off).",
     labelNames: ["code"],
-    registers: [registry],
+    registers,
   });
   events.subscribe((event) => {
     if (event.type === "done" || event.type === "failed" || event.type === "cancelled") jobs.inc({ outcome: event.type });
-    if (event.type === "dropped") dropped.inc();
+    if (event.type === "dropped") dropped.inc({ reason: event.cause });
+    if (event.type === "started") waits.observe(event.waitedSeconds);
   });
-  return { registry, refused };
+
+  /** Reads the status once and sets every gauge from it; per-worker gauges name the connected workers only. */
+  const beforeScrape = () => {
+    const status = pool.status();
+    workers.set(status.totals.workers);
+    hashRate.set(status.totals.hashRate);
+    queueLength.set(status.totals.queued);
+    oldestWait.set(Math.max(0, ...status.queue.filter((q) => q.state === "queued").map((q) => q.queuedSeconds)));
+    running.set(status.job?.seconds ?? 0);
+    expected.set(status.job?.expectedHashes ?? 0);
+    for (const metric of [workerRate, workerChecked, workerRejected]) metric.reset();
+    for (const w of status.workers) {
+      const worker = `${w.name}#${w.id}`;
+      if (w.hashRate !== null) workerRate.set({ worker }, w.hashRate);
+      workerChecked.set({ worker }, w.shares.checked);
+      workerRejected.set({ worker }, w.shares.rejected);
+    }
+    sharesChecked(status.totals.sharesChecked);
+    sharesRejected(status.totals.sharesRejected);
+  };
+  return { registry, refused, beforeScrape };
 }

@@ -52,7 +52,13 @@ export function createPoolServer(options: PoolServerOptions) {
     maxExpectedHashes,
     queuePerAddress: limits.queuePerAddress,
     registry: metrics.registry,
-    statusBody: (status) => ({ version, uptimeSeconds: (performance.now() - started) / 1000, ...status }),
+    beforeScrape: metrics.beforeScrape,
+    statusBody: (status) => ({
+      version,
+      uptimeSeconds: (performance.now() - started) / 1000,
+      ...status,
+      recent: { ...status.recent, answers: status.recent.answers.map((a) => ({ ...a, nonce: a.nonce?.toString() ?? null })) },
+    }),
     limits: { ...limits, maxExpectedHashes },
   });
 

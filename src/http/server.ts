@@ -72,5 +72,9 @@ function statusBody(status: WorkerStatus, info: WorkerInfo, started: number) {
     hashesTotal: Number(status.hashes),
     job: job === null ? null : { ...job, hashes: Number(job.hashes) },
     jobs: { done: status.done, failed: status.failed, remembered: status.remembered },
+    recent: {
+      jobs: status.recent.jobs.map((j) => ({ ...j, nonce: j.nonce?.toString() ?? null, hashes: j.hashes === null ? null : Number(j.hashes) })),
+      errors: status.recent.errors,
+    },
   };
 }

@@ -33,6 +33,22 @@ export function workerMetrics(jobs: WorkerJobApi): Registry {
     },
   });
   new Gauge({
+    name: "k2pow_job_running_seconds",
+    help: "How long the running job has run, from its first request (0 when there is none).",
+    registers: [registry],
+    collect() {
+      this.set(jobs.status().job?.seconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: "k2pow_job_expected_hashes",
+    help: "Hashes the running job is expected to take (0 when there is none); over k2pow_hash_rate, its expected time.",
+    registers: [registry],
+    collect() {
+      this.set(jobs.status().job?.expectedHashes ?? 0);
+    },
+  });
+  new Gauge({
     name: "k2pow_dataset_build_seconds",
     help: "How long the fast-mode dataset took to build (absent in light mode or while building).",
     registers: [registry],

@@ -8,7 +8,9 @@ import { engineReport } from "./engine-report";
 import { EventFeed } from "./event-feed";
 import { HashRateMeter } from "./hash-rate";
 import type { JobAnswer } from "./job-api";
-import type { JobEvent, RunningJob, WorkerJobApi, WorkerStatus } from "./worker-api";
+import { HISTORY_INTERVAL_SECONDS, RateHistory, type RateHistoryReport } from "./rate-history";
+import { RecentList } from "./recent-list";
+import type { ErrorNote, FinishedJob, JobEvent, RunningJob, WorkerJobApi, WorkerStatus } from "./worker-api";
 
 /** What the job manager needs of an engine. */
 export interface JobEngine {
@@ -44,6 +46,9 @@ export class JobManager implements WorkerJobApi {
   private readonly remember: number;
   private readonly events = new EventFeed<JobEvent>();
   private readonly meter = new HashRateMeter();
+  private readonly history = new RateHistory();
+  private readonly finished = new RecentList<FinishedJob>();
+  private readonly errors = new RecentList<ErrorNote>();
   private readonly timers: ReturnType<typeof setInterval>[];
   private readonly timeoutMs: number;
   private current: Running | null = null;
@@ -60,6 +65,7 @@ export class JobManager implements WorkerJobApi {
     this.timers = [
       setInterval(() => this.meter.sample(this.engine.status().hashes), 1000),
       setInterval(() => this.reportProgress(), options.progressMs ?? 30_000),
+      setInterval(() => this.history.add({ at: Date.now(), total: this.meter.rate() }), HISTORY_INTERVAL_SECONDS * 1000),
     ];
     for (const timer of this.timers) timer.unref();
   }
@@ -121,7 +127,12 @@ export class JobManager implements WorkerJobApi {
       done: this.done,
       failed: this.failed,
       remembered: this.answers.size,
+      recent: { jobs: this.finished.items(), errors: this.errors.items() },
     };
+  }
+
+  rateHistory(since?: number): RateHistoryReport {
+    return this.history.since(since);
   }
 
   /** Stops the running job (its answer is not remembered) and takes no more. */
@@ -148,6 +159,9 @@ export class JobManager implements WorkerJobApi {
     const fail = (error: string) => {
       this.keep(key, { error });
       this.failed++;
+      const at = Date.now();
+      this.finished.add({ key, outcome: "failed", nonce: null, error, seconds: seconds(), hashes: null, hashRate: null, finishedAt: at });
+      this.errors.add({ at, key, message: error });
       this.events.emit({ type: "failed", key, error, seconds: seconds() });
     };
     const attempt = (n: number): Promise<void> =>
@@ -155,6 +169,16 @@ export class JobManager implements WorkerJobApi {
         (result) => {
           this.keep(key, { nonce: result.nonce });
           this.done++;
+          this.finished.add({
+            key,
+            outcome: "done",
+            nonce: result.nonce,
+            error: null,
+            seconds: seconds(),
+            hashes: result.hashes,
+            hashRate: result.seconds > 0 ? Number(result.hashes) / result.seconds : null,
+            finishedAt: Date.now(),
+          });
           this.events.emit({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: seconds(), searchSeconds: result.seconds });
         },
         (err: Error) => {
@@ -164,6 +188,7 @@ export class JobManager implements WorkerJobApi {
             return;
           }
           if (err instanceof EngineError && err.retryable && n < ATTEMPTS && !this.closed) {
+            this.errors.add({ at: Date.now(), key, message: `search retried (attempt ${n + 1} of ${ATTEMPTS}): ${err.message}` });
             this.events.emit({ type: "retrying", key, error: err.message, attempt: n + 1 });
             return attempt(n + 1);
           }

@@ -2,6 +2,7 @@
 // objects the HTTP layer only has to write out, and the events its logs and metrics hear.
 import type { EngineStatus } from "../engine/engine";
 import type { Events, JobApi } from "./job-api";
+import type { RateHistorySource } from "./rate-history";
 
 /** The engine as /status reports it. */
 export type EngineReport = Pick<EngineStatus, "phase" | "mode" | "pages" | "hugePageBytes" | "threads" | "threadsReason" | "error">;
@@ -25,6 +26,29 @@ export interface RunningJob {
   etaSeconds: number | null;
 }
 
+/** A job that ended, for the dashboard's list of the last jobs. */
+export interface FinishedJob {
+  key: string;
+  outcome: "done" | "failed";
+  nonce: bigint | null;
+  error: string | null;
+  /** From the first request to the answer. */
+  seconds: number;
+  /** The search's own (done jobs only). */
+  hashes: bigint | null;
+  hashRate: number | null;
+  /** Milliseconds since the epoch. */
+  finishedAt: number;
+}
+
+/** Something that went wrong with a job: it failed, or a search was retried. */
+export interface ErrorNote {
+  /** Milliseconds since the epoch. */
+  at: number;
+  key: string | null;
+  message: string;
+}
+
 export interface WorkerStatus {
   engine: EngineReport;
   dataset: DatasetReport;
@@ -37,6 +61,8 @@ export interface WorkerStatus {
   failed: number;
   /** Answers kept for later requests. */
   remembered: number;
+  /** Newest first, a few of each. */
+  recent: { jobs: FinishedJob[]; errors: ErrorNote[] };
 }
 
 export type JobEvent =
@@ -46,5 +72,5 @@ export type JobEvent =
   | { type: "retrying"; key: string; error: string; attempt: number }
   | { type: "failed"; key: string; error: string; seconds: number };
 
-/** The worker's side of the seam: the job API over its status, and its events. */
-export type WorkerJobApi = JobApi<WorkerStatus> & Events<JobEvent>;
+/** The worker's side of the seam: the job API over its status, its events and its hash rate over the last hour. */
+export type WorkerJobApi = JobApi<WorkerStatus> & Events<JobEvent> & RateHistorySource;

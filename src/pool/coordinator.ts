@@ -6,9 +6,11 @@
 import { bigFromBytes, hexFromBig, NONCE_LIMIT, parseNonce, toHex } from "../bytes/hex";
 import { expectedHashes, type K2powJob } from "../engine/k2pow-rule";
 import type { JobAnswer } from "../jobs/job-api";
+import { HISTORY_INTERVAL_SECONDS, type RateHistoryReport } from "../jobs/rate-history";
 import type { StoredAnswer, JobStore } from "./job-store";
 import { JobQueue, type DatabaseHealth, type QueueEvent, type QueuedJob } from "./job-queue";
 import { NonceSpace } from "./nonce-space";
+import { PoolActivity, type DropCause, type DroppedWorker, type PoolAnswer } from "./pool-activity";
 import {
   EXPECTED_SHARES,
   hashesPerShare,
@@ -43,14 +45,14 @@ export interface CoordinatorOptions {
 
 export type PoolEvent =
   | QueueEvent
-  | { type: "started"; key: string; expectedHashes: number; resumeFrom: bigint }
+  | { type: "started"; key: string; expectedHashes: number; resumeFrom: bigint; waitedSeconds: number }
   | { type: "progress"; key: string; searched: bigint; proven: bigint; seconds: number; hashRate: number; etaSeconds: number | null }
   | { type: "done"; key: string; nonce: bigint; worker: string; searched: bigint; seconds: number }
   | { type: "failed"; key: string; error: string; seconds: number }
   | { type: "cancelled"; key: string }
   | { type: "joined"; worker: string; remote: string; threads: number; mode: string }
   | { type: "left"; worker: string; reason: string }
-  | { type: "dropped"; worker: string; remote: string; reason: string; undone: bigint }
+  | { type: "dropped"; worker: string; remote: string; cause: DropCause; reason: string; undone: bigint }
   | { type: "check-failed"; error: string };
 
 export interface PoolStatus {
@@ -63,7 +65,8 @@ export interface PoolStatus {
     connectedSeconds: number;
     /** From checked shares only. */
     hashRate: number | null;
-    shares: { received: number; checked: number };
+    /** Rejected: outside its range, sent twice, or not below its target; the first one drops the worker. */
+    shares: { received: number; checked: number; rejected: number };
     range: { start: string; count: string } | null;
   }[];
   job: {
@@ -80,8 +83,27 @@ export interface PoolStatus {
   queue: { key: string; state: "running" | "queued"; queuedSeconds: number }[];
   checks: CheckStatus;
   database: DatabaseHealth;
-  totals: { workers: number; hashRate: number; queued: number; done: number; failed: number };
+  totals: {
+    workers: number;
+    hashRate: number;
+    queued: number;
+    done: number;
+    failed: number;
+    /** Since the pool started, of all workers. */
+    sharesChecked: number;
+    sharesRejected: number;
+    dropped: number;
+  };
+  /** Newest first, a few of each. */
+  recent: { answers: PoolAnswer[]; dropped: DroppedWorker[] };
 }
+
+/** A dropped worker's close code in the words of the metric's label. */
+const DROP_CAUSES: Record<number, DropCause> = {
+  [CLOSE.invalidWork]: "bad-work",
+  [CLOSE.silent]: "silent",
+  [CLOSE.workerFailed]: "worker-failed",
+};
 
 /** A range not finished in this many times its expected time, and at least MIN_SILENT_MS, drops its worker. */
 const SILENT_FACTOR = 6;
@@ -110,6 +132,9 @@ export class Coordinator {
   private readonly progressMs: number;
   private readonly nonceLimit: bigint;
   private readonly sessions = new Map<number, WorkerSession>();
+  private readonly activity = new PoolActivity();
+  private sharesChecked = 0;
+  private sharesRejected = 0;
   private readonly stopClocks: (() => void)[];
   private head: Head | null = null;
   private closing = false;
@@ -118,7 +143,11 @@ export class Coordinator {
 
   constructor(options: CoordinatorOptions) {
     this.clock = options.clock ?? systemClock;
-    this.emit = options.onEvent ?? (() => {});
+    const onEvent = options.onEvent ?? (() => {});
+    this.emit = (event) => {
+      if (event.type === "done" || event.type === "failed" || event.type === "dropped") this.activity.hear(event, this.clock.now());
+      onEvent(event);
+    };
     this.timeoutMs = options.jobTimeoutSeconds * 1000;
     this.progressMs = (options.progressSeconds ?? 30) * 1000;
     this.nonceLimit = options.nonceLimit ?? NONCE_LIMIT;
@@ -128,6 +157,7 @@ export class Coordinator {
     this.stopClocks = [
       this.clock.every(1000, () => this.tick()),
       this.clock.every(HEARTBEAT_SECONDS * 1000, () => this.heartbeat()),
+      this.clock.every(HISTORY_INTERVAL_SECONDS * 1000, () => this.sampleRates()),
     ];
   }
 
@@ -161,7 +191,7 @@ export class Coordinator {
       mode: s.mode,
       connectedSeconds: (now - s.joinedAt) / 1000,
       hashRate: s.provenRate(now),
-      shares: { received: s.sharesReceived, checked: s.meter.checked },
+      shares: { received: s.sharesReceived, checked: s.sharesChecked, rejected: s.sharesRejected },
       range: s.range === null ? null : { start: s.range.start.toString(), count: s.range.count.toString() },
     }));
     const hashRate = workers.reduce((sum, w) => sum + (w.hashRate ?? 0), 0);
@@ -193,8 +223,23 @@ export class Coordinator {
       })),
       checks: this.audit.status(),
       database: this.queue.health(),
-      totals: { workers: workers.length, hashRate, queued: jobs.length, done: counts.done, failed: counts.failed },
+      totals: {
+        workers: workers.length,
+        hashRate,
+        queued: jobs.length,
+        done: counts.done,
+        failed: counts.failed,
+        sharesChecked: this.sharesChecked,
+        sharesRejected: this.sharesRejected,
+        dropped: this.activity.dropped,
+      },
+      recent: this.activity.recent(),
     };
+  }
+
+  /** The total and per-worker proven hash rate over the last hour, for the dashboard's chart. */
+  rateHistory(since?: number): RateHistoryReport {
+    return this.activity.rateHistory(since);
   }
 
   // ---- the worker side ----
@@ -266,9 +311,9 @@ export class Coordinator {
     if (head === null || range.state !== "searching") return;
     const nonce = parseNonce(text);
     if (nonce === null || nonce < range.start || nonce >= range.start + range.count) {
-      return this.caught(session, `share ${text} is outside its range ${range.id}`);
+      return this.rejected(session, `share ${text} is outside its range ${range.id}`);
     }
-    if (range.shares.has(nonce)) return this.caught(session, `share ${nonce} sent twice`);
+    if (range.shares.has(nonce)) return this.rejected(session, `share ${nonce} sent twice`);
     range.shares.add(nonce);
     session.sharesReceived++;
     if (range.shares.size > MAX_SHARES) {
@@ -288,9 +333,11 @@ export class Coordinator {
     check
       .then(
         (ok) => {
-          if (!ok) return this.caught(session, `share ${nonce} does not meet its share target`);
+          if (!ok) return this.rejected(session, `share ${nonce} does not meet its share target`);
           const now = this.clock.now();
           range.checked++;
+          session.sharesChecked++;
+          this.sharesChecked++;
           // Only randomly sampled shares measure the rate; those checked for a range's proof would bias it.
           if (sampled !== null) session.meter.addShare(range.hashesPerShare / sampled, now);
           // A checked share proves the worker is at work on the range, however slow it is.
@@ -377,6 +424,13 @@ export class Coordinator {
 
   // ---- workers that misbehave ----
 
+  /** A share that is not what its range asked for: counted, and its worker caught. */
+  private rejected(session: WorkerSession, reason: string): void {
+    session.sharesRejected++;
+    this.sharesRejected++;
+    this.caught(session, reason);
+  }
+
   /** A worker sent false work: it is dropped, and everything it reported searched in the open job goes back. */
   private caught(session: WorkerSession, reason: string): void {
     if (session.caught) return;
@@ -394,7 +448,8 @@ export class Coordinator {
     this.sessions.delete(session.id);
     this.takeBack(session.range);
     // A worker caught after it left is still named, and its address still penalised by the transport.
-    this.emit({ type: "dropped", worker: session.label, remote: session.link.remote, reason, undone });
+    const cause = DROP_CAUSES[code] ?? "protocol";
+    this.emit({ type: "dropped", worker: session.label, remote: session.link.remote, cause, reason, undone });
     if (!wasGone || code === CLOSE.invalidWork) session.link.close(code, reason.slice(0, 120));
     this.assignIdle();
   }
@@ -414,7 +469,13 @@ export class Coordinator {
       lastSaved: now,
       ranges: new Set(),
     };
-    this.emit({ type: "started", key: entry.key, expectedHashes: expectedHashes(entry.job.difficulty), resumeFrom: entry.resumeFrom });
+    this.emit({
+      type: "started",
+      key: entry.key,
+      expectedHashes: expectedHashes(entry.job.difficulty),
+      resumeFrom: entry.resumeFrom,
+      waitedSeconds: (now - entry.queuedAt) / 1000,
+    });
     this.assignIdle();
   }
 
@@ -546,6 +607,11 @@ export class Coordinator {
         etaSeconds: job?.etaSeconds ?? null,
       });
     }
+  }
+
+  private sampleRates(): void {
+    const now = this.clock.now();
+    this.activity.sample(now, [...this.sessions.values()].map((s) => ({ label: s.label, hashRate: s.provenRate(now) })));
   }
 
   private heartbeat(): void {

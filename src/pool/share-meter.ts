@@ -8,13 +8,10 @@ const WINDOW_MS = 15 * 60_000;
 export class ShareMeter {
   private shares: { at: number; hashes: number }[] = [];
   private busy: { at: number; ms: number }[] = [];
-  /** Checked shares since the worker joined. */
-  checked = 0;
 
   /** A checked share that stands for `hashes` hashes (already scaled up by its sampling). */
   addShare(hashes: number, at: number): void {
     this.shares.push({ at, hashes });
-    this.checked++;
   }
 
   /** Time spent on a range, added when the range ends. */

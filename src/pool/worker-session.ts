@@ -58,6 +58,9 @@ export class WorkerSession {
   readonly unsettled = new Set<Assignment>();
   rangesDone = 0;
   sharesReceived = 0;
+  /** Shares that checked out, and shares rejected (outside the range, twice, or not below its target). */
+  sharesChecked = 0;
+  sharesRejected = 0;
   /** Its share checks under way. */
   checking = 0;
   /** Closed; and caught sending false work, which undoes its claims. */

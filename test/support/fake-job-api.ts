@@ -1,10 +1,11 @@
 // A stand-in for the worker's job manager at the job API seam (src/jobs/job-api.ts), so HTTP tests run the real
 // server on loopback without RandomX: a job runs until the test finishes it, one at a time, and its answer is kept;
-// every call is recorded; status and events are the test's to set and send.
+// every call is recorded; status, rate history and events are the test's to set and send.
 import type { K2powJob } from "../../src/engine/k2pow-rule";
 import { createServer, type ServerOptions } from "../../src/http/server";
 import { EventFeed } from "../../src/jobs/event-feed";
 import type { Asker, JobAnswer } from "../../src/jobs/job-api";
+import { HISTORY_INTERVAL_SECONDS, HISTORY_WINDOW_SECONDS, type RateHistoryReport, type RatePoint } from "../../src/jobs/rate-history";
 import type { JobEvent, WorkerJobApi, WorkerStatus } from "../../src/jobs/worker-api";
 
 /** A light-mode worker with nothing done yet. */
@@ -17,6 +18,7 @@ export const IDLE: WorkerStatus = {
   done: 0,
   failed: 0,
   remembered: 0,
+  recent: { jobs: [], errors: [] },
 };
 
 export class FakeJobApi implements WorkerJobApi {
@@ -28,6 +30,8 @@ export class FakeJobApi implements WorkerJobApi {
   busy: Extract<JobAnswer, { kind: "busy" }> = { kind: "busy" };
   /** When set, status() throws this, as a domain fault the server must not leak a stack trace for. */
   statusFault: Error | null = null;
+  /** What rateHistory() gives, filtered by its `since`; tests replace it. */
+  points: RatePoint[] = [];
   private readonly events = new EventFeed<JobEvent>();
   private readonly answers = new Map<string, JobAnswer>();
   private running: string | null = null;
@@ -54,6 +58,10 @@ export class FakeJobApi implements WorkerJobApi {
   status(): WorkerStatus {
     if (this.statusFault !== null) throw this.statusFault;
     return this.current;
+  }
+
+  rateHistory(since = -Infinity): RateHistoryReport {
+    return { intervalSeconds: HISTORY_INTERVAL_SECONDS, windowSeconds: HISTORY_WINDOW_SECONDS, points: this.points.filter((p) => p.at > since) };
   }
 
   subscribe(listener: (event: JobEvent) => void): void {

@@ -1,0 +1,98 @@
+// What an open dashboard costs a worker's search: a fast-mode worker with one search thread, the whole worker pinned
+// to core 0, and Debian's chromium (headless, started by this script, which runs on core 1) showing its /ui, with
+// its live updates running, in windows that alternate with windows where the page is closed. Prints the hash rate
+// with and without the page (medians) and the cost. Only loopback; stops by itself.
+//   taskset -c 1 bun bench/ui-cost.ts [--seconds 90] [--windows 6]
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "90" },
+    windows: { type: "string", default: "6" },
+  },
+});
+const windows = Number(values.windows);
+const windowMs = (Number(values.seconds) * 1000) / windows;
+
+const main = join(import.meta.dir, "..", "src", "main.ts");
+const worker = Bun.spawn(["taskset", "-c", "0", process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "fast", "--cores", "1"], {
+  stderr: "pipe",
+  stdout: "ignore",
+});
+let log = "";
+const decoder = new TextDecoder();
+(async () => {
+  for await (const chunk of worker.stderr) log += decoder.decode(chunk);
+})();
+
+async function waitFor(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const match = log.match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`the worker did not log ${pattern} in time:\n${log}`);
+    await Bun.sleep(50);
+  }
+}
+
+async function hashesTotal(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(text.match(/^k2pow_hashes_total (\d+)/m)![1]);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const port = (await waitFor(/listening on \S+ port=(\d+)/, 15_000))[1];
+  const base = `http://127.0.0.1:${port}`;
+  const job = `${base}/job/${"ab".repeat(32)}/1/${"cd".repeat(8)}/00000001${"00".repeat(28)}`; // about 2^32 hashes: runs throughout
+  if ((await fetch(job)).status !== 201) throw new Error("the worker did not accept the job");
+  console.error("ui-cost: waiting for the dataset");
+  await waitFor(/fast mode ready/, 120_000);
+  await Bun.sleep(3000); // the search settles
+
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const closed: number[] = [];
+  const open: number[] = [];
+  let requests = 0;
+  page.on("request", (r) => {
+    if (r.url().startsWith(base)) requests++;
+  });
+  const window = async (withPage: boolean) => {
+    if (withPage) {
+      await page.goto(`${base}/ui`);
+      await page.waitForSelector("[data-updated]:not([data-updated=''])");
+    } else {
+      await page.goto("about:blank");
+    }
+    const h0 = await hashesTotal(base);
+    const t0 = performance.now();
+    await Bun.sleep(windowMs);
+    const hashRate = ((await hashesTotal(base)) - h0) / ((performance.now() - t0) / 1000);
+    (withPage ? open : closed).push(hashRate);
+    console.error(`ui-cost: ${withPage ? "page open " : "page shut "} window: ${hashRate.toFixed(1)} H/s`);
+  };
+  for (let i = 0; i < windows; i++) {
+    await window(false);
+    await window(true);
+  }
+  await window(false);
+
+  const without = median(closed);
+  const withUi = median(open);
+  const cost = 1 - withUi / without;
+  const seconds = (open.length * windowMs) / 1000;
+  console.log(`requests from the page: ${requests} in ${seconds.toFixed(0)} s open (${(requests / seconds).toFixed(2)}/s)`);
+  console.log(`hash rate, 1 search thread: page shut ${without.toFixed(1)} H/s, page open ${withUi.toFixed(1)} H/s (medians of ${closed.length} and ${open.length} windows)`);
+  console.log(`cost of an open dashboard: ${(cost * 100).toFixed(2)}% (need < 1%) ${cost < 0.01 ? "PASS" : "FAIL"}`);
+} finally {
+  await browser.close();
+  worker.kill("SIGTERM");
+  await worker.exited;
+}

@@ -1,0 +1,74 @@
+// What the pool's dashboard shows of the past: the last answers, the last workers dropped and why, and the total
+// and per-worker proven hash rate over the last hour. Built from the coordinator's events and its rate samples.
+import { RateHistory, type RateHistoryReport } from "../jobs/rate-history";
+import { RecentList } from "../jobs/recent-list";
+
+/** Why a worker was dropped, in a few words a metric can be labelled with. */
+export type DropCause = "bad-work" | "silent" | "protocol" | "worker-failed";
+
+export interface PoolAnswer {
+  key: string;
+  outcome: "done" | "failed";
+  nonce: bigint | null;
+  error: string | null;
+  /** The worker whose nonce it was. */
+  worker: string | null;
+  seconds: number;
+  /** Milliseconds since the epoch. */
+  finishedAt: number;
+}
+
+export interface DroppedWorker {
+  /** Milliseconds since the epoch. */
+  at: number;
+  worker: string;
+  remote: string;
+  cause: DropCause;
+  reason: string;
+}
+
+/** The coordinator's events this hears; a subset of PoolEvent, so the activity need not know the rest. */
+export type ActivityEvent =
+  | { type: "done"; key: string; nonce: bigint; worker: string; seconds: number }
+  | { type: "failed"; key: string; error: string; seconds: number }
+  | { type: "dropped"; worker: string; remote: string; cause: DropCause; reason: string };
+
+export class PoolActivity {
+  private readonly answers = new RecentList<PoolAnswer>();
+  private readonly droppedWorkers = new RecentList<DroppedWorker>();
+  private readonly history = new RateHistory();
+  /** Workers dropped since the pool started. */
+  dropped = 0;
+
+  hear(event: ActivityEvent, at: number): void {
+    switch (event.type) {
+      case "done":
+        return this.answers.add({ key: event.key, outcome: "done", nonce: event.nonce, error: null, worker: event.worker, seconds: event.seconds, finishedAt: at });
+      case "failed":
+        return this.answers.add({ key: event.key, outcome: "failed", nonce: null, error: event.error, worker: null, seconds: event.seconds, finishedAt: at });
+      case "dropped":
+        this.dropped++;
+        return this.droppedWorkers.add({ at, worker: event.worker, remote: event.remote, cause: event.cause, reason: event.reason });
+    }
+  }
+
+  /** One sample of the rates: the total, and each worker with a proven rate by its label. */
+  sample(at: number, workers: { label: string; hashRate: number | null }[]): void {
+    const rates: Record<string, number> = {};
+    let total = 0;
+    for (const { label, hashRate } of workers) {
+      if (hashRate === null) continue;
+      rates[label] = hashRate;
+      total += hashRate;
+    }
+    this.history.add({ at, total, workers: rates });
+  }
+
+  recent(): { answers: PoolAnswer[]; dropped: DroppedWorker[] } {
+    return { answers: this.answers.items(), dropped: this.droppedWorkers.items() };
+  }
+
+  rateHistory(since?: number): RateHistoryReport {
+    return this.history.since(since);
+  }
+}
