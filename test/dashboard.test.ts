@@ -3,11 +3,12 @@
 // fast-mode worker building its dataset. The page must show what /status said when it drew it, draw the last
 // hour's rates, update without a reload, show nothing without the password, and keep its last data marked stale
 // when the box goes away. Screenshots (wide and phone) go to test-output/dashboard/ for a person to look at.
-import { expect, test } from "bun:test";
+import { expect, onTestFinished, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { openBrowser, pageErrors, recordStatus } from "./support/browser";
+import { POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
+import { openBrowser, pageErrors, recordStatus, type StatusRecorder } from "./support/browser";
 import { startK2pow } from "./support/k2pow-process";
 import { until } from "./support/until";
 import { EASY } from "./support/vectors";
@@ -35,11 +36,11 @@ async function openDashboard(browser: Browser, base: string, viewport: { width: 
   const context = await browser.newContext({ viewport, httpCredentials: credentials });
   const page = await context.newPage();
   const errors = pageErrors(page);
-  const bodies = await recordStatus(page);
+  const status = await recordStatus(page);
   const answer = await page.goto(`${base}/ui`);
   expect(answer?.status()).toBe(200);
   await page.waitForSelector("[data-updated]:not([data-updated=''])", { timeout: 15_000 });
-  return { page, bodies, errors };
+  return { page, status, errors };
 }
 
 // What runs in the page is given as text: this project's types know no DOM.
@@ -48,11 +49,12 @@ const value = async (page: Page, field: string) => Number(await attr(page, `[dat
 const text = (page: Page, field: string) => page.innerText(`[data-field="${field}"]`);
 const pageWidth = async (page: Page) => Number(await page.evaluate("document.documentElement.scrollWidth"));
 
-/** Waits for the page to draw a /status it had not drawn yet, and gives that body: what the page now shows. */
-async function nextDrawn<T>(page: Page, bodies: unknown[]): Promise<T> {
+/** Waits for the page to draw a /status it had not drawn yet, then holds its polls: it shows that body until released. */
+async function nextDrawn<T>(page: Page, status: StatusRecorder): Promise<T> {
   const before = await attr(page, "[data-updated]", "data-updated");
   await until("the page to draw a newer /status", async () => (await attr(page, "[data-updated]", "data-updated")) !== before, 15_000);
-  return bodies.at(-1) as T;
+  await status.hold();
+  return status.bodies.at(-1) as T;
 }
 
 /** Waits for the chart to have `atLeast` points, and gives how many it has. */
@@ -79,10 +81,10 @@ test("worker: the page shows /status as it was, charts the rate, updates live, n
   await until("the long job to run with a rate", async () => ((await getJson<WorkerBody>(`${worker.base}/status`)).hashRate > 0 ? true : null));
 
   const browser = await openBrowser();
-  const { page, bodies, errors } = await openDashboard(browser, worker.base, WIDE);
+  const { page, status, errors } = await openDashboard(browser, worker.base, WIDE);
   expect(await chartPoints(page, 2)).toBeGreaterThanOrEqual(2);
 
-  const shown = await nextDrawn<WorkerBody>(page, bodies);
+  const shown = await nextDrawn<WorkerBody>(page, status);
   expect(await value(page, "hashRate")).toBe(shown.hashRate);
   expect(await value(page, "jobHashes")).toBe(shown.job!.hashes);
   expect(await value(page, "jobExpected")).toBe(shown.job!.expectedHashes);
@@ -90,6 +92,11 @@ test("worker: the page shows /status as it was, charts the rate, updates live, n
   expect(await value(page, "threads")).toBe(shown.engine.threads);
   expect(await text(page, "mode")).toContain("light");
   expect((await text(page, "state")).toLowerCase()).toMatch(/working|running/);
+  // What a person reads: the rate in H/s to a tenth, the expected hashes (about 2^24 for this job) in full.
+  const rate = (await text(page, "hashRate")).match(/^([\d.]+)\s*H\/s$/);
+  expect(Math.abs(Number(rate?.[1]) - shown.hashRate)).toBeLessThanOrEqual(0.05);
+  expect((await text(page, "jobExpected")).replace(/\s/g, "")).toContain(String(Math.round(shown.job!.expectedHashes)));
+  expect(Math.round(shown.job!.expectedHashes)).toBe(2 ** 24);
   // The job done is listed with its nonce, as /status gave it.
   const nonce = shown.recent.jobs[0]!.nonce!;
   expect(nonce).toMatch(/^\d+$/);
@@ -97,11 +104,13 @@ test("worker: the page shows /status as it was, charts the rate, updates live, n
 
   // Live: the same document draws newer numbers.
   await page.evaluate("window.sameDocument = true");
-  const later = await nextDrawn<WorkerBody>(page, bodies);
+  status.release();
+  const later = await nextDrawn<WorkerBody>(page, status);
   expect(later.job!.hashes).toBeGreaterThan(shown.job!.hashes);
   expect(await value(page, "jobHashes")).toBe(later.job!.hashes);
   expect(await page.evaluate("window.sameDocument")).toBe(true);
   await page.screenshot({ path: join(OUT, "worker.png"), fullPage: true });
+  status.release();
 
   const phone = await openDashboard(browser, worker.base, PHONE);
   await chartPoints(phone.page, 2);
@@ -152,9 +161,9 @@ test("pool: two workers on a job and one queued; the page shows /status as it wa
   );
 
   const browser = await openBrowser();
-  const { page, bodies, errors } = await openDashboard(browser, pool.base, WIDE);
+  const { page, status, errors } = await openDashboard(browser, pool.base, WIDE);
   await chartPoints(page, 2);
-  const shown = await nextDrawn<PoolBody>(page, bodies);
+  const shown = await nextDrawn<PoolBody>(page, status);
   expect(await value(page, "totalHashRate")).toBe(shown.totals.hashRate);
   expect(await value(page, "workerCount")).toBe(2);
   expect(await value(page, "queueLength")).toBe(shown.queue.length);
@@ -171,6 +180,30 @@ test("pool: two workers on a job and one queued; the page shows /status as it wa
   // One line per worker beside the total.
   expect((await page.$$(".u-legend .u-series")).length).toBeGreaterThanOrEqual(3);
   await page.screenshot({ path: join(OUT, "pool.png"), fullPage: true });
+  status.release();
+
+  // A token holder names itself as markup, as long as a name may be: the page shows it as text and runs nothing,
+  // and the metrics label it as the status names it.
+  const hostile = "<img/src=x/onerror=alert(1)>".padEnd(64, "w");
+  const dialogs: string[] = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  const ws = new WebSocket(`${pool.base.replace("http", "ws")}${POOL_PATH}`);
+  onTestFinished(() => ws.close());
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: TOKEN, name: hostile, version: "test", threads: 1, mode: "light" }));
+  const row = await until("the page to list the worker named as markup", () => page.$(`[data-worker^="${hostile}#"]`), 30_000);
+  expect(await row.innerText()).toContain(hostile);
+  expect(await page.$$("img")).toHaveLength(0);
+  expect(dialogs).toEqual([]);
+  const metrics = await (await fetch(`${pool.base}/metrics`, { headers })).text();
+  const labels = [...metrics.matchAll(/^k2pow_pool_worker_shares_checked\{worker="([^"]*)"\}/gm)].map((m) => m[1]);
+  expect(labels.sort()).toEqual(["box-a", "box-b", hostile].sort());
 
   const phone = await openDashboard(browser, pool.base, PHONE);
   expect(await pageWidth(phone.page)).toBeLessThanOrEqual(PHONE.width);

@@ -392,6 +392,17 @@ describe("the dashboard's routes", () => {
     expect(html).toContain('data-role="worker"');
     // Everything inline: no script, style or image is fetched from anywhere.
     expect(html).not.toMatch(/<script[^>]*\bsrc=|<link[^>]*stylesheet|https?:\/\/(?!www\.w3\.org)/);
+    // The one script that may run is the page's own, by its hash: nothing injected inline would.
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(scripts).toHaveLength(1);
+    const hash = new Bun.CryptoHasher("sha256").update(scripts[0]!).digest("base64");
+    expect(csp).toContain(`script-src 'sha256-${hash}';`);
+    expect(csp).not.toContain("unsafe-eval");
+    expect(csp.match(/script-src [^;]*/)![0]).not.toContain("unsafe-inline");
+    // With a trailing slash the page's relative fetches would miss /status: sent to /ui.
+    const slash = await fetch(`${base}/ui/`, { redirect: "manual" });
+    expect([slash.status, slash.headers.get("location")]).toEqual([308, "../ui"]);
+    expect((await fetch(`${base}/ui/`)).url).toBe(`${base}/ui`);
     expect((await get(base, "/")).body).toBe("{ 'message': 'ok' }");
   });
 

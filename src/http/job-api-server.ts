@@ -17,18 +17,6 @@ const SERVERS = {
   pool: { reasons: POOL_REFUSALS, metric: "k2pow_pool_requests_refused_total" },
 } as const;
 
-/**
- * The dashboard is one self-contained page that reads /status and /status/history: it may run its inline script and
- * styles and fetch from its own origin, nothing else, and no other site may frame it.
- */
-const PAGE_HEADERS = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-content-type-options": "nosniff",
-  "content-security-policy":
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-};
-
 export interface JobApiServerOptions<Status> {
   api: JobApi<Status> & RateHistorySource;
   what: keyof typeof SERVERS;
@@ -74,7 +62,19 @@ export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
       if (since !== undefined && !Number.isFinite(since)) return text("since must be milliseconds since the epoch\n", 400);
       return Response.json(api.rateHistory(since), { headers: { "cache-control": "no-store" } });
     })
-    .get("/ui", () => new Response(dashboardPage(what), { headers: PAGE_HEADERS }))
+    .get("/ui", ({ request }) => {
+      // Elysia routes /ui/ here too, where the page's relative fetches would miss /status.
+      if (new URL(request.url).pathname !== "/ui") return new Response(null, { status: 308, headers: { location: "../ui" } });
+      const page = dashboardPage(what);
+      return new Response(page.html, {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-content-type-options": "nosniff",
+          "content-security-policy": page.contentSecurityPolicy,
+        },
+      });
+    })
     .get("/metrics", async () => {
       beforeScrape?.();
       return text(await registry.metrics(), 200, { "content-type": registry.contentType });

@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Events } from "../jobs/job-api";
 import type { PoolEvent, PoolStatus } from "../pool/coordinator";
+import { DROP_CAUSES } from "../pool/pool-activity";
 
 export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolEvent>) {
   const registry = new Registry();
@@ -14,6 +15,8 @@ export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolE
   const oldestWait = gauge("k2pow_pool_queue_oldest_wait_seconds", "How long the job queued longest (not running) has waited; 0 when none waits.");
   const running = gauge("k2pow_pool_job_running_seconds", "How long the running job has run (0 when there is none).");
   const expected = gauge("k2pow_pool_job_expected_hashes", "Hashes the running job is expected to take (0 when there is none).");
+  // Labelled by the name a worker joins with (its host name by default), so a worker that reconnects keeps its
+  // series and its alerts their history; connections sharing a name are summed.
   const workerRate = gauge("k2pow_pool_worker_hash_rate", "A connected worker's hashes per second, from its checked shares.", ["worker"]);
   const workerChecked = gauge("k2pow_pool_worker_shares_checked", "A connected worker's shares that checked out, since it joined.", ["worker"]);
   const workerRejected = gauge("k2pow_pool_worker_shares_rejected", "A connected worker's shares rejected, since it joined.", ["worker"]);
@@ -33,11 +36,11 @@ export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolE
   for (const outcome of ["done", "failed", "cancelled"]) jobs.inc({ outcome }, 0);
   const dropped = new Counter({
     name: "k2pow_pool_workers_dropped_total",
-    help: "Workers disconnected by the pool, by reason: bad-work (false shares or nonces), silent, protocol, worker-failed.",
+    help: `Workers disconnected by the pool, by reason: ${DROP_CAUSES.join(", ")} (bad-work: false shares or nonces).`,
     labelNames: ["reason"],
     registers,
   });
-  for (const reason of ["bad-work", "silent", "protocol", "worker-failed"]) dropped.inc({ reason }, 0);
+  for (const reason of DROP_CAUSES) dropped.inc({ reason }, 0);
   const waits = new Histogram({
     name: "k2pow_pool_job_wait_seconds",
     help: "Time a job waited in the queue before it started.",
@@ -53,7 +56,7 @@ export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolE
   events.subscribe((event) => {
     if (event.type === "done" || event.type === "failed" || event.type === "cancelled") jobs.inc({ outcome: event.type });
     if (event.type === "dropped") dropped.inc({ reason: event.cause });
-    if (event.type === "started") waits.observe(event.waitedSeconds);
+    if (event.type === "started" && event.waitedSeconds !== null) waits.observe(event.waitedSeconds);
   });
 
   /** Reads the status once and sets every gauge from it; per-worker gauges name the connected workers only. */
@@ -67,10 +70,10 @@ export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolE
     expected.set(status.job?.expectedHashes ?? 0);
     for (const metric of [workerRate, workerChecked, workerRejected]) metric.reset();
     for (const w of status.workers) {
-      const worker = `${w.name}#${w.id}`;
-      if (w.hashRate !== null) workerRate.set({ worker }, w.hashRate);
-      workerChecked.set({ worker }, w.shares.checked);
-      workerRejected.set({ worker }, w.shares.rejected);
+      const worker = w.name;
+      if (w.hashRate !== null) workerRate.inc({ worker }, w.hashRate);
+      workerChecked.inc({ worker }, w.shares.checked);
+      workerRejected.inc({ worker }, w.shares.rejected);
     }
     sharesChecked(status.totals.sharesChecked);
     sharesRejected(status.totals.sharesRejected);

@@ -159,27 +159,28 @@ export class JobManager implements WorkerJobApi {
     const fail = (error: string) => {
       this.keep(key, { error });
       this.failed++;
-      const at = Date.now();
-      this.finished.add({ key, outcome: "failed", nonce: null, error, seconds: seconds(), hashes: null, hashRate: null, finishedAt: at });
+      const [at, took] = [Date.now(), seconds()];
+      this.finished.add({ key, outcome: "failed", nonce: null, error, seconds: took, hashes: null, hashRate: null, finishedAt: at });
       this.errors.add({ at, key, message: error });
-      this.events.emit({ type: "failed", key, error, seconds: seconds() });
+      this.events.emit({ type: "failed", key, error, seconds: took });
     };
     const attempt = (n: number): Promise<void> =>
       this.engine.search(job, { signal: abort.signal }).then(
         (result) => {
           this.keep(key, { nonce: result.nonce });
           this.done++;
+          const took = seconds();
           this.finished.add({
             key,
             outcome: "done",
             nonce: result.nonce,
             error: null,
-            seconds: seconds(),
+            seconds: took,
             hashes: result.hashes,
             hashRate: result.seconds > 0 ? Number(result.hashes) / result.seconds : null,
             finishedAt: Date.now(),
           });
-          this.events.emit({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: seconds(), searchSeconds: result.seconds });
+          this.events.emit({ type: "done", key, nonce: result.nonce, hashes: result.hashes, seconds: took, searchSeconds: result.seconds });
         },
         (err: Error) => {
           // Answered 500 as the pool answers its timeouts: post-service fails this proof rather than wait forever.

@@ -45,7 +45,7 @@ export interface FinishedJob {
 export interface ErrorNote {
   /** Milliseconds since the epoch. */
   at: number;
-  key: string | null;
+  key: string;
   message: string;
 }
 

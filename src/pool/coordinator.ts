@@ -45,7 +45,7 @@ export interface CoordinatorOptions {
 
 export type PoolEvent =
   | QueueEvent
-  | { type: "started"; key: string; expectedHashes: number; resumeFrom: bigint; waitedSeconds: number }
+  | { type: "started"; key: string; expectedHashes: number; resumeFrom: bigint; waitedSeconds: number | null }
   | { type: "progress"; key: string; searched: bigint; proven: bigint; seconds: number; hashRate: number; etaSeconds: number | null }
   | { type: "done"; key: string; nonce: bigint; worker: string; searched: bigint; seconds: number }
   | { type: "failed"; key: string; error: string; seconds: number }
@@ -59,6 +59,8 @@ export interface PoolStatus {
   workers: {
     id: number;
     name: string;
+    /** Name and connection: what logs, events, the dashboard and its chart call it. */
+    label: string;
     remote: string;
     threads: number;
     mode: string;
@@ -99,7 +101,7 @@ export interface PoolStatus {
 }
 
 /** A dropped worker's close code in the words of the metric's label. */
-const DROP_CAUSES: Record<number, DropCause> = {
+const CAUSE_OF_CODE: Record<number, DropCause> = {
   [CLOSE.invalidWork]: "bad-work",
   [CLOSE.silent]: "silent",
   [CLOSE.workerFailed]: "worker-failed",
@@ -186,6 +188,7 @@ export class Coordinator {
     const workers = [...this.sessions.values()].map((s) => ({
       id: s.id,
       name: s.name,
+      label: s.label,
       remote: s.link.remote,
       threads: s.threads,
       mode: s.mode,
@@ -448,7 +451,7 @@ export class Coordinator {
     this.sessions.delete(session.id);
     this.takeBack(session.range);
     // A worker caught after it left is still named, and its address still penalised by the transport.
-    const cause = DROP_CAUSES[code] ?? "protocol";
+    const cause = CAUSE_OF_CODE[code] ?? "protocol";
     this.emit({ type: "dropped", worker: session.label, remote: session.link.remote, cause, reason, undone });
     if (!wasGone || code === CLOSE.invalidWork) session.link.close(code, reason.slice(0, 120));
     this.assignIdle();
@@ -459,6 +462,8 @@ export class Coordinator {
   private startHead(): void {
     const entry = this.queue.head();
     if (this.head !== null || entry === null || this.closing) return;
+    // A job resumed after a restart waited before its first start, not now.
+    const firstStart = entry.startedAt === null;
     this.queue.started(entry);
     const now = this.clock.now();
     this.head = {
@@ -474,7 +479,7 @@ export class Coordinator {
       key: entry.key,
       expectedHashes: expectedHashes(entry.job.difficulty),
       resumeFrom: entry.resumeFrom,
-      waitedSeconds: (now - entry.queuedAt) / 1000,
+      waitedSeconds: firstStart ? (now - entry.queuedAt) / 1000 : null,
     });
     this.assignIdle();
   }

@@ -4,7 +4,8 @@ import { RateHistory, type RateHistoryReport } from "../jobs/rate-history";
 import { RecentList } from "../jobs/recent-list";
 
 /** Why a worker was dropped, in a few words a metric can be labelled with. */
-export type DropCause = "bad-work" | "silent" | "protocol" | "worker-failed";
+export const DROP_CAUSES = ["bad-work", "silent", "protocol", "worker-failed"] as const;
+export type DropCause = (typeof DROP_CAUSES)[number];
 
 export interface PoolAnswer {
   key: string;
@@ -28,7 +29,7 @@ export interface DroppedWorker {
 }
 
 /** The coordinator's events this hears; a subset of PoolEvent, so the activity need not know the rest. */
-export type ActivityEvent =
+type ActivityEvent =
   | { type: "done"; key: string; nonce: bigint; worker: string; seconds: number }
   | { type: "failed"; key: string; error: string; seconds: number }
   | { type: "dropped"; worker: string; remote: string; cause: DropCause; reason: string };

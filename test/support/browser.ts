@@ -12,21 +12,49 @@ export async function openBrowser(): Promise<Browser> {
   return browser;
 }
 
-/**
- * Passes the page's requests for GET /status through to the server and keeps the bodies it got: the last one is
- * what the page shows once it has drawn it.
- */
-export async function recordStatus(page: Page): Promise<unknown[]> {
+export interface StatusRecorder {
+  /** Every /status body the page got, oldest first. */
+  bodies: unknown[];
+  /**
+   * Holds the page's next requests for /status until release(), once the one under way has been answered and
+   * drawn: the page then shows the last body, and goes on showing it while a test reads it.
+   */
+  hold(): Promise<void>;
+  release(): void;
+}
+
+/** Passes the page's requests for GET /status through to the server, keeping the bodies it got. */
+export async function recordStatus(page: Page): Promise<StatusRecorder> {
   const bodies: unknown[] = [];
+  let gate: Promise<void> | null = null;
+  let open = () => {};
+  let underWay = 0;
   await page.route(/\/status$/, async (route) => {
-    // A server gone away is a failed fetch for the page too.
-    const response = await route.fetch().catch(() => null);
-    if (response === null) return route.abort("connectionrefused");
-    const body = await response.text();
-    if (response.ok()) bodies.push(JSON.parse(body));
-    await route.fulfill({ response, body });
+    if (gate !== null) await gate;
+    underWay++;
+    try {
+      // A server gone away is a failed fetch for the page too.
+      const response = await route.fetch().catch(() => null);
+      if (response === null) return await route.abort("connectionrefused");
+      const body = await response.text();
+      if (response.ok()) bodies.push(JSON.parse(body));
+      await route.fulfill({ response, body });
+    } finally {
+      underWay--;
+    }
   });
-  return bodies;
+  return {
+    bodies,
+    async hold() {
+      gate = new Promise((resolve) => (open = resolve));
+      while (underWay > 0) await Bun.sleep(20);
+      await Bun.sleep(500); // the page draws what it was answered
+    },
+    release() {
+      gate = null;
+      open();
+    },
+  };
 }
 
 /** Console errors and uncaught exceptions of the page, which a test expects to stay empty. */

@@ -18,14 +18,18 @@ export class RateChart {
   private plot: uPlot | null = null;
   /** The workers drawn, in series order: a new one means a new chart. */
   private workers: string[] = [];
-  /** Each worker keeps its colour for as long as the page is open. */
+  /**
+   * The colour of each worker drawn, kept while it stays in the history; only those drawn are held, so that the map
+   * does not grow with every worker that ever came and went while the page stays open.
+   */
   private readonly colors = new Map<string, string>();
+  private readonly resizes = new ResizeObserver(() => this.plot?.setSize(this.size()));
 
   constructor(private readonly perWorker: boolean) {
     this.note = h("p", { class: "empty" }, "No points yet: the first comes within a few seconds.");
     this.plotBox = h("div", { class: "plot" });
     this.root = h("div", { class: "chart", "data-points": "0" }, this.plotBox, this.note);
-    new ResizeObserver(() => this.plot?.setSize(this.size())).observe(this.plotBox);
+    this.resizes.observe(this.plotBox);
   }
 
   show(points: HistoryPoint[]): void {
@@ -45,7 +49,14 @@ export class RateChart {
     }
     this.workers = workers;
     this.plot?.destroy();
-    this.plot = new uPlot(this.options(workers), data, this.plotBox);
+    this.plot = new uPlot(this.options(workers, this.colorsOf(workers)), data, this.plotBox);
+  }
+
+  /** Lets go of uPlot and the resize observer, for a chart that is taken off the page. */
+  destroy(): void {
+    this.resizes.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
   }
 
   /** Says why there is no chart when the history cannot be had and none is held. */
@@ -59,7 +70,7 @@ export class RateChart {
     return { width, height: width < 500 ? 180 : 240 };
   }
 
-  private options(workers: string[]): uPlot.Options {
+  private options(workers: string[], colors: string[]): uPlot.Options {
     const rate = (_: uPlot, value: number | null) => (value === null ? "—" : formatRate(value));
     const series: uPlot.Series[] = [
       { label: "time", value: (_u, seconds) => (seconds === null ? "—" : formatClock(seconds * 1000)) },
@@ -70,7 +81,7 @@ export class RateChart {
         fill: this.perWorker ? undefined : "rgba(29, 78, 216, 0.08)",
         value: rate,
       },
-      ...workers.map((name) => ({ label: name, stroke: this.colorOf(name), width: 1.25, value: rate })),
+      ...workers.map((name, i) => ({ label: name, stroke: colors[i], width: 1.25, value: rate })),
     ];
     return {
       ...this.size(),
@@ -89,13 +100,18 @@ export class RateChart {
     };
   }
 
-  private colorOf(worker: string): string {
-    let color = this.colors.get(worker);
-    if (color === undefined) {
-      color = WORKER_COLORS[this.colors.size % WORKER_COLORS.length] ?? TOTAL_COLOR;
-      this.colors.set(worker, color);
-    }
-    return color;
+  /** The colours of `workers`, in order: those already drawn keep theirs, a new one takes one no other has while any is free. */
+  private colorsOf(workers: string[]): string[] {
+    for (const name of this.colors.keys()) if (!workers.includes(name)) this.colors.delete(name);
+    return workers.map((name) => {
+      let color = this.colors.get(name);
+      if (color === undefined) {
+        const taken = new Set(this.colors.values());
+        color = WORKER_COLORS.find((c) => !taken.has(c)) ?? WORKER_COLORS[this.colors.size % WORKER_COLORS.length] ?? TOTAL_COLOR;
+        this.colors.set(name, color);
+      }
+      return color;
+    });
   }
 }
 

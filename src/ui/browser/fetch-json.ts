@@ -11,7 +11,7 @@ export async function fetchJson(path: string): Promise<Fetched> {
     response = await fetch(path, { cache: "no-store", signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === "TimeoutError";
-    return { ok: false, unauthorized: false, reason: timedOut ? "no answer within 8 s" : "no connection" };
+    return { ok: false, unauthorized: false, reason: timedOut ? `no answer within ${TIMEOUT_MS / 1000} s` : "no connection" };
   }
   if (response.status === 401) return { ok: false, unauthorized: true, reason: "wrong or missing password" };
   if (!response.ok) return { ok: false, unauthorized: false, reason: `HTTP ${response.status}` };

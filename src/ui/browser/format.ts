@@ -6,6 +6,11 @@ const THIN = "\u202f";
 /** No-break space: keeps a number on the same line as its unit. */
 const NB = "\u00a0";
 
+/** Two digits, for clock times and the smaller unit of a duration: "05". */
+function pad2(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
 /** Three significant digits, without trailing zeros: 46.6, 123, 4.5. */
 function sig3(n: number): string {
   return String(Number(n.toPrecision(3)));
@@ -31,9 +36,8 @@ export function formatDuration(seconds: number | null): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s}${NB}s`;
   if (s < 3600) return `${Math.floor(s / 60)}${NB}min ${s % 60}${NB}s`;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (s < 86400) return `${Math.floor(s / 3600)}${NB}h ${pad(Math.floor((s % 3600) / 60))}${NB}min`;
-  return `${Math.floor(s / 86400)}${NB}d ${pad(Math.floor((s % 86400) / 3600))}${NB}h`;
+  if (s < 86400) return `${Math.floor(s / 3600)}${NB}h ${pad2(Math.floor((s % 3600) / 60))}${NB}min`;
+  return `${Math.floor(s / 86400)}${NB}d ${pad2(Math.floor((s % 86400) / 3600))}${NB}h`;
 }
 
 /** Bytes in binary units: "512 MiB", "2.25 GiB". */
@@ -67,8 +71,7 @@ export function formatPercent(fraction: number): string {
 /** A local clock time, "14:02:11". */
 export function formatClock(at: number): string {
   const d = new Date(at);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
 /** When something happened or will: the clock time if today, else the day too, "21 Nov 23:45". */

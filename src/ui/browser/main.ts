@@ -36,15 +36,17 @@ function theBoard(): { view: View; chart: RateChart } {
     const chart = new RateChart(role === "pool");
     view.chartSlot.append(chart.root);
     body.append(view.root);
+    // Held before drawing, so that a throw below cannot make the next poll add a second board.
+    board = { view, chart };
     chart.show(history.points);
     if (historyProblem !== null) chart.unavailable(historyProblem);
-    board = { view, chart };
   }
   return board;
 }
 
 function lock(): void {
   locked = true;
+  board?.chart.destroy();
   board?.view.root.remove();
   board = null;
   history.clear();
@@ -52,40 +54,55 @@ function lock(): void {
   body.dataset.stale = "true";
 }
 
+/** An answer that is JSON but not what the page expects throws while it is drawn; it counts as a failed ask. */
+const UNREADABLE = "the answer could not be read";
+
+/** Asks for /status, and again 2 s later whatever happens: set in `finally`, so that no throw can end the polling. */
 async function pollStatus(): Promise<void> {
-  const got = await fetchJson("status");
-  if (locked) return;
-  if (got.ok) {
+  try {
+    const got = await fetchJson("status");
+    if (locked) return;
+    if (!got.ok) return got.unauthorized ? lock() : statusFailed(got.reason);
     const headline = theBoard().view.update(got.body);
     lastData = Date.now();
     failingSince = null;
     header.live(headline, lastData);
     body.dataset.updated = String(lastData);
     body.dataset.stale = "false";
-  } else if (got.unauthorized) {
-    return lock();
-  } else {
-    failingSince ??= Date.now();
-    header.unreachable(failingSince, lastData, got.reason);
-    body.dataset.stale = "true";
+  } catch {
+    if (!locked) statusFailed(UNREADABLE);
+  } finally {
+    if (!locked) setTimeout(pollStatus, STATUS_EVERY_MS);
   }
-  setTimeout(pollStatus, STATUS_EVERY_MS);
 }
 
+/** What is shown stays, marked as old, with why. */
+function statusFailed(reason: string): void {
+  failingSince ??= Date.now();
+  header.unreachable(failingSince, lastData, reason);
+  body.dataset.stale = "true";
+}
+
+/** The same for the history, every 5 s. */
 async function pollHistory(): Promise<void> {
-  const since = history.since;
-  const got = await fetchJson(since === null ? "status/history" : `status/history?since=${since}`);
-  if (locked) return;
-  historyProblem = got.ok || got.unauthorized ? null : got.reason;
-  if (got.ok) {
+  try {
+    const since = history.since;
+    const got = await fetchJson(since === null ? "status/history" : `status/history?since=${since}`);
+    if (locked) return;
+    if (!got.ok) return got.unauthorized ? lock() : historyFailed(got.reason);
+    historyProblem = null;
     history.add(got.body as History);
     board?.chart.show(history.points);
-  } else if (got.unauthorized) {
-    return lock();
-  } else {
-    board?.chart.unavailable(got.reason);
+  } catch {
+    if (!locked) historyFailed(UNREADABLE);
+  } finally {
+    if (!locked) setTimeout(pollHistory, HISTORY_EVERY_MS);
   }
-  setTimeout(pollHistory, HISTORY_EVERY_MS);
+}
+
+function historyFailed(reason: string): void {
+  historyProblem = reason;
+  board?.chart.unavailable(reason);
 }
 
 void pollStatus();

@@ -112,7 +112,7 @@ export class PoolView implements View {
           answer.outcome === "done"
             ? cell(`nonce ${answer.nonce ?? "?"}`, { cls: "mono" })
             : cell(answer.error ?? "failed", { cls: "bad wrap" }),
-          cell(answer.worker ?? "—"),
+          cell(answer.worker ?? "—", { cls: "name" }),
           cell(formatDuration(answer.seconds), { cls: "num" }),
           cell(formatWhen(answer.finishedAt), { cls: "num muted" }),
         ],
@@ -123,7 +123,7 @@ export class PoolView implements View {
       status.recent.dropped.map((drop) => ({
         cells: [
           cell(formatWhen(drop.at), { cls: "num muted" }),
-          cell(drop.worker),
+          cell(drop.worker, { cls: "name" }),
           cell(drop.remote, { cls: "mono" }),
           cell(CAUSES[drop.cause] ?? drop.cause, { title: drop.cause, cls: "bad" }),
           cell(drop.reason, { cls: "wrap" }),
@@ -154,7 +154,7 @@ export class PoolView implements View {
     }
     setField(this.jobKey, shortKey(job.key), job.key);
     this.jobKey.title = job.key;
-    this.jobBar.set(Number(job.searched) / job.expectedHashes);
+    this.jobBar.set(job.progress);
     setField(this.jobSearched, formatCount(job.searched), job.searched);
     setField(this.jobExpected, formatCount(job.expectedHashes), job.expectedHashes);
     setField(this.jobProven, formatCount(job.proven), job.proven);
@@ -165,13 +165,12 @@ export class PoolView implements View {
 }
 
 function workerRow(worker: PoolWorker) {
-  const label = `${worker.name}#${worker.id}`;
   const since = Date.now() - worker.connectedSeconds * 1000;
   const { checked, rejected, received } = worker.shares;
   return {
-    attrs: { "data-worker": label },
+    attrs: { "data-worker": worker.label },
     cells: [
-      cell(label, { cls: "strong" }),
+      cell(worker.label, { cls: "strong name" }),
       cell(worker.remote, { cls: "mono" }),
       cell(`${worker.threads} × ${worker.mode}`, { cls: "num", title: `${worker.threads} threads in ${worker.mode} mode` }),
       cell(worker.hashRate === null ? "measuring…" : formatRate(worker.hashRate), {
@@ -195,7 +194,7 @@ function headline({ job, workers, totals, security }: PoolStatus): Headline {
     return { state: "waiting", badge: "Waiting for workers", tone: "warn", line, warning };
   }
   if (job !== null) {
-    const percent = formatPercent(Number(job.searched) / job.expectedHashes);
+    const percent = formatPercent(job.progress);
     const line = `Job ${shortKey(job.key)}: ${percent} of the expected hashes searched by ${count} at ${rate}, ETA ${formatEta(job.etaSeconds)}.`;
     return { state: "working", badge: `Working ${percent}`, tone: "busy", line, warning };
   }

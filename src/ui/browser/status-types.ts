@@ -50,7 +50,8 @@ export interface FinishedJob {
 
 export interface ErrorNote {
   at: UnixMs;
-  key: string | null;
+  /** "<miner>/<group>/<challenge>/<difficulty>" */
+  key: string;
   message: string;
 }
 
@@ -74,6 +75,8 @@ export interface WorkerStatus {
 export interface PoolWorker {
   id: number;
   name: string;
+  /** "name#id": what the chart, the answers and the dropped workers call it. */
+  label: string;
   remote: string;
   threads: number;
   mode: "fast" | "light";
@@ -91,6 +94,7 @@ export interface PoolJob {
   searched: string;
   proven: string;
   expectedHashes: number;
+  /** Searched over expected, at most 1. */
   progress: number;
   etaSeconds: number | null;
   ranges: number;

@@ -133,7 +133,7 @@ export class WorkerView implements View {
     const waiting = job.state === "waiting-for-engine";
     setField(this.jobState, waiting ? "waiting for the engine" : "running", job.state);
     this.jobState.classList.toggle("warn", waiting);
-    this.jobBar.set(job.hashes / job.expectedHashes);
+    this.jobBar.set(fractionDone(job));
     setField(this.jobHashes, formatCount(job.hashes), job.hashes);
     setField(this.jobExpected, formatCount(job.expectedHashes), job.expectedHashes);
     setField(this.jobSeconds, formatDuration(job.seconds), job.seconds);
@@ -208,13 +208,17 @@ export class WorkerView implements View {
       return;
     }
     this.errors.replaceChildren(
-      ...status.recent.errors.map((note) => {
-        const job = note.key === null ? "" : shortKey(note.key);
-        const item = h("li", {}, h("time", { class: "num muted" }, formatWhen(note.at)), " ");
-        if (note.key !== null) item.append(h("span", { class: "mono", title: note.key }, job), " ");
-        item.append(note.message);
-        return item;
-      }),
+      ...status.recent.errors.map((note) =>
+        h(
+          "li",
+          {},
+          h("time", { class: "num muted" }, formatWhen(note.at)),
+          " ",
+          h("span", { class: "mono", title: note.key }, shortKey(note.key)),
+          " ",
+          note.message,
+        )
+      ),
     );
   }
 }
@@ -237,9 +241,14 @@ function headline({ engine, dataset, job, hashRate, security }: WorkerStatus): H
     return { state: "starting", badge: "Starting", tone: "warn", line: "Starting the RandomX engine.", warning };
   }
   if (job !== null) {
-    const percent = formatPercent(job.hashes / job.expectedHashes);
+    const percent = formatPercent(fractionDone(job));
     const line = `Job ${name}: ${percent} of the expected hashes at ${formatRate(hashRate)}, ETA ${formatEta(job.etaSeconds)}.`;
     return { state: "working", badge: `Working ${percent}`, tone: "busy", line, warning };
   }
   return { state: "idle", badge: "Idle", tone: "ok", line: "Ready, waiting for post-service to send a job.", warning };
+}
+
+/** The share of the expected hashes done; past 1 when the job is unluckier than expected. */
+function fractionDone(job: WorkerJob): number {
+  return job.hashes / job.expectedHashes;
 }
