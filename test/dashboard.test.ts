@@ -72,15 +72,20 @@ interface WorkerBody {
   recent: { jobs: { nonce: string | null }[] };
 }
 
-test("worker: the page shows /status as it was, charts the rate, updates live, needs the password, and goes stale", async () => {
+test("worker: idle, then the page shows /status as it was, charts the rate, updates live, needs the password, goes stale", async () => {
   const worker = await startK2pow([process.execPath, main, "serve", "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "2", "--auth", AUTH], { env });
+  const browser = await openBrowser();
+  // Before any job: idle, and says what it waits for.
+  const idle = await openDashboard(browser, worker.base, WIDE);
+  expect((await text(idle.page, "state")).toLowerCase()).toContain("idle");
+  expect(await idle.page.innerText("body")).toContain("waiting for post-service");
+  await idle.page.close();
   // One job done, for the list of the last jobs; one running, for progress.
   const done = jobPath(job(1, EASY));
   await until("the easy job's answer", async () => (await fetch(worker.base + done, { headers })).status === 200);
   expect((await fetch(worker.base + jobPath(job(2, LONG)), { headers })).status).toBe(201);
   await until("the long job to run with a rate", async () => ((await getJson<WorkerBody>(`${worker.base}/status`)).hashRate > 0 ? true : null));
 
-  const browser = await openBrowser();
   const { page, status, errors } = await openDashboard(browser, worker.base, WIDE);
   expect(await chartPoints(page, 2)).toBeGreaterThanOrEqual(2);
 
