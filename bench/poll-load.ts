@@ -3,8 +3,8 @@
 // windows that alternate with quiet ones. Prints the hash rate quiet and loaded (medians), the cost, and the
 // latency of the polls. Only loopback; stops by itself.
 //   taskset -c 1 bun bench/poll-load.ts [--rate 500] [--seconds 30] [--windows 6]
-import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { hashesTotal, median, startPinnedWorker } from "./pinned-worker";
 
 const { values } = parseArgs({
   options: {
@@ -17,43 +17,11 @@ const rate = Number(values.rate);
 const windows = Number(values.windows);
 const windowMs = (Number(values.seconds) * 1000) / windows;
 
-const main = join(import.meta.dir, "..", "src", "main.ts");
-const worker = Bun.spawn(["taskset", "-c", "0", process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "fast", "--cores", "1"], {
-  stderr: "pipe",
-  stdout: "ignore",
-});
-let log = "";
-const decoder = new TextDecoder();
-(async () => {
-  for await (const chunk of worker.stderr) log += decoder.decode(chunk);
-})();
-
-async function waitFor(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const match = log.match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error(`the worker did not log ${pattern} in time:\n${log}`);
-    await Bun.sleep(50);
-  }
-}
-
-async function hashesTotal(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(text.match(/^k2pow_hashes_total (\d+)/m)![1]);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
+const worker = startPinnedWorker("poll-load");
 try {
-  const port = (await waitFor(/listening on \S+ port=(\d+)/, 15_000))[1];
-  const base = `http://127.0.0.1:${port}`;
-  const job = `${base}/job/${"ab".repeat(32)}/1/${"cd".repeat(8)}/00000001${"00".repeat(28)}`; // about 2^32 hashes: runs throughout
-  if ((await fetch(job)).status !== 201) throw new Error("the worker did not accept the job");
-  console.error("poll-load: waiting for the dataset");
-  await waitFor(/fast mode ready/, 120_000);
-  await Bun.sleep(3000); // the search settles
+  const { base, job } = await worker.ready();
 
   const quiet: number[] = [];
   const loaded: number[] = [];
@@ -105,6 +73,5 @@ try {
       `(need p99 < 10 ms) ${p99 < 10 ? "PASS" : "FAIL"}`,
   );
 } finally {
-  worker.kill("SIGTERM");
-  await worker.exited;
+  await worker.stop();
 }

@@ -5,10 +5,10 @@
 // own, the CPU time the worker's other threads (its event loop, which answers the page) took from the search
 // thread's core, which measures the cost directly. Only loopback; stops by itself.
 //   taskset -c 1 bun bench/ui-cost.ts [--seconds 90] [--windows 6]
-import { join } from "node:path";
 import { readdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../test/support/browser";
+import { hashesTotal, median, startPinnedWorker } from "./pinned-worker";
 
 const { values } = parseArgs({
   options: {
@@ -18,34 +18,6 @@ const { values } = parseArgs({
 });
 const windows = Number(values.windows);
 const windowMs = (Number(values.seconds) * 1000) / windows;
-
-const main = join(import.meta.dir, "..", "src", "main.ts");
-const worker = Bun.spawn(["taskset", "-c", "0", process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "fast", "--cores", "1"], {
-  stderr: "pipe",
-  stdout: "ignore",
-});
-let log = "";
-const decoder = new TextDecoder();
-(async () => {
-  for await (const chunk of worker.stderr) log += decoder.decode(chunk);
-})();
-
-async function waitFor(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const match = log.match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error(`the worker did not log ${pattern} in time:\n${log}`);
-    await Bun.sleep(50);
-  }
-}
-
-async function hashesTotal(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(text.match(/^k2pow_hashes_total (\d+)/m)![1]);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** CPU seconds of each of the worker's threads so far (utime + stime, in clock ticks of 10 ms). */
 async function threadSeconds(pid: number): Promise<Map<string, number>> {
@@ -65,18 +37,10 @@ function othersSeconds(before: Map<string, number>, after: Map<string, number>):
   return used.slice(1).reduce((sum, s) => sum + s, 0);
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
+const worker = startPinnedWorker("ui-cost");
 try {
-  const port = (await waitFor(/listening on \S+ port=(\d+)/, 15_000))[1];
-  const base = `http://127.0.0.1:${port}`;
-  const job = `${base}/job/${"ab".repeat(32)}/1/${"cd".repeat(8)}/00000001${"00".repeat(28)}`; // about 2^32 hashes: runs throughout
-  if ((await fetch(job)).status !== 201) throw new Error("the worker did not accept the job");
-  console.error("ui-cost: waiting for the dataset");
-  await waitFor(/fast mode ready/, 120_000);
-  await Bun.sleep(3000); // the search settles
+  const { base } = await worker.ready();
 
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const closed: number[] = [];
@@ -125,6 +89,5 @@ try {
   );
 } finally {
   await browser.close();
-  worker.kill("SIGTERM");
-  await worker.exited;
+  await worker.stop();
 }

@@ -34,13 +34,15 @@ export interface ServerOptions {
 
 export function createServer({ jobs, info, auth, busyStatus = 429, maxExpectedHashes = Infinity, jobTimeoutSeconds = 0, onAnswered }: ServerOptions) {
   const started = performance.now();
+  const metrics = workerMetrics(jobs);
   const server = serveJobApi({
     api: jobs,
     what: "worker",
     auth,
     busyStatus,
     maxExpectedHashes,
-    registry: workerMetrics(jobs),
+    registry: metrics.registry,
+    beforeScrape: metrics.beforeScrape,
     statusBody: (status) => statusBody(status, info, started),
     limits: { maxExpectedHashes, jobTimeoutSeconds },
     onAnswered,

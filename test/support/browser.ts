@@ -3,11 +3,16 @@
 import { onTestFinished } from "bun:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 
-export async function openBrowser(): Promise<Browser> {
-  const browser = await chromium.launch({
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+}
+
+/** Chromium for the current test: closed when it finishes, pass or fail. */
+export async function openBrowser(): Promise<Browser> {
+  const browser = await launchChromium();
   onTestFinished(() => browser.close());
   return browser;
 }
