@@ -1,7 +1,9 @@
 #define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#define _XOPEN_SOURCE 600 /* posix_fadvise */
 
 #include "k2pow.h"
 
+#include <fcntl.h>
 #include <fenv.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,6 +72,15 @@ int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t
 
 void k2pow_dataset_destroy(randomx_dataset *dataset) {
   if (dataset != NULL) randomx_release_dataset(dataset);
+}
+
+void *k2pow_dataset_memory(randomx_dataset *dataset) {
+  return dataset != NULL ? randomx_get_dataset_memory(dataset) : NULL;
+}
+
+int k2pow_file_forget(int fd, uint64_t offset, uint64_t length) {
+  if (fd < 0 || offset > INT64_MAX || length > INT64_MAX) return K2POW_EINVAL;
+  return posix_fadvise(fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED);
 }
 
 randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset) {

@@ -7,7 +7,7 @@
 #include <randomx.h>
 
 /* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
-#define K2POW_ABI_VERSION 3
+#define K2POW_ABI_VERSION 4
 
 #define K2POW_INPUT_SIZE 48
 #define K2POW_HASH_SIZE 32
@@ -41,6 +41,12 @@ uint64_t k2pow_dataset_bytes(void);
  * A range outside the dataset is refused (librandomx itself would assert and abort). */
 int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count);
 void k2pow_dataset_destroy(randomx_dataset *dataset);
+/* Where the dataset's bytes are, so a saved copy can be written from them and read back into them. */
+void *k2pow_dataset_memory(randomx_dataset *dataset);
+
+/* Tells the kernel that bytes [offset, offset+length) of an open file will not be read again, so a 2 GiB dataset
+ * file read once does not stay in the page cache beside the copy in the dataset. 0, or an errno value. */
+int k2pow_file_forget(int fd, uint64_t offset, uint64_t length);
 
 /* A VM on the dataset (fast mode) when dataset is not NULL, else on the cache (light mode). */
 randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset);

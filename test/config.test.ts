@@ -6,6 +6,7 @@ import { join as joinPath } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { benchConfig } from "../src/cli/bench";
 import { command, field, optionsHelp, readCommand, switchField, type Env } from "../src/cli/config";
+import { defaultDatasetFile } from "../src/cli/engine-flags";
 import { joinConfig, joinHelp } from "../src/cli/join-config";
 import { poolConfig, poolHelp } from "../src/cli/pool-config";
 import { probeConfig } from "../src/cli/probe-config";
@@ -29,7 +30,8 @@ interface Subject {
 
 type Sample = readonly [string, string] | true;
 const MODE_AND_PAGES: Record<string, Sample> = { "randomx-mode": ["fast", "light"], pages: ["thp", "plain"], "randomx-large-pages": true };
-const ENGINE_SAMPLES: Record<string, Sample> = { ...MODE_AND_PAGES, cores: ["3", "1"] };
+const DATASET_FILE_SAMPLES: Record<string, Sample> = { "dataset-file": ["/var/cache/k2pow/randomx-dataset.bin", "none"] };
+const ENGINE_SAMPLES: Record<string, Sample> = { ...MODE_AND_PAGES, cores: ["3", "1"], ...DATASET_FILE_SAMPLES };
 const LOG_SAMPLES: Record<string, Sample> = { "log-level": ["warn", "debug"], "log-format": ["json", "text"] };
 
 const subjects: Record<string, Subject> = {
@@ -64,6 +66,7 @@ const subjects: Record<string, Subject> = {
       ...LOG_SAMPLES,
       "progress-interval": ["5", "0.5"],
       "check-mode": ["light", "fast"],
+      ...DATASET_FILE_SAMPLES,
     },
   },
   join: {
@@ -121,6 +124,21 @@ describe.each(Object.entries(subjects))("%s", (_name, { read, argv, env, samples
   test("-h and --help ask for help, whatever else is missing", () => {
     expect(read(["--help"], {})).toBe("help");
     expect(read(["-h"], {})).toBe("help");
+  });
+});
+
+describe("--dataset-file's default: where a user expects a cache", () => {
+  test.each([
+    ["systemd's CacheDirectory= (the first, when several)", { CACHE_DIRECTORY: "/var/cache/k2pow:/var/cache/other", HOME: "/home/u" }, "/var/cache/k2pow/randomx-dataset.bin"],
+    ["$XDG_CACHE_HOME", { XDG_CACHE_HOME: "/data/cache", HOME: "/home/u" }, "/data/cache/k2pow/randomx-dataset.bin"],
+    ["~/.cache (a relative $XDG_CACHE_HOME is ignored, as the XDG spec says)", { XDG_CACHE_HOME: "cache", HOME: "/home/u" }, "/home/u/.cache/k2pow/randomx-dataset.bin"],
+    ["~/.cache", { HOME: "/home/u" }, "/home/u/.cache/k2pow/randomx-dataset.bin"],
+  ] as const)("%s", (_, env, path) => expect(defaultDatasetFile(env)).toBe(path));
+
+  test("none turns it off; a path is taken as given", () => {
+    expect(serveConfig(["--dataset-file", "none"], {})).toMatchObject({ engine: { datasetFile: null } });
+    expect(poolConfig([], { K2POW_WORKER_TOKEN: TOKEN, K2POW_DATASET_FILE: "/srv/d.bin" })).toMatchObject({ datasetFile: "/srv/d.bin" });
+    expect(() => serveConfig(["--dataset-file", ""], {})).toThrow(/^--dataset-file \(K2POW_DATASET_FILE\) must be a file path, or none, got ''$/);
   });
 });
 

@@ -92,9 +92,10 @@ test("at the full defaults (fast-mode checks): a done-at-once liar beside an hon
   const pool = await startPool("--check-mode", "auto");
   const liar = lyingWorker(pool.base, TOKEN, "done-at-once");
   try {
+    // Checks start in light mode; this test is about fast-mode checks, so it waits for them.
+    await until("fast-mode checks", async () => /checks: now in fast mode/.test(pool.log()), 120_000);
     await startJoin(pool.base, "honest");
     await probe(pool.base, 1);
-    expect(pool.log()).toMatch(/checks ready: fast mode/);
     expect(liar.closes.some((c) => c.code === CLOSE.invalidWork)).toBe(true);
   } finally {
     await liar.stop();

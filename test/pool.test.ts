@@ -159,6 +159,26 @@ test("a restarted pool answers finished jobs at once and finishes the queued one
   }
 }, 180_000);
 
+test("a pool restarted at its default check mode answers a queued job before its fast dataset is ready", async () => {
+  const db = join(dir, "warm-up.db");
+  const first = await startPool("--db", db);
+  expect((await fetch(first.base + jobPath(4, ONE_IN_256))).status).toBe(201);
+  first.proc.kill("SIGKILL");
+  await first.exited;
+
+  // auto is fast here, and with no dataset file the dataset takes ~25 s to build: checks start in light mode meanwhile.
+  const second = await startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", db, "--check-mode", "auto", "--dataset-file", "none"], { env });
+  await startJoin(second.base, "w");
+  const answer = await answerOf(second.base, jobPath(4, ONE_IN_256));
+  expect(answer.status).toBe(200);
+  expect(valid(4, ONE_IN_256, BigInt(answer.body))).toBe(true);
+  // Answered on light-mode checks: fast mode was still on its way.
+  expect(second.log()).toMatch(/checks ready: light mode/);
+  expect(second.log()).not.toMatch(/checks: now in fast mode/);
+  expect(second.log()).not.toMatch(/dataset built/);
+  await until("checks to move to fast mode", async () => /checks: now in fast mode \(dataset built\), about \d+ checks a second/.test(second.log()), 120_000);
+}, 180_000);
+
 test("a worker reconnects with backoff when the pool goes away, keeping its engine", async () => {
   const db = join(dir, "reconnect.db");
   const first = await startPool("--db", db);

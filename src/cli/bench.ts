@@ -125,7 +125,7 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
   try {
     const building = setInterval(() => {
       const d = engine.status().dataset;
-      if (d && d.items > 0 && d.seconds === null) show.show(`building the dataset`, d.itemsBuilt / d.items);
+      if (d && d.items > 0 && d.seconds === null) show.show(d.loading ? "loading the dataset from its file" : "building the dataset", d.itemsBuilt / d.items);
     }, 200);
     show.show("starting the engine");
     await engine.ready.finally(() => clearInterval(building));
@@ -153,7 +153,11 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
       mode: status.mode,
       pageMode: status.pages,
       hugePageBytes: status.hugePageBytes,
-      datasetBuildSeconds: status.dataset?.seconds ?? null,
+      datasetSource: status.dataset?.source ?? null,
+      datasetFile: status.dataset?.file?.path ?? null,
+      /** Seconds to have the dataset ready, built or loaded (datasetSource says which). */
+      datasetSeconds: status.dataset?.seconds ?? null,
+      datasetBuildSeconds: status.dataset?.source === "built" ? status.dataset.seconds : null,
       threads: best.threads,
       threadsReason: reason,
       hashesPerSecond: best.hashesPerSecond,
@@ -163,6 +167,12 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
       jobExpectedHashes: Math.round(jobHashes),
       jobExpectedSeconds: jobSeconds,
     };
+    if (status.dataset?.file?.save === "saving") {
+      // A box is benchmarked to be used: the next start (or --bench) should find the dataset ready.
+      show.show("saving the dataset for the next start");
+      await engine.datasetSaved();
+      show.done();
+    }
     if (json) {
       console.log(JSON.stringify(result));
       return EXIT.ok;
@@ -173,7 +183,13 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
     row("memory", `${mib(result.availableMemoryBytes)} available`);
     const huge = status.hugePageBytes ? `, ${mib(status.hugePageBytes)} in huge pages` : "";
     row("mode", `${status.mode}, ${status.pages} pages${huge}`);
-    if (status.dataset) row("dataset", `built in ${status.dataset.seconds!.toFixed(1)} s on ${engine.threads} thread(s)`);
+    const dataset = status.dataset;
+    if (dataset?.source === "loaded") {
+      row("dataset", `loaded from ${dataset.file!.path} in ${dataset.seconds!.toFixed(1)} s (built at an earlier start; --dataset-file none builds it anew)`);
+    } else if (dataset) {
+      const saved = dataset.file ? `; saving it to ${dataset.file.path} for the next start` : "";
+      row("dataset", `built in ${dataset.seconds!.toFixed(1)} s on ${engine.threads} thread(s)${saved}`);
+    }
     row("threads", reason);
     for (const m of measured) {
       const mark = [m.threads === chosen ? "chosen" : "", m === fastest ? "fastest" : ""].filter(Boolean).join(", ");
@@ -188,7 +204,7 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
       `one nonce group of ${units.toLocaleString("en-US")} SU: about ${Math.round(jobHashes).toLocaleString("en-US")} hashes, ` +
         `${duration(jobSeconds)} at ${best.hashesPerSecond.toFixed(0)} H/s`,
     );
-    for (const note of notes.filter((n) => n.includes("not using") || n.includes("using light mode"))) row("note", note);
+    for (const note of notes.filter((n) => /not using|using light mode|dataset file|dataset not saved|ERROR/.test(n))) row("note", note);
     return EXIT.ok;
   } catch (err) {
     show.done();

@@ -1,8 +1,11 @@
-// The engine's flags, named as upstream's worker names them (SPEC §3), plus --pages for choosing a page size.
+// The engine's flags, named as upstream's worker names them (SPEC §3), plus --pages for choosing a page size and
+// --dataset-file for where the fast-mode dataset is kept between starts.
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import type { EngineOptions, ModeRequest } from "../engine/engine";
 import type { PageRequest } from "../engine/page-mode";
-import { field, switchField } from "./config";
+import { field, switchField, type Env } from "./config";
 import { UsageError } from "./usage";
 
 const MODES: readonly ModeRequest[] = ["fast", "light", "auto"];
@@ -11,7 +14,33 @@ const PAGES: readonly PageRequest[] = ["auto", "hugetlb", "thp", "plain"];
 /** Digits only: "1e2" or " 3" are not a thread count someone meant. */
 const wholeNumber = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : undefined);
 
-/** The four fields; the mode's default is the command's. */
+const DATASET_FILE_NAME = "randomx-dataset.bin";
+
+/**
+ * Where the dataset is kept when no --dataset-file is given: the cache directory systemd gives the service
+ * (CacheDirectory=, the first of $CACHE_DIRECTORY), else $XDG_CACHE_HOME/k2pow, else ~/.cache/k2pow.
+ */
+export function defaultDatasetFile(env: Env): string {
+  const systemd = env.CACHE_DIRECTORY?.split(":")[0];
+  if (systemd) return join(systemd, DATASET_FILE_NAME);
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, "k2pow", DATASET_FILE_NAME);
+  return join(env.HOME || homedir(), ".cache", "k2pow", DATASET_FILE_NAME);
+}
+
+export const DATASET_FILE = field({
+  flag: "dataset-file",
+  arg: "PATH",
+  schema: Type.String({ minLength: 1 }),
+  default: () => defaultDatasetFile(process.env),
+  takes: "a file path, or none",
+  help:
+    "fast mode: where the 2 GiB dataset is saved after a build and loaded from at the next start (checked " +
+    "before use), or none; default $CACHE_DIRECTORY, $XDG_CACHE_HOME/k2pow or ~/.cache/k2pow, file " +
+    DATASET_FILE_NAME,
+});
+
+/** The four fields and the dataset file; the mode's default is the command's. */
 export function engineFields(defaultMode: ModeRequest) {
   return {
     mode: field({
@@ -44,13 +73,24 @@ export function engineFields(defaultMode: ModeRequest) {
       pairedWith: "pages",
       help: "same as --pages hugetlb: fail unless reserved huge pages can be had",
     }),
+    datasetFile: DATASET_FILE,
   };
 }
 
+/** The engine's dataset file from the flag's value: none turns it off. */
+export const datasetFileOption = (value: string): string | null => (value === "none" ? null : value);
+
 /** The engine's options from the four fields' values; the page flags must not contradict each other. */
-export function engineOptions(values: { mode: ModeRequest; threads: number; pages: PageRequest | undefined; largePages: boolean }): EngineOptions {
+export function engineOptions(values: {
+  mode: ModeRequest;
+  threads: number;
+  pages: PageRequest | undefined;
+  largePages: boolean;
+  datasetFile: string;
+}): EngineOptions {
   const { mode, threads, pages, largePages } = values;
-  if (!largePages) return { mode, threads, pages: pages ?? "auto" };
+  const datasetFile = datasetFileOption(values.datasetFile);
+  if (!largePages) return { mode, threads, pages: pages ?? "auto", datasetFile };
   if (pages !== undefined && pages !== "hugetlb") throw new UsageError(`--randomx-large-pages asks for hugetlb pages, but --pages says ${pages}`);
-  return { mode, threads, pages: "hugetlb" };
+  return { mode, threads, pages: "hugetlb", datasetFile };
 }

@@ -46,7 +46,7 @@ export const joinHelp = commandHelp(JOIN);
 export function joinConfig(argv: string[], env: Env = process.env) {
   const read = readCommand(JOIN, argv, env);
   if (read === "help") return "help";
-  const { mode, threads, pages, largePages, ...rest } = read.values;
+  const { mode, threads, pages, largePages, datasetFile, ...rest } = read.values;
   const poolUrl = read.positionals[0]!;
   let socketUrl: URL;
   try {
@@ -55,5 +55,5 @@ export function joinConfig(argv: string[], env: Env = process.env) {
     throw new UsageError((err as Error).message);
   }
   if (socketUrl.protocol === "ws:" && rest.ca !== undefined) throw new UsageError(`--ca (${envName("ca")}) is for an https:// pool; ${poolUrl} is not`);
-  return { poolUrl, socketUrl, ...rest, engine: engineOptions({ mode, threads, pages, largePages }) };
+  return { poolUrl, socketUrl, ...rest, engine: engineOptions({ mode, threads, pages, largePages, datasetFile }) };
 }

@@ -31,7 +31,7 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
   }
   log.info(`k2pow ${VERSION} joining ${poolUrl}`, { name });
   if (socketUrl.protocol === "ws:" && config.insecure) log.warn("--insecure: the worker token goes to the pool in clear text");
-  const engine = startEngine(config.engine, workerUrl, { note: (m) => log.info(m), error: (m) => log.error(m) });
+  const engine = startEngine(config.engine, workerUrl, { note: (m, level = "info") => log[level](m), error: (m) => log.error(m) });
   if (engine === null) return EXIT.failed;
   const member = new PoolMember({
     poolUrl,

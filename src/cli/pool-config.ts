@@ -2,6 +2,7 @@
 // better there than on a command line that every user of the box can see).
 import { Type } from "@sinclair/typebox";
 import { command, commandHelp, field, readCommand, type Env } from "./config";
+import { DATASET_FILE, datasetFileOption } from "./engine-flags";
 import { LIMIT_FIELDS } from "./limit-flags";
 import { AUTH, BIND_ADDRESS, LOG_FORMAT, LOG_LEVEL, PROGRESS_INTERVAL, WORKER_TOKEN } from "./service-flags";
 import { TLS_FIELDS, tlsPair } from "./tls-flags";
@@ -62,8 +63,10 @@ its environment variable.`,
       takes: "auto, fast or light",
       help:
         "how the pool hashes to check workers' nonces and shares: fast (2 GiB dataset, about 1-3 ms a check), " +
-        "light (256 MiB, about 25 ms) or auto (fast when the memory is there); default auto",
+        "light (256 MiB, about 25 ms) or auto (fast when the memory is there); checks run in light mode until the " +
+        "fast dataset is ready; default auto",
     }),
+    datasetFile: DATASET_FILE,
     ...TLS_FIELDS,
   },
 });
@@ -73,6 +76,12 @@ export const poolHelp = commandHelp(POOL);
 export function poolConfig(argv: string[], env: Env = process.env) {
   const read = readCommand(POOL, argv, env);
   if (read === "help") return "help";
-  const { bindAddress, auth, tlsCert, tlsKey, ...rest } = read.values;
-  return { ...bindAddress, ...rest, ...(auth === undefined ? {} : { auth }), ...tlsPair({ tlsCert, tlsKey }) };
+  const { bindAddress, auth, tlsCert, tlsKey, datasetFile, ...rest } = read.values;
+  return {
+    ...bindAddress,
+    ...rest,
+    datasetFile: datasetFileOption(datasetFile),
+    ...(auth === undefined ? {} : { auth }),
+    ...tlsPair({ tlsCert, tlsKey }),
+  };
 }

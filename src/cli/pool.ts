@@ -77,10 +77,10 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     log.error(`cannot open the pool database at ${config.db}: ${(err as Error).message}; check the path and its permissions, or pick another with --db`);
     return EXIT.failed;
   }
-  // Checks queue up while a fast-mode dataset builds (about 25 s), so the pool listens at once meanwhile.
+  // Checks run in light mode within a second or two, and move to fast mode once its dataset is loaded or built.
   let verifier: Verifier;
   try {
-    verifier = new Verifier({ mode: config.checkMode, workerUrl, onNote: (m) => log.info(`checks: ${m}`) });
+    verifier = new Verifier({ mode: config.checkMode, workerUrl, datasetFile: config.datasetFile, onNote: (m, level = "info") => log[level](`checks: ${m}`) });
   } catch (err) {
     if (!(err instanceof EngineError)) throw err;
     log.error(`cannot start RandomX for checking workers' work: ${err.message}; or choose --check-mode light`);

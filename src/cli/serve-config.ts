@@ -42,12 +42,12 @@ export const serveHelp = commandHelp(SERVE);
 export function serveConfig(argv: string[], env: Env = process.env) {
   const read = readCommand(SERVE, argv, env);
   if (read === "help") return "help";
-  const { bindAddress, mode, threads, pages, largePages, auth, tlsCert, tlsKey, ...rest } = read.values;
+  const { bindAddress, mode, threads, pages, largePages, datasetFile, auth, tlsCert, tlsKey, ...rest } = read.values;
   return {
     ...bindAddress,
     ...rest,
     ...(auth === undefined ? {} : { auth }),
     ...tlsPair({ tlsCert, tlsKey }),
-    engine: engineOptions({ mode, threads, pages, largePages }),
+    engine: engineOptions({ mode, threads, pages, largePages, datasetFile }),
   };
 }

@@ -53,7 +53,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   const log = createLogger(config.logLevel, config.logFormat);
   log.info(`k2pow ${VERSION} starting`, { target: TARGET, librandomx: randomxVersion(), bun: Bun.version });
 
-  const engine = startEngine(config.engine, workerUrl, { note: (m) => log.info(m), error: (m) => log.error(m) });
+  const engine = startEngine(config.engine, workerUrl, { note: (m, level = "info") => log[level](m), error: (m) => log.error(m) });
   if (engine === null) return EXIT.failed;
   const jobs = new JobManager(engine, {
     progressMs: config.progressSeconds * 1000,

@@ -1,11 +1,11 @@
 // Starting the search engine for a command, with the one way a command reports that it cannot: the EngineError's
 // message (what to change, e.g. "use --randomx-mode light"), and the command exits with EXIT.failed.
 import { Engine, type EngineOptions } from "../engine/engine";
-import { EngineError } from "../engine/engine-error";
+import { EngineError, type Note } from "../engine/engine-error";
 
 export interface EngineReports {
   /** What the engine decided and why (mode, page size, build time). */
-  note: (message: string) => void;
+  note: Note;
   error: (message: string) => void;
 }
 

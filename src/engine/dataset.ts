@@ -1,5 +1,6 @@
 // The fast-mode dataset (2080 MiB): allocated in the best page size to be had and freed by its owner on the owner's
-// thread; built from the cache by all search threads at once, each on its own slice.
+// thread; built from the cache by all search threads at once, each on its own slice, or read back from a dataset
+// file (dataset-store.ts) the same way.
 import type { Cache } from "./cache";
 import { EngineError } from "./engine-error";
 import type { Address, Native } from "./native";
@@ -8,11 +9,16 @@ import { mib, thpResidentBytes } from "./resources";
 import type { SearchThreads } from "./search-threads";
 import { splitRange } from "./split-range";
 
+/** Where the dataset's bytes came from: built from the cache here, or loaded from a file a build here wrote. */
+export type DatasetSource = "built" | "loaded";
+
 export class Dataset {
   readonly items: number;
-  /** How long the build took, once built. */
+  readonly bytes: number;
+  /** How it was made ready, and how long that took, once it is. */
+  source: DatasetSource | null = null;
   seconds: number | null = null;
-  /** For transparent huge pages: how much of the process the kernel backs with them, once built. */
+  /** For transparent huge pages: how much of the process the kernel backs with them, once ready. */
   hugePageBytes: number | null = null;
   private address: Address | null;
 
@@ -23,6 +29,7 @@ export class Dataset {
   ) {
     this.address = address;
     this.items = Number(native.k2pow_dataset_items());
+    this.bytes = Number(native.k2pow_dataset_bytes());
   }
 
   /** Allocates on the calling thread; "auto" falls back hugetlb → thp → plain, saying why through `note`. */
@@ -36,9 +43,19 @@ export class Dataset {
     return this.address;
   }
 
+  /** Where its bytes start, for reading a file into them or writing them out. */
+  get memory(): Address {
+    const memory = this.native.k2pow_dataset_memory(this.pointer);
+    if (memory === null) throw new EngineError("internal error: RandomX gave no dataset memory");
+    return memory;
+  }
+
   /** Builds every item from `cache` on all `threads`; a failing thread stops the others within a chunk. */
   async build(threads: SearchThreads, cache: Cache, note: (m: string) => void): Promise<void> {
     const started = performance.now();
+    this.source = null;
+    this.seconds = null;
+    threads.shared.resetItemsBuilt();
     const slices = splitRange(0n, BigInt(this.items), threads.size);
     await threads.onEach(
       (thread, i) =>
@@ -48,14 +65,20 @@ export class Dataset {
     if (threads.shared.stopBuildRequested()) throw new EngineError("the dataset build was stopped");
     const built = threads.shared.totalItemsBuilt();
     if (built !== this.items) throw new EngineError(`internal error: ${built} of ${this.items} dataset items were built`);
-    this.seconds = (performance.now() - started) / 1000;
-    let pageNote = `${this.pages} pages`;
-    if (this.pages === "thp") {
-      this.hugePageBytes = thpResidentBytes();
-      pageNote += `, ${mib(this.hugePageBytes)} of it in huge pages`;
-    }
     const n = threads.size;
-    note(`dataset built in ${this.seconds.toFixed(1)} s on ${n} thread${n === 1 ? "" : "s"} (${pageNote})`);
+    note(`dataset built in ${this.ready("built", started)} on ${n} thread${n === 1 ? "" : "s"} (${this.pageNote()})`);
+  }
+
+  /** Records that every byte is in place, and how; the time taken, as the log says it. */
+  ready(source: DatasetSource, started: number): string {
+    this.source = source;
+    this.seconds = (performance.now() - started) / 1000;
+    if (this.pages === "thp") this.hugePageBytes = thpResidentBytes();
+    return `${this.seconds.toFixed(1)} s`;
+  }
+
+  pageNote(): string {
+    return this.pages === "thp" ? `thp pages, ${mib(this.hugePageBytes ?? 0)} of it in huge pages` : `${this.pages} pages`;
   }
 
   free(): void {

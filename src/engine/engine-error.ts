@@ -1,3 +1,7 @@
+/** How much a note of the engine's matters: most say what it decided; a few are warnings, or a loud error. */
+export type NoteLevel = "info" | "warn" | "error";
+export type Note = (message: string, level?: NoteLevel) => void;
+
 /** An engine failure whose message a user can act on; never carries a native stack to the user. */
 export class EngineError extends Error {
   override name = "EngineError";

@@ -1,16 +1,17 @@
 // The RandomX engine: a thin front over the resources it owns for the life of the process (the key never changes):
-// the cache, the dataset, the search threads with their VMs, and a hasher on this thread. Runs one search at a
-// time on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
+// the cache, the dataset and its file, the search threads with their VMs, and a hasher on this thread. Runs one
+// search at a time on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
 import { availableParallelism } from "node:os";
 import { NONCE_LIMIT } from "../bytes/hex";
 import { Cache, CACHE_BYTES } from "./cache";
 import { threadsFromCaches } from "./cache-threads";
-import { Dataset } from "./dataset";
-import { EngineError, NoValidNonce, SearchCancelled } from "./engine-error";
+import { Dataset, type DatasetSource } from "./dataset";
+import { DatasetStore, type SaveState } from "./dataset-store";
+import { EngineError, NoValidNonce, SearchCancelled, type Note } from "./engine-error";
 import { Hasher } from "./hasher";
-import { HASH_SIZE, INPUT_SIZE, isZero, type K2powJob } from "./k2pow-rule";
+import { HASH_SIZE, INPUT_SIZE, isZero, meetsDifficulty, type K2powJob } from "./k2pow-rule";
 import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Native, type NativePaths } from "./native";
-import { nativePaths } from "./native-paths";
+import { nativePaths, randomxVersion } from "./native-paths";
 import type { PageMode, PageRequest } from "./page-mode";
 import { availableMemory, hugetlbFree, mib } from "./resources";
 import { CHUNK, Search } from "./search";
@@ -32,7 +33,12 @@ export interface EngineOptions {
   /** The search thread's script; tests pass a wrapper around the real one. */
   workerUrl?: URL | string;
   /** Hears what the engine decided and why (mode, page size, build time). */
-  onNote?: (message: string) => void;
+  onNote?: Note;
+  /**
+   * Fast mode: a file to load the dataset from instead of building it, and to save it to after a build; absent or
+   * null: none. A loaded dataset's answers are each re-checked with a light-mode hasher before they are returned.
+   */
+  datasetFile?: string | null;
 }
 
 export interface SearchOptions {
@@ -70,7 +76,17 @@ export interface EngineStatus {
   pages: PageMode | null;
   /** For transparent huge pages: how much of this process the kernel actually backs with them. */
   hugePageBytes: number | null;
-  dataset: { items: number; itemsBuilt: number; seconds: number | null } | null;
+  dataset: {
+    items: number;
+    /** Items built, or read from the file, so far. */
+    itemsBuilt: number;
+    /** How long it took to be ready, by `source`; null until then. */
+    seconds: number | null;
+    source: DatasetSource | null;
+    /** True while it is read from the file rather than built. */
+    loading: boolean;
+    file: { path: string; save: SaveState } | null;
+  } | null;
   /** Hashes done since start, all threads. */
   hashes: bigint;
   /** The same, per search thread. */
@@ -95,11 +111,14 @@ export class Engine {
   private readonly paths: NativePaths;
   private readonly workerUrl: URL | string;
   private readonly shared: SharedState;
-  private readonly note: (message: string) => void;
+  private readonly note: Note;
   private pool: SearchThreads | null = null;
   private cache: Cache | null = null;
   private dataset: Dataset | null = null;
   private hasher: Hasher | null = null;
+  private readonly store: DatasetStore | null;
+  /** With a dataset loaded from a file: a light-mode VM over the cache, which re-checks answers independently of it. */
+  private lightChecker: Hasher | null = null;
   private phase: EnginePhase = "starting";
   /** Set by close(): whatever is starting or running stops at its next step. */
   private closing: Promise<void> | null = null;
@@ -119,6 +138,10 @@ export class Engine {
     this.workerUrl = options.workerUrl ?? new URL("./search-worker.ts", import.meta.url);
     this.native = openNative(this.paths);
     this.mode = this.chooseMode(options.mode ?? "auto");
+    this.store =
+      this.mode === "fast" && options.datasetFile
+        ? new DatasetStore(options.datasetFile, this.native, { librandomx: randomxVersion(), bytes: Number(this.native.k2pow_dataset_bytes()) }, this.note)
+        : null;
     this.shared = new SharedState(this.threads);
     this.ready = this.start(options.pages ?? "auto");
     // Callers learn of a failed start from `ready`, status() and search(); this keeps it from being unhandled.
@@ -137,7 +160,14 @@ export class Engine {
       hugePageBytes: this.dataset?.hugePageBytes ?? null,
       dataset:
         this.mode === "fast"
-          ? { items: this.dataset?.items ?? 0, itemsBuilt: this.shared.totalItemsBuilt(), seconds: this.dataset?.seconds ?? null }
+          ? {
+              items: this.dataset?.items ?? 0,
+              itemsBuilt: this.shared.totalItemsBuilt(),
+              seconds: this.dataset?.seconds ?? null,
+              source: this.dataset?.source ?? null,
+              loading: this.store?.loading ?? false,
+              file: this.store && { path: this.store.path, save: this.store.saveState },
+            }
           : null,
       hashes,
       hashesByThread: Array.from({ length: this.threads }, (_, t) => this.shared.hashes(t)),
@@ -174,7 +204,7 @@ export class Engine {
     if (options.signal?.aborted) throw new SearchCancelled();
     const started = performance.now();
     const hashesBefore = this.shared.totalHashes();
-    const promise = this.runSearch(new Search(this.pool!, job, start, count, threads, CHUNK[this.mode], shares), job, options.signal);
+    const promise = this.searchChecked(() => new Search(this.pool!, job, start, count, threads, CHUNK[this.mode], shares), job, options.signal);
     this.running = { promise, started, hashesBefore };
     try {
       const nonce = await promise;
@@ -194,6 +224,35 @@ export class Engine {
   verify(job: K2powJob, nonce: bigint): boolean {
     if (this.hasher === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
     return this.hasher.verify(job, nonce);
+  }
+
+  /**
+   * Whether RandomX(input) is below `target`, by a hash that does not rest on a dataset read from a file: the light
+   * checker's where the dataset was loaded (tens of milliseconds, on this thread), else this thread's VM. For
+   * answers handed to someone; a dataset it shows wrong is removed from disk (see datasetWrong).
+   */
+  confirm(input: Uint8Array, target: Uint8Array): boolean {
+    const independent = this.lightChecker ?? this.hasher;
+    if (independent === null) throw new EngineError(`the engine is ${this.phase}, not ready to hash`);
+    return meetsDifficulty(independent.hash(input), target);
+  }
+
+  /** Resolves once the dataset file a build started writing is written, or failed to be (a note says which). */
+  async datasetSaved(): Promise<void> {
+    await this.store?.saved();
+  }
+
+  /** Whether this engine's dataset came from a file (so only confirm() speaks for its answers). */
+  get datasetLoaded(): boolean {
+    return this.dataset?.source === "loaded";
+  }
+
+  /**
+   * A loaded dataset gave a hash the light checker contradicts: the file is removed, loudly. The dataset in memory
+   * stays wrong until rebuilt; search() rebuilds it itself, other callers stop using this engine.
+   */
+  datasetWrong(why: string): void {
+    this.store?.discard(why);
   }
 
   /**
@@ -228,6 +287,8 @@ export class Engine {
       this.shared.setStopSearch(true);
       // A check batch is short and cannot be stopped midway; a thread still busy with one would refuse to free its VM.
       await Promise.allSettled([this.ready, this.running?.promise, ...this.checking.values()]);
+      // A save in progress reads the dataset: it stops (its temporary file removed) before the dataset is freed.
+      await this.store?.close();
       this.phase = "closed";
       await this.release();
     })();
@@ -266,24 +327,40 @@ export class Engine {
       const cachePages = this.mode === "light" ? this.lightPages(pages) : "plain";
       const cache = Cache.allocate(this.native, flags, cachePages, this.note, pages === "hugetlb");
       this.cache = cache;
-      // Filled on a search thread: about a second that this thread's event loop stays free for.
-      await this.pool.thread(0).request({ type: "init-cache", cache: cache.pointer });
-      if (this.mode === "fast") {
-        this.phase = "dataset";
-        this.dataset = Dataset.allocate(this.native, pages, this.note);
-        this.pages = this.dataset.pages;
-        await this.dataset.build(this.pool, cache, this.note);
-        // Fast-mode VMs read only the dataset: the cache's 256 MiB can go.
-        cache.free();
-        this.cache = null;
-      } else {
-        this.pages = cache.pages;
+      // Filled on a search thread: about a second that this thread's event loop stays free for. A dataset file is
+      // read meanwhile by the other threads (a load needs the cache only for the light re-check of answers).
+      const filling = this.pool.thread(0).request({ type: "init-cache", cache: cache.pointer });
+      let loaded = false;
+      try {
+        if (this.mode === "fast") {
+          this.phase = "dataset";
+          this.dataset = Dataset.allocate(this.native, pages, this.note);
+          this.pages = this.dataset.pages;
+          const stopping = () => this.closing !== null;
+          loaded = this.store !== null && (await this.store.load(this.dataset, this.pool, stopping, filling));
+        } else {
+          this.pages = cache.pages;
+        }
+      } finally {
+        // Whatever happened, the cache is not freed while thread 0 still fills it.
+        await filling.catch(() => {});
       }
+      await filling;
+      if (this.mode === "fast" && !loaded) await this.dataset!.build(this.pool, cache, this.note);
       if (this.closing) throw new EngineError("closed while starting");
       const vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
-      const spec = { flags: vmFlags, cache: this.cache?.pointer ?? null, dataset: this.dataset?.pointer ?? null };
-      await this.pool.createVms(spec);
+      const spec = { flags: vmFlags, cache: this.mode === "light" ? cache.pointer : null, dataset: this.dataset?.pointer ?? null };
+      try {
+        await this.pool.createVms(spec);
+      } catch (err) {
+        // A file can hold a dataset whose checksums match and whose bytes are still not RandomX's; built, it is.
+        if (!this.datasetLoaded || this.closing) throw err;
+        this.datasetWrong((err as Error).message);
+        await this.rebuild();
+        await this.pool.createVms(spec);
+      }
       this.hasher = new Hasher(this.native, spec.flags, spec.cache, spec.dataset);
+      this.afterDataset(flags);
       this.phase = "ready";
       this.note(`${this.mode} mode ready: ${plural(this.threads, "thread")}, ${this.pages} pages, self-test passed`);
     } catch (err) {
@@ -316,6 +393,47 @@ export class Engine {
     const reply = await pool.thread(index).request({ type: "check", inputs, targets });
     if (reply.type !== "checked") throw new EngineError(`search thread ${index} answered a check wrongly`);
     return { passed: Array.from(reply.passed, (p) => p === 1), seconds: reply.seconds };
+  }
+
+  /**
+   * A dataset built here is kept with just the VMs: the cache's 256 MiB can go, and the file is written from it.
+   * A loaded one keeps the cache for a light-mode checker of its answers.
+   */
+  private afterDataset(flags: number): void {
+    const dataset = this.dataset;
+    if (dataset === null || this.cache === null) return;
+    if (dataset.source === "loaded") {
+      this.lightChecker ??= new Hasher(this.native, flags, this.cache.pointer, null);
+      return;
+    }
+    this.lightChecker?.close();
+    this.lightChecker = null;
+    this.cache.free();
+    this.cache = null;
+    this.store?.save(dataset);
+  }
+
+  /** Builds the dataset again over one that proved wrong; the threads' VMs keep pointing at the same memory. */
+  private async rebuild(): Promise<void> {
+    const previous = this.phase;
+    this.phase = "dataset";
+    await this.dataset!.build(this.pool!, this.cache!, this.note);
+    this.phase = previous;
+  }
+
+  /**
+   * Runs the search; a nonce found on a loaded dataset must also pass the light checker. One that does not shows the
+   * dataset wrong: the file goes, the dataset is built again, and the same range is searched again from its start.
+   */
+  private async searchChecked(search: () => Search, job: K2powJob, signal: AbortSignal | undefined): Promise<bigint> {
+    for (;;) {
+      const nonce = await this.runSearch(search(), job, signal);
+      if (this.lightChecker === null || this.lightChecker.verify(job, nonce)) return nonce;
+      this.datasetWrong(`it gave nonce ${nonce} as valid for a job, and the light-mode re-check found its hash is not below the difficulty`);
+      await this.rebuild();
+      this.afterDataset(this.native.k2pow_recommended_flags());
+      if (this.closing || signal?.aborted) throw new SearchCancelled();
+    }
   }
 
   private async runSearch(search: Search, job: K2powJob, signal: AbortSignal | undefined): Promise<bigint> {
@@ -351,6 +469,8 @@ export class Engine {
     await this.pool?.end();
     this.pool = null;
     this.hasher?.close();
+    this.lightChecker?.close();
+    this.lightChecker = null;
     this.dataset?.free();
     this.cache?.free();
     this.hasher = null;

@@ -2,6 +2,8 @@
 
 import { bytesFromBig, NONCE_LIMIT } from "../bytes/hex";
 
+/** The RandomX key of every k2pow hash (ffi/k2pow.c fills the cache with it); a dataset file names it. */
+export const KEY = "spacemesh-randomx-cache-key";
 export const INPUT_SIZE = 48;
 export const HASH_SIZE = 32;
 

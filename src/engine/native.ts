@@ -3,7 +3,7 @@ import { dlopen, FFIType } from "bun:ffi";
 import { EngineError } from "./engine-error";
 
 /** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 const symbols = {
   k2pow_abi_version: { args: [], returns: FFIType.i32 },
@@ -16,6 +16,8 @@ const symbols = {
   k2pow_dataset_bytes: { args: [], returns: FFIType.u64 },
   k2pow_dataset_build: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   k2pow_dataset_destroy: { args: [FFIType.ptr], returns: FFIType.void },
+  k2pow_dataset_memory: { args: [FFIType.ptr], returns: FFIType.ptr },
+  k2pow_file_forget: { args: [FFIType.i32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   k2pow_vm_create: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
   k2pow_vm_destroy: { args: [FFIType.ptr], returns: FFIType.void },
   k2pow_hash: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
@@ -41,6 +43,8 @@ export interface Native {
   k2pow_dataset_bytes(): bigint;
   k2pow_dataset_build(dataset: In, cache: In, start: number, count: number): number;
   k2pow_dataset_destroy(dataset: In): void;
+  k2pow_dataset_memory(dataset: In): Address | null;
+  k2pow_file_forget(fd: number, offset: number, length: number): number;
   k2pow_vm_create(flags: number, cache: In, dataset: In): Address | null;
   k2pow_vm_destroy(vm: In): void;
   k2pow_hash(vm: In, input: Uint8Array, out: Uint8Array): number;

@@ -1,6 +1,8 @@
 // A search thread: creates one RandomX VM, uses it for searches and checks, and frees it. It also fills the cache
-// and builds its share of the dataset, both allocated and freed by the engine. Replies to each request exactly once.
+// and builds its share of the dataset (or reads it from a dataset file), both allocated and freed by the engine.
+// Replies to each request exactly once.
 import { ptr } from "bun:ffi";
+import { readPieces } from "./dataset-file";
 import { HASH_SIZE, INPUT_SIZE, meetsDifficulty, setNonce } from "./k2pow-rule";
 import { openNative, SEARCH_STATUS, type Native } from "./native";
 import { KNOWN_INPUT } from "./self-test";
@@ -142,6 +144,20 @@ function handle(request: ThreadRequest): ThreadReply {
     case "build":
       build(request.cache, request.dataset, request.start, request.count);
       return { type: "ok" };
+    case "load": {
+      const state = need(shared, "open");
+      const { fd, memory, header } = request;
+      const mismatch = readPieces(
+        need(native, "open"),
+        fd,
+        memory,
+        header,
+        () => state.claimPiece(),
+        () => state.stopBuildRequested(),
+        (bytes) => state.addItemsBuilt(thread, bytes / 64),
+      );
+      return { type: "loaded", mismatch };
+    }
     case "vm": {
       freeVm();
       vm = need(native, "open").k2pow_vm_create(request.flags, request.cache, request.dataset);

@@ -7,7 +7,8 @@ const FLAG_STOP_BUILD = 1;
 const FLAGS_BYTES = 16;
 const NEXT_NONCE = 0; // the first nonce no thread has claimed yet
 const RANGE_END = 1; // one past the last nonce of the running search's range
-const HEADER_BYTES = FLAGS_BYTES + 2 * 8;
+const NEXT_PIECE = 2; // the first piece of a dataset file no thread has claimed yet
+const HEADER_BYTES = FLAGS_BYTES + 3 * 8;
 const SLOTS_PER_THREAD = 3; // hashes done, dataset items built, start of the chunk being searched
 const HASHES = 0;
 const ITEMS = 1;
@@ -30,7 +31,7 @@ export class SharedState {
         : threadsOrBuffer;
     this.flags = new Int32Array(this.buffer, 0, FLAGS_BYTES / 4);
     this.bytes = new Uint8Array(this.buffer);
-    this.range = new BigUint64Array(this.buffer, FLAGS_BYTES, 2);
+    this.range = new BigUint64Array(this.buffer, FLAGS_BYTES, 3);
     this.counters = new BigUint64Array(this.buffer, HEADER_BYTES);
   }
 
@@ -56,6 +57,16 @@ export class SharedState {
 
   stopBuildRequested(): boolean {
     return Atomics.load(this.flags, FLAG_STOP_BUILD) !== 0;
+  }
+
+  /** Before threads read a dataset file: every piece unclaimed. */
+  beginPieces(): void {
+    Atomics.store(this.range, NEXT_PIECE, 0n);
+  }
+
+  /** The next piece of the dataset file for the calling thread to read; each is handed out once. */
+  claimPiece(): number {
+    return Number(Atomics.add(this.range, NEXT_PIECE, 1n));
   }
 
   /** Sets up the range [start, end) for a search; called while no thread searches. */
@@ -117,6 +128,11 @@ export class SharedState {
 
   addItemsBuilt(thread: number, items: number): void {
     Atomics.add(this.counters, thread * SLOTS_PER_THREAD + ITEMS, BigInt(items));
+  }
+
+  /** Zero again, before a build that follows a load which did not complete; only while no thread builds or loads. */
+  resetItemsBuilt(): void {
+    for (let t = 0; t < this.threads; t++) Atomics.store(this.counters, t * SLOTS_PER_THREAD + ITEMS, 0n);
   }
 
   totalItemsBuilt(): number {

@@ -1,4 +1,5 @@
 // The messages between the engine and a search thread. Both ends are this program, so plain types suffice.
+import type { DatasetHeader } from "./dataset-file";
 import type { NativePaths } from "./native";
 
 export type ThreadRequest =
@@ -6,6 +7,9 @@ export type ThreadRequest =
   // Fills a cache the engine allocated (and will free) with the k2pow key.
   | { type: "init-cache"; cache: number }
   | { type: "build"; cache: number; dataset: number; start: number; count: number }
+  // Reads pieces of an open dataset file into the dataset's memory, checking each, claiming them one at a time
+  // from the shared counter until none is left.
+  | { type: "load"; fd: number; memory: number; header: DatasetHeader }
   // The thread creates its VM (and frees it on "close"); the reply carries its hash of the self-test input.
   | { type: "vm"; flags: number; cache: number | null; dataset: number | null }
   // Claims chunks of `chunk` nonces from the shared counter until the range set in shared memory is used up. With
@@ -20,6 +24,8 @@ export type SearchOutcome = "found" | "exhausted" | "stopped";
 export type ThreadReply =
   | { type: "ok" }
   | { type: "vm"; address: number; selfTest: Uint8Array }
+  // Null when every piece read matched its checksum, else which did not.
+  | { type: "loaded"; mismatch: string | null }
   | { type: "searched"; outcome: SearchOutcome; nonce: bigint }
   // One byte per input, 1 when its hash is below its target; and the time the thread spent hashing them.
   | { type: "checked"; passed: Uint8Array; seconds: number }

@@ -16,7 +16,13 @@ export function workerMetrics(jobs: WorkerJobApi) {
     "k2pow_job_expected_hashes",
     "Hashes the running job is expected to take (0 when there is none); over k2pow_hash_rate, its expected time.",
   );
-  const buildSeconds = gauge("k2pow_dataset_build_seconds", "How long the fast-mode dataset took to build (absent in light mode or while building).");
+  const buildSeconds = gauge("k2pow_dataset_build_seconds", "How long the fast-mode dataset took to build (absent in light mode, while building, or when loaded).");
+  const readySeconds = new Gauge({
+    name: "k2pow_dataset_ready_seconds",
+    help: "How long the fast-mode dataset took to be ready, by source: built here, or loaded from its file (absent in light mode).",
+    labelNames: ["source"],
+    registers,
+  });
   const outcomes = new Counter({ name: "k2pow_jobs_total", help: "Jobs finished, by outcome.", labelNames: ["outcome"], registers });
   outcomes.inc({ outcome: "done" }, 0);
   outcomes.inc({ outcome: "failed" }, 0);
@@ -43,7 +49,11 @@ export function workerMetrics(jobs: WorkerJobApi) {
     runningSeconds.set(status.job?.seconds ?? 0);
     expected.set(status.job?.expectedHashes ?? 0);
     const { dataset } = status;
-    if (dataset.state !== "none" && dataset.buildSeconds !== null) buildSeconds.set(dataset.buildSeconds);
+    if (dataset.state !== "none" && dataset.buildSeconds !== null && dataset.source !== null) {
+      if (dataset.source === "built") buildSeconds.set(dataset.buildSeconds);
+      readySeconds.reset();
+      readySeconds.set({ source: dataset.source }, dataset.buildSeconds);
+    }
   };
   return { registry, beforeScrape };
 }

@@ -11,9 +11,12 @@ export function engineReport(engine: EngineStatus): { engine: EngineReport; data
       dataset === null
         ? { state: "none" }
         : {
-            state: phase === "dataset" ? "building" : phase === "failed" ? "failed" : dataset.seconds === null ? "pending" : "ready",
+            state:
+              phase === "dataset" ? (dataset.loading ? "loading" : "building") : phase === "failed" ? "failed" : dataset.seconds === null ? "pending" : "ready",
             progress: dataset.items === 0 ? 0 : dataset.itemsBuilt / dataset.items,
             buildSeconds: dataset.seconds,
+            source: dataset.source,
+            file: dataset.file,
           },
   };
 }

@@ -10,7 +10,15 @@ export type EngineReport = Pick<EngineStatus, "phase" | "mode" | "pages" | "huge
 /** The fast-mode dataset as /status reports it; "none" in light mode. */
 export type DatasetReport =
   | { state: "none" }
-  | { state: "building" | "failed" | "pending" | "ready"; progress: number; buildSeconds: number | null };
+  | {
+      state: "building" | "loading" | "failed" | "pending" | "ready";
+      progress: number;
+      /** Seconds it took to be ready, built or loaded (see source); null until then. */
+      buildSeconds: number | null;
+      source: "built" | "loaded" | null;
+      /** The dataset file and whether this worker saved it; null when it keeps none. */
+      file: { path: string; save: "idle" | "saving" | "saved" | "failed" } | null;
+    };
 
 /** The job being worked on, named by its parts (hex in lower case). */
 export interface RunningJob {

@@ -1,8 +1,9 @@
 // The pool's checks of workers' nonces and shares, on RandomX threads of their own: the event loop that serves the
 // HTTP API and the workers' connections never waits behind a hash. Checks queue up and go to idle threads in short
-// batches; nonce checks (an answer to a job) go before share checks.
+// batches; nonce checks (an answer to a job) go before share checks. Checks run in light mode from the first second;
+// where fast mode is wanted, its dataset is loaded or built meanwhile, and checks move to it once it is ready.
 import { Engine, type RandomxMode } from "../engine/engine";
-import { EngineError } from "../engine/engine-error";
+import { EngineError, type Note } from "../engine/engine-error";
 import { HASH_SIZE, INPUT_SIZE } from "../engine/k2pow-rule";
 
 export type CheckMode = "auto" | "fast" | "light";
@@ -16,7 +17,9 @@ export interface VerifierOptions {
   /** The search thread's script; tests pass a wrapper around the real one. */
   workerUrl?: URL | string;
   /** Hears what the engine decided and why (mode, pages, a thread replaced). */
-  onNote?: (message: string) => void;
+  onNote?: Note;
+  /** Where the fast-mode dataset is kept between starts (see EngineOptions.datasetFile). */
+  datasetFile?: string | null;
 }
 
 /** A check that was still queued when the verifier closed: it was never decided, neither true nor false. */
@@ -33,10 +36,50 @@ export class VerifierClosed extends EngineError {
  */
 const BATCH_SECONDS = 0.05;
 const MAX_BATCH = 64;
-/** Hashes per thread once ready, so capacity() is known before the first real check. */
+/** Hashes per thread once an engine is ready, so capacity() is known before the first real check on it. */
 const CALIBRATION_HASHES = 4;
 /** capacity() follows the last this many batches: recent enough to see the machine get busier. */
 const MEASURED_BATCHES = 32;
+
+/** One engine's threads as the verifier uses them, and what its recent batches took. */
+class Lane {
+  readonly busy: boolean[];
+  running = 0;
+  nextThread = 0;
+  measured: { hashes: number; seconds: number }[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(readonly engine: Engine) {
+    this.busy = new Array<boolean>(engine.threads).fill(false);
+  }
+
+  measure(hashes: number, seconds: number): void {
+    this.measured.push({ hashes, seconds });
+    if (this.measured.length > MEASURED_BATCHES) this.measured.shift();
+  }
+
+  /** Hashes per second of hashing on one thread, over the recent batches of all threads. */
+  perThreadRate(): number | null {
+    let hashes = 0;
+    let seconds = 0;
+    for (const m of this.measured) {
+      hashes += m.hashes;
+      seconds += m.seconds;
+    }
+    return hashes > 0 && seconds > 0 ? hashes / seconds : null;
+  }
+
+  /** Resolves when none of its batches runs. */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  batchDone(count: number): void {
+    this.running -= count;
+    if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+}
 
 interface Check {
   input: Uint8Array;
@@ -51,32 +94,52 @@ interface Check {
 export class Verifier {
   /** Resolves once checks run and capacity() is known; rejects with an EngineError when RandomX cannot start. */
   readonly ready: Promise<void>;
-  readonly mode: RandomxMode;
+  /**
+   * Resolves once checks run in the mode they stay in: fast once its dataset is ready (loaded or built), where fast
+   * was asked for or chosen; light otherwise, or when fast could not start (a note says why). Never rejects.
+   */
+  settled: Promise<void>;
 
-  private readonly engine: Engine;
+  private readonly options: VerifierOptions;
+  private readonly note: Note;
+  /** The engine checks go to; null while none is ready. */
+  private active: Lane | null = null;
+  /** Every engine made and not yet closed: close() waits for them all. */
+  private readonly engines = new Set<Engine>();
   private readonly queues: Record<CheckKind, Check[]> = { nonce: [], share: [] };
-  private readonly busy: boolean[];
-  private running = 0;
-  private nextThread = 0;
-  private started = false;
   private closed = false;
   private failure: Error | null = null;
-  private measured: { hashes: number; seconds: number }[] = [];
   private idleWaiters: (() => void)[] = [];
+  private lanesRunning = 0;
 
   /** Starts RandomX at once; throws an EngineError when the options cannot work here (fast mode without memory). */
   constructor(options: VerifierOptions) {
-    this.engine = new Engine({ mode: options.mode, threads: options.threads, workerUrl: options.workerUrl, onNote: options.onNote });
-    this.mode = this.engine.mode;
-    this.busy = new Array<boolean>(this.engine.threads).fill(false);
-    this.ready = this.start();
+    this.options = options;
+    this.note = options.onNote ?? (() => {});
+    // "auto" without the memory for the dataset chooses light: then that engine is the only one.
+    const wanted = options.mode === "light" ? null : this.engine(options.mode);
+    let first: Engine;
+    try {
+      first = wanted !== null && wanted.mode === "light" ? wanted : this.engine("light");
+    } catch (err) {
+      void wanted?.close();
+      throw err;
+    }
+    const fast = wanted !== null && wanted !== first ? wanted : null;
+    this.ready = this.start(first);
     // Callers learn of a failed start from `ready` and from check(); this keeps it from being unhandled.
     this.ready.catch(() => {});
+    this.settled = fast === null ? this.ready.catch(() => {}) : this.ready.then(() => this.upgrade(fast), () => {});
+  }
+
+  /** The mode checks run in now: light until a fast dataset is ready. */
+  get mode(): RandomxMode {
+    return this.active?.engine.mode ?? "light";
   }
 
   /** Checks queued or running. */
   get pending(): number {
-    return this.queues.nonce.length + this.queues.share.length + this.running;
+    return this.queues.nonce.length + this.queues.share.length + this.lanesRunning;
   }
 
   /**
@@ -97,8 +160,8 @@ export class Verifier {
 
   /** Checks per second the threads sustain together, from their recent batches; null until ready. */
   capacity(): number | null {
-    const perThread = this.perThreadRate();
-    return perThread === null ? null : perThread * this.busy.length;
+    const perThread = this.active?.perThreadRate() ?? null;
+    return perThread === null ? null : perThread * this.active!.busy.length;
   }
 
   /** Resolves when no check is queued or running. */
@@ -111,51 +174,119 @@ export class Verifier {
    * Queued checks reject with VerifierClosed at once. Checks already on a thread (one short batch per thread) finish
    * and answer truly; then the threads end and RandomX's memory is freed. Every call waits for it.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       this.failQueued(new VerifierClosed());
     }
-    return this.engine.close();
+    while (this.engines.size > 0) await Promise.all([...this.engines].map((e) => this.retire(e)));
   }
 
-  private async start(): Promise<void> {
+  private engine(mode: CheckMode): Engine {
+    const { threads, workerUrl, datasetFile } = this.options;
+    const engine = new Engine({ mode, threads, workerUrl, onNote: this.note, datasetFile: mode === "light" ? null : datasetFile });
+    this.engines.add(engine);
+    return engine;
+  }
+
+  /** Closes an engine (its batches finish first) and forgets it. */
+  private async retire(engine: Engine): Promise<void> {
+    await engine.close();
+    this.engines.delete(engine);
+  }
+
+  private async start(engine: Engine): Promise<void> {
     try {
-      await this.engine.ready;
-      await this.calibrate();
+      await engine.ready;
+      const lane = await this.calibrate(engine);
       if (this.closed) throw new VerifierClosed();
+      this.active = lane;
     } catch (err) {
       this.failure = this.closed ? new VerifierClosed() : (err as Error);
       this.failQueued(this.failure);
       throw this.failure;
     }
-    this.started = true;
     this.dispatch();
   }
 
-  /** A few hashes on every thread, measured like real batches; every target is zero, so all fail. */
-  private async calibrate(): Promise<void> {
-    const inputs = new Uint8Array(CALIBRATION_HASHES * INPUT_SIZE);
-    for (let i = 0; i < CALIBRATION_HASHES; i++) inputs[i * INPUT_SIZE] = i;
-    const targets = new Uint8Array(CALIBRATION_HASHES * HASH_SIZE);
-    const results = await Promise.all(this.busy.map((_, thread) => this.engine.check(thread, inputs, targets)));
-    for (const { seconds } of results) this.measure(CALIBRATION_HASHES, seconds);
-  }
-
-  /** Sends a batch to every idle thread while checks are queued, taking threads in turn. */
-  private dispatch(): void {
-    if (!this.started || this.closed) return;
-    const threads = this.busy.length;
-    for (let tried = 0; tried < threads && this.queuedCount() > 0; tried++) {
-      const thread = this.nextThread;
-      this.nextThread = (thread + 1) % threads;
-      if (!this.busy[thread]) void this.run(thread, this.take(this.batchSize()));
+  /**
+   * Moves checks to `fast` once its dataset is ready; the light engine ends once its last batch has. A fast engine
+   * that cannot start leaves checks in light mode, with a note why.
+   */
+  private async upgrade(fast: Engine): Promise<void> {
+    let lane: Lane;
+    try {
+      await fast.ready;
+      lane = await this.calibrate(fast);
+    } catch (err) {
+      if (!this.closed) this.note(`fast mode could not start (${(err as Error).message}); checks stay in light mode`, "warn");
+      await this.retire(fast);
+      return;
+    }
+    if (this.closed) return;
+    const previous = this.active;
+    this.active = lane;
+    const rate = Math.round(this.capacity() ?? 0);
+    this.note(`now in fast mode (dataset ${fast.datasetLoaded ? "loaded from its file" : "built"}), about ${rate} checks a second`);
+    this.dispatch();
+    if (previous !== null) {
+      await previous.idle();
+      await this.retire(previous.engine);
     }
   }
 
-  private async run(thread: number, batch: Check[]): Promise<void> {
-    this.busy[thread] = true;
-    this.running += batch.length;
+  /**
+   * A dataset loaded from a file answered a nonce check otherwise than the light checker: its file is gone (the
+   * engine removed it), checks go back to light mode, and a fresh fast engine builds the dataset and takes over.
+   */
+  private distrust(lane: Lane, why: string): void {
+    lane.engine.datasetWrong(why);
+    if (this.active !== lane || this.closed) return;
+    this.active = null;
+    void lane.idle().then(() => this.retire(lane.engine));
+    let light: Engine;
+    let fast: Engine;
+    try {
+      light = this.engine("light");
+      fast = this.engine("fast");
+    } catch (err) {
+      this.failure = err as Error;
+      this.failQueued(this.failure);
+      return;
+    }
+    this.settled = this.start(light).then(
+      () => this.upgrade(fast),
+      () => this.retire(fast),
+    );
+  }
+
+  /** A few hashes on every thread of `engine`, measured like real batches; every target is zero, so all fail. */
+  private async calibrate(engine: Engine): Promise<Lane> {
+    const lane = new Lane(engine);
+    const inputs = new Uint8Array(CALIBRATION_HASHES * INPUT_SIZE);
+    for (let i = 0; i < CALIBRATION_HASHES; i++) inputs[i * INPUT_SIZE] = i;
+    const targets = new Uint8Array(CALIBRATION_HASHES * HASH_SIZE);
+    const results = await Promise.all(lane.busy.map((_, thread) => engine.check(thread, inputs, targets)));
+    for (const { seconds } of results) lane.measure(CALIBRATION_HASHES, seconds);
+    return lane;
+  }
+
+  /** Sends a batch to every idle thread of the active engine while checks are queued, taking threads in turn. */
+  private dispatch(): void {
+    const lane = this.active;
+    if (lane === null || this.closed) return;
+    const threads = lane.busy.length;
+    for (let tried = 0; tried < threads && this.queuedCount() > 0; tried++) {
+      const thread = lane.nextThread;
+      lane.nextThread = (thread + 1) % threads;
+      if (!lane.busy[thread]) void this.run(lane, thread, this.take(this.batchSize(lane)));
+    }
+  }
+
+  private async run(lane: Lane, thread: number, batch: Check[]): Promise<void> {
+    lane.busy[thread] = true;
+    lane.running += batch.length;
+    this.lanesRunning += batch.length;
     const inputs = new Uint8Array(batch.length * INPUT_SIZE);
     const targets = new Uint8Array(batch.length * HASH_SIZE);
     batch.forEach((c, i) => {
@@ -163,17 +294,34 @@ export class Verifier {
       targets.set(c.target, i * HASH_SIZE);
     });
     try {
-      const { passed, seconds } = await this.engine.check(thread, inputs, targets);
-      this.measure(batch.length, seconds);
+      const { passed, seconds } = await lane.engine.check(thread, inputs, targets);
+      lane.measure(batch.length, seconds);
+      this.confirmNonces(lane, batch, passed);
       batch.forEach((c, i) => c.resolve(passed[i]!));
     } catch (err) {
       this.retryOrFail(batch, err as Error);
     } finally {
-      this.busy[thread] = false;
-      this.running -= batch.length;
+      lane.busy[thread] = false;
+      lane.batchDone(batch.length);
+      this.lanesRunning -= batch.length;
       this.dispatch();
       if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  /**
+   * An answer to a job is handed to post-service: on a dataset loaded from a file, the light checker has the last
+   * word on it (tens of milliseconds, once a job). Shares are many, and only weigh a worker's record.
+   */
+  private confirmNonces(lane: Lane, batch: Check[], passed: boolean[]): void {
+    if (!lane.engine.datasetLoaded) return;
+    batch.forEach((c, i) => {
+      if (c.kind !== "nonce") return;
+      const truth = lane.engine.confirm(c.input, c.target);
+      if (truth === passed[i]) return;
+      passed[i] = truth;
+      this.distrust(lane, `a nonce check came out ${truth ? "failed" : "passed"} on it and ${truth ? "passed" : "failed"} on the light-mode re-check`);
+    });
   }
 
   /**
@@ -200,25 +348,9 @@ export class Verifier {
     return this.queues.nonce.length + this.queues.share.length;
   }
 
-  private batchSize(): number {
-    const perThread = this.perThreadRate() ?? 0;
+  private batchSize(lane: Lane): number {
+    const perThread = lane.perThreadRate() ?? 0;
     return Math.max(1, Math.min(MAX_BATCH, Math.floor(perThread * BATCH_SECONDS)));
-  }
-
-  private measure(hashes: number, seconds: number): void {
-    this.measured.push({ hashes, seconds });
-    if (this.measured.length > MEASURED_BATCHES) this.measured.shift();
-  }
-
-  /** Hashes per second of hashing on one thread, over the recent batches of all threads. */
-  private perThreadRate(): number | null {
-    let hashes = 0;
-    let seconds = 0;
-    for (const m of this.measured) {
-      hashes += m.hashes;
-      seconds += m.seconds;
-    }
-    return hashes > 0 && seconds > 0 ? hashes / seconds : null;
   }
 
   private failQueued(err: Error): void {

@@ -23,6 +23,14 @@ export function endWithTest(proc: ReturnType<typeof Bun.spawn>): void {
 }
 
 /**
+ * A k2pow started by a test keeps no dataset file (it builds in fast mode, as before the file existed) unless the
+ * test names one: a file left by another test, or in the home directory, would make its start depend on them.
+ */
+export function withDatasetFile(env: Record<string, string>): Record<string, string> {
+  return { K2POW_DATASET_FILE: "none", ...env };
+}
+
+/**
  * Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line, or for
  * `ready` when given (a process that does not listen, such as k2pow join).
  */
@@ -31,7 +39,7 @@ export async function startK2pow(
   options: { env?: Record<string, string>; cwd?: string; startMs?: number; ready?: RegExp } = {},
 ) {
   const proc = Bun.spawn(command, {
-    env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    env: withDatasetFile(options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" }),
     cwd: options.cwd,
     stdout: "pipe",
     stderr: "pipe",

@@ -22,7 +22,15 @@ export interface EngineReport {
 
 export type DatasetReport =
   | { state: "none" }
-  | { state: "building" | "failed" | "pending" | "ready"; progress: number; buildSeconds: number | null };
+  | {
+      state: "building" | "loading" | "failed" | "pending" | "ready";
+      progress: number;
+      /** Seconds it took to be ready, built or loaded (see source); null until then. */
+      buildSeconds: number | null;
+      source: "built" | "loaded" | null;
+      /** The dataset file and whether this worker saved it; null when it keeps none. */
+      file: { path: string; save: "idle" | "saving" | "saved" | "failed" } | null;
+    };
 
 export interface WorkerJob {
   miner: string;

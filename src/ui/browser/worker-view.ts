@@ -37,6 +37,7 @@ export class WorkerView implements View {
   private readonly datasetState = field("datasetState");
   private readonly datasetBar = new ProgressBar("datasetProgress");
   private readonly datasetTime = h("span", { class: "num" });
+  private readonly datasetFile = field("datasetFile");
 
   private readonly version = field("version", "mono");
   private readonly target = h("span", { class: "mono" });
@@ -76,7 +77,8 @@ export class WorkerView implements View {
           ["Memory", this.pages],
           ["Threads", h("span", { class: "stack tight" }, this.threads, this.threadsReason)],
           ["Dataset", this.datasetState],
-          ["Build time", this.datasetTime],
+          ["Ready in", this.datasetTime],
+          ["Dataset file", this.datasetFile],
         ]),
         this.datasetBar.root,
         this.engineError,
@@ -155,17 +157,22 @@ export class WorkerView implements View {
   private showDataset(dataset: DatasetReport): void {
     if (dataset.state === "none") {
       setField(this.datasetState, "not used in light mode", "none");
+      setField(this.datasetFile, "—", "");
       this.datasetTime.textContent = "—";
       this.datasetBar.clear();
       show(this.datasetBar.root, false);
       return;
     }
-    setField(this.datasetState, dataset.state, dataset.state);
+    const state = dataset.state === "ready" && dataset.source !== null ? `ready (${dataset.source === "loaded" ? "loaded from its file" : "built"})` : dataset.state;
+    setField(this.datasetState, state, dataset.state);
     this.datasetBar.set(dataset.progress, dataset.state === "failed");
-    show(this.datasetBar.root, dataset.state === "building" || dataset.state === "failed");
+    show(this.datasetBar.root, dataset.state === "building" || dataset.state === "loading" || dataset.state === "failed");
     this.datasetTime.textContent = dataset.buildSeconds === null
-      ? dataset.state === "building" ? "building…" : "—"
-      : formatDuration(dataset.buildSeconds);
+      ? dataset.state === "building" || dataset.state === "loading" ? `${dataset.state}…` : "—"
+      : `${formatDuration(dataset.buildSeconds)} (${dataset.source})`;
+    const file = dataset.file;
+    const saving = { idle: "", saving: ", saving…", saved: ", saved", failed: ", could not be saved (see the log)" };
+    setField(this.datasetFile, file === null ? "none (--dataset-file none)" : `${file.path}${saving[file.save]}`, file?.path ?? "");
   }
 
   private showFacts(status: WorkerStatus): void {

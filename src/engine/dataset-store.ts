@@ -1,0 +1,128 @@
+// The engine's dataset file, for the life of the engine: read into the dataset at start when a good one is there,
+// written in the background after a build when not, and removed when the dataset it gave proves wrong. A file that
+// cannot be read or written never stops the engine: it says why once and the dataset is built or kept in memory.
+import { closeSync } from "node:fs";
+import type { Dataset } from "./dataset";
+import { errorText, openDatasetFile, removeIfSame, writeDatasetFile, type DatasetIdentity } from "./dataset-file";
+import { EngineError, type Note } from "./engine-error";
+import type { Native } from "./native";
+import { mib } from "./resources";
+import type { SearchThreads } from "./search-threads";
+
+export type SaveState = "idle" | "saving" | "saved" | "failed";
+
+export class DatasetStore {
+  /** The file this engine read its dataset from (its inode), so only that one is removed if it proves wrong. */
+  private loadedInode: number | null = null;
+  private saving: { promise: Promise<void>; abort: AbortController } | null = null;
+  saveState: SaveState = "idle";
+  /** True while a load runs. */
+  loading = false;
+
+  constructor(
+    readonly path: string,
+    private readonly native: Native,
+    private readonly identity: DatasetIdentity,
+    private readonly note: Note,
+  ) {}
+
+  /**
+   * Reads the file into `dataset` on all `threads`, checking every piece; true when the dataset is ready. False,
+   * with one note saying why, when there is no usable file: the caller builds instead. Throws only when `stopping`.
+   * Thread 0 may still be filling the cache (`firstBusy`): it joins in once that is done, and takes what is left.
+   */
+  async load(dataset: Dataset, threads: SearchThreads, stopping: () => boolean, firstBusy: Promise<unknown>): Promise<boolean> {
+    const started = performance.now();
+    const opened = openDatasetFile(this.path, this.identity);
+    if ("reason" in opened) {
+      if (opened.reason === "absent") this.note(`dataset file ${this.path} not there yet: building the dataset, then saving it there`);
+      else this.reject(opened.reason, opened.inode);
+      return false;
+    }
+    const { fd, header, inode } = opened;
+    let mismatch: string | null = null;
+    this.loading = true;
+    try {
+      threads.shared.resetItemsBuilt();
+      threads.shared.beginPieces();
+      const memory = dataset.memory;
+      const request = () => ({ type: "load", fd, memory, header }) as const;
+      const replies = await threads.onEach(
+        (thread, i) =>
+          i === 0
+            ? firstBusy.then(
+                () => thread.request(request()),
+                // The fill failed, which the engine reports itself; the other threads read every piece meanwhile.
+                () => ({ type: "loaded", mismatch: null }) as const,
+              )
+            : thread.request(request()),
+        () => threads.shared.setStopBuild(true),
+      );
+      mismatch = replies.map((r) => (r.type === "loaded" ? r.mismatch : "a thread answered the load wrongly")).find((m) => m !== null) ?? null;
+    } catch (err) {
+      if (stopping()) throw new EngineError("the dataset load was stopped");
+      threads.shared.setStopBuild(false);
+      this.note(`dataset file ${this.path} could not be read (${(err as Error).message}): building the dataset instead`, "warn");
+      return false;
+    } finally {
+      this.loading = false;
+      closeSync(fd);
+    }
+    if (stopping() || threads.shared.stopBuildRequested()) throw new EngineError("the dataset load was stopped");
+    if (mismatch !== null) {
+      this.reject(mismatch, inode);
+      return false;
+    }
+    this.loadedInode = inode;
+    const n = threads.size;
+    this.note(`dataset loaded from ${this.path} in ${dataset.ready("loaded", started)} on ${n} thread${n === 1 ? "" : "s"}, every piece checked (${dataset.pageNote()})`);
+    return true;
+  }
+
+  /** Writes the built dataset to the file in the background; one note says how it went. */
+  save(dataset: Pick<Dataset, "memory">): void {
+    if (this.saving !== null) return;
+    const abort = new AbortController();
+    const started = performance.now();
+    this.saveState = "saving";
+    const promise = writeDatasetFile(this.native, this.path, dataset.memory, this.identity, abort.signal).then(
+      () => {
+        this.saveState = "saved";
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        this.note(`dataset saved to ${this.path} (${mib(this.identity.bytes)}) in ${seconds} s: the next start loads it instead of building`);
+      },
+      (err) => {
+        this.saveState = "failed";
+        if (abort.signal.aborted) return;
+        this.note(`dataset not saved to ${this.path} (${errorText(err)}); serving from memory, and the next start builds it again`, "warn");
+      },
+    );
+    this.saving = { promise: promise.finally(() => (this.saving = null)), abort };
+  }
+
+  /** The dataset this file gave proved wrong: says so loudly and removes the file, so no start loads it again. */
+  discard(why: string): void {
+    this.note(`the dataset loaded from ${this.path} is wrong (${why}); file removed, building the dataset again`, "error");
+    if (this.loadedInode !== null) removeIfSame(this.path, this.loadedInode);
+    this.loadedInode = null;
+  }
+
+  /** Resolves when no save is in progress (however the last one ended). */
+  async saved(): Promise<void> {
+    await this.saving?.promise;
+  }
+
+  /** Stops a save in progress (its temporary file is removed) and waits for it; the dataset may then be freed. */
+  async close(): Promise<void> {
+    const saving = this.saving;
+    if (saving === null) return;
+    saving.abort.abort();
+    await saving.promise;
+  }
+
+  private reject(reason: string, inode: number | undefined): void {
+    const removed = inode !== undefined;
+    if (removed) removeIfSame(this.path, inode);
+    this.note(`dataset file ${this.path} ${reason}${removed ? "; removed it" : ""}: building the dataset instead`, "warn");
+  }
+}

@@ -1,0 +1,261 @@
+// The fast-mode dataset kept on disk: a build saves it, the next start loads and checks it, and no damaged, foreign
+// or forged file is ever used to hand out an answer. Two builds in all: the first starts from a cut-short file and
+// writes the file the other tests read; the second is the rebuild that a forged file must end in.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { closeSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ptr } from "bun:ffi";
+import { encodeHeader, HEADER_BYTES, openDatasetFile, PIECE_BYTES, readPieces, type DatasetHeader } from "../src/engine/dataset-file";
+import { DatasetStore } from "../src/engine/dataset-store";
+import { Engine } from "../src/engine/engine";
+import { Hasher } from "../src/engine/hasher";
+import { hashInput, KEY } from "../src/engine/k2pow-rule";
+import { openNative } from "../src/engine/native";
+import { nativePaths, randomxVersion } from "../src/engine/native-paths";
+import { copy, flipByte, forge, readHeader, writeHeader } from "./support/dataset-files";
+import { until } from "./support/until";
+import { hashVectors, jobOf, smallestVectors, toHex, UNREACHABLE } from "./support/vectors";
+
+const BYTES = 2_181_038_016;
+const IDENTITY = { librandomx: randomxVersion(), bytes: BYTES };
+const native = openNative(nativePaths);
+
+let dir: string;
+let file: string;
+/** The first engine: started on a cut-short file, so it removed it, built the dataset and saved it. */
+let first: Engine;
+const built: string[] = [];
+/** The size of the cut-short file: a header that matches, and a mebibyte of the dataset. */
+const CUT = HEADER_BYTES + 1024 * 1024;
+
+function fastEngine(datasetFile: string, notes: string[]): Engine {
+  return new Engine({ mode: "fast", threads: 2, datasetFile, onNote: (m, level) => notes.push(level ? `${level}: ${m}` : m) });
+}
+
+async function saved(engine: Engine): Promise<void> {
+  await until("the dataset file to be saved", async () => engine.status().dataset?.file?.save === "saved" || engine.status().dataset?.file?.save === "failed", 120_000);
+  expect(engine.status().dataset?.file?.save).toBe("saved");
+}
+
+/** The vectors' hashes, and the smallest valid nonce of each smallest-nonce vector on one thread (which finds it first). */
+async function expectVectors(engine: Engine): Promise<void> {
+  for (const v of hashVectors) expect(toHex(engine.hash(hashInput(jobOf(v, UNREACHABLE), BigInt(v.nonce))))).toBe(v.hash);
+  for (const v of smallestVectors) expect((await engine.search(jobOf(v, v.difficulty), { threads: 1 })).nonce).toBe(BigInt(v.smallest_valid_nonce));
+}
+
+/** Reads the whole file at `path` as a load does, into `memory`: null when every piece matches, else why not. */
+function readAll(path: string, memory: Uint8Array): string | null {
+  const outcome = openDatasetFile(path, IDENTITY);
+  if (!("fd" in outcome)) return outcome.reason;
+  let next = 0;
+  try {
+    return readPieces(native, outcome.fd, ptr(memory), outcome.header, () => next++, () => false, () => {});
+  } finally {
+    closeSync(outcome.fd);
+  }
+}
+
+function mount(args: string[]): void {
+  const done = Bun.spawnSync(["mount", ...args]);
+  if (done.exitCode !== 0) throw new Error(`mount ${args.join(" ")} failed (the test needs root): ${done.stderr.toString().trim()}`);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "k2pow-dataset-"));
+  file = join(dir, "cache", "randomx-dataset.bin");
+  mkdirSync(join(dir, "cache"));
+  const header = encodeHeader({ format: "k2pow-randomx-dataset", version: 1, librandomx: randomxVersion(), key: KEY, bytes: BYTES, pieceBytes: PIECE_BYTES, checksum: "xxhash64", pieces: Array(33).fill("0".repeat(16)) });
+  writeFileSync(file, Buffer.concat([header, new Uint8Array(CUT - HEADER_BYTES)]));
+  first = fastEngine(file, built);
+  await first.ready;
+  await saved(first);
+}, 240_000);
+
+afterAll(async () => {
+  await first?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a dataset file", () => {
+  test("cut short (a crash mid-write by another program, a full disk): removed, the dataset built, and the file written again", async () => {
+    expect(built).toContainEqual(
+      `warn: dataset file ${file} is ${CUT} bytes, not ${HEADER_BYTES + BYTES} (truncated, or written in part); removed it: building the dataset instead`,
+    );
+    expect(first.status().dataset?.source).toBe("built");
+    await expectVectors(first);
+  }, 60_000);
+
+  test("is written after a build, atomically, and names what it holds", () => {
+    expect(built.some((n) => /^dataset saved to .*randomx-dataset\.bin \(2,080 MiB\) in \d+\.\d s/.test(n))).toBe(true);
+    expect(statSync(file).size).toBe(HEADER_BYTES + BYTES);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, "cache"))).toEqual(["randomx-dataset.bin"]);
+    expect(readHeader(file)).toMatchObject({
+      format: "k2pow-randomx-dataset",
+      version: 1,
+      librandomx: randomxVersion(),
+      key: KEY,
+      bytes: BYTES,
+      pieceBytes: PIECE_BYTES,
+      checksum: "xxhash64",
+      pieces: expect.any(Array),
+    });
+    expect(readHeader(file).pieces).toHaveLength(33);
+  });
+
+  test("is loaded at the next start, every piece checked, and gives the vectors' hashes and smallest nonces", async () => {
+    const notes: string[] = [];
+    const engine = fastEngine(file, notes);
+    try {
+      await engine.ready;
+      expect(notes).toContainEqual(expect.stringMatching(/^dataset loaded from .*randomx-dataset\.bin in \d+\.\d s on 2 threads, every piece checked/));
+      expect(notes.some((n) => n.startsWith("dataset built"))).toBe(false);
+      expect(engine.status().dataset).toMatchObject({ source: "loaded", itemsBuilt: 34_078_719, file: { path: file, save: "idle" } });
+      await expectVectors(engine);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
+
+  test("two workers starting at once on one file both load it", async () => {
+    const notes: string[][] = [[], []];
+    const engines = notes.map((n) => fastEngine(file, n));
+    try {
+      await Promise.all(engines.map((e) => e.ready));
+      for (const e of engines) {
+        expect(e.status().dataset?.source).toBe("loaded");
+        const v = hashVectors[2]!;
+        expect(toHex(e.hash(hashInput(jobOf(v, UNREACHABLE), BigInt(v.nonce))))).toBe(v.hash);
+      }
+    } finally {
+      await Promise.all(engines.map((e) => e.close()));
+    }
+  }, 120_000);
+});
+
+describe("a damaged or foreign file is found before use, with the reason", () => {
+  // Read here, on this thread, into memory of the test's own: the same code the search threads run.
+  const memory = new Uint8Array(BYTES);
+
+  const load = () => readAll(file, memory);
+
+  test("the good file passes", () => expect(load()).toBeNull());
+
+  test("one flipped byte in the middle of the dataset", () => {
+    const middle = HEADER_BYTES + BYTES / 2;
+    flipByte(file, middle);
+    try {
+      expect(load()).toBe(`piece 16 (bytes ${16 * PIECE_BYTES}..${17 * PIECE_BYTES - 1}) does not match its checksum`);
+    } finally {
+      flipByte(file, middle);
+    }
+    expect(load()).toBeNull();
+  });
+
+  const cases: [string, (h: DatasetHeader) => DatasetHeader, string][] = [
+    ["another librandomx", (h) => ({ ...h, librandomx: "1.2.1-1" }), `was made with librandomx 1.2.1-1; this build has ${randomxVersion()}`],
+    ["another format version", (h) => ({ ...h, version: 2 }), "is format version 2; this build reads version 1"],
+    ["another format", (h) => ({ ...h, format: "something-else" }), "holds 'something-else', not a k2pow dataset"],
+    ["another key", (h) => ({ ...h, key: "another-key" }), "was made with another RandomX key"],
+    ["another size", (h) => ({ ...h, bytes: BYTES - 64 }), `holds ${BYTES - 64} bytes of dataset; RandomX's is ${BYTES}`],
+    ["a checksum changed", (h) => ({ ...h, pieces: ["0".repeat(16), ...h.pieces.slice(1)] }), `piece 0 (bytes 0..${PIECE_BYTES - 1}) does not match its checksum`],
+  ];
+  test.each(cases)("a header with %s", (_, change, reason) => {
+    const good = readHeader(file);
+    writeHeader(file, change(good));
+    try {
+      expect(load()).toBe(reason);
+    } finally {
+      writeHeader(file, good);
+    }
+  });
+
+  test("a flipped byte in the header's text, and a file that is not a dataset file at all", () => {
+    flipByte(file, 2);
+    try {
+      expect(load()).toBe("has a header that is not a k2pow dataset header");
+    } finally {
+      flipByte(file, 2);
+    }
+    const other = join(dir, "not-a-dataset");
+    writeFileSync(other, "just some text\n".repeat(1000));
+    const outcome = openDatasetFile(other, IDENTITY);
+    expect("reason" in outcome && outcome.reason).toBe("has a header that is not a k2pow dataset header");
+    expect(load()).toBeNull();
+  });
+});
+
+describe("a file that cannot be used or written never stops the worker", () => {
+  test("a full disk and a read-only directory: one warning, nothing left behind, and a second writer at once does no harm", async () => {
+    const full = join(dir, "full");
+    const readOnly = join(dir, "read-only");
+    const shared = join(dir, "shared");
+    for (const d of [full, readOnly, shared]) mkdirSync(d);
+    mount(["-t", "tmpfs", "-o", "size=64m", "tmpfs", full]);
+    mount(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", readOnly]);
+    try {
+      // The dataset's bytes as a save reads them: this test's own memory, filled from the good file.
+      const memory = new Uint8Array(BYTES);
+      expect(readAll(file, memory)).toBeNull();
+      const source = { memory: ptr(memory) };
+
+      const cases = [join(full, "randomx-dataset.bin"), join(readOnly, "k2pow", "randomx-dataset.bin"), join(shared, "randomx-dataset.bin"), join(shared, "randomx-dataset.bin")];
+      const notes = cases.map(() => [] as string[]);
+      const stores = cases.map((path, i) => new DatasetStore(path, native, IDENTITY, (m, level) => notes[i]!.push(`${level ?? "info"}: ${m}`)));
+      for (const s of stores) s.save(source);
+      await until("every save to end", async () => stores.every((s) => s.saveState === "saved" || s.saveState === "failed"), 120_000);
+
+      expect(stores.map((s) => s.saveState)).toEqual(["failed", "failed", "saved", "saved"]);
+      expect(notes[0]).toEqual([
+        `warn: dataset not saved to ${cases[0]} (ENOSPC: no space left on device, write); serving from memory, and the next start builds it again`,
+      ]);
+      expect(notes[1]).toHaveLength(1);
+      expect(notes[1]![0]).toMatch(/^warn: dataset not saved to .*read-only\/k2pow\/randomx-dataset\.bin \(EROFS: read-only file system/);
+      expect(readdirSync(full)).toEqual([]);
+      expect(readdirSync(readOnly)).toEqual([]);
+      // Two writers at once: each wrote its own temporary file and renamed it; one whole file is left, and it loads.
+      expect(readdirSync(shared)).toEqual(["randomx-dataset.bin"]);
+      expect(readAll(cases[2]!, memory)).toBeNull();
+    } finally {
+      Bun.spawnSync(["umount", "--lazy", full]);
+      Bun.spawnSync(["umount", "--lazy", readOnly]);
+    }
+  }, 120_000);
+});
+
+describe("a wrong dataset cannot hand out a wrong nonce", () => {
+  test("a forged file (checksums that match a changed dataset) passes every file check and the self-test; the light re-check catches its answer", async () => {
+    const forged = join(dir, "forged", "randomx-dataset.bin");
+    mkdirSync(join(dir, "forged"));
+    copy(file, forged);
+    // One byte in every 100,000th item: few enough that the self-test's hash misses them all, yet this job's first
+    // answer on one thread rests on one (both found by trying, and fixed, as the dataset and the job are).
+    forge(forged, 100_000);
+    const notes: string[] = [];
+    const engine = fastEngine(forged, notes);
+    const light = Hasher.light();
+    try {
+      await engine.ready;
+      expect(engine.status().dataset?.source).toBe("loaded");
+      expect(notes).toContainEqual(`fast mode ready: 2 threads, ${engine.status().pages} pages, self-test passed`);
+      const difficulty = new Uint8Array(32).fill(0xff);
+      difficulty[0] = 0x7f;
+      const job = { miner: new Uint8Array(32).fill(7), nonceGroup: 0, challenge: new Uint8Array(8).fill(1), difficulty };
+      const { nonce } = await engine.search(job, { threads: 1 });
+      // The answer meets the rule by an independent hash, and the wrong one before it was never handed out.
+      expect(light.verify(job, nonce)).toBe(true);
+      expect(notes).toContainEqual(
+        `error: the dataset loaded from ${forged} is wrong (it gave nonce 0 as valid for a job, and the light-mode re-check found its hash is not below the difficulty); file removed, building the dataset again`,
+      );
+      expect(light.verify(job, 0n)).toBe(false);
+      expect(engine.status().dataset?.source).toBe("built");
+      await expectVectors(engine);
+      await saved(engine);
+      expect(readAll(forged, new Uint8Array(BYTES))).toBeNull();
+    } finally {
+      light.close();
+      await engine.close();
+    }
+  }, 240_000);
+});
