@@ -39,6 +39,9 @@ export interface EngineOptions {
    * null: none. A loaded dataset's answers are each re-checked with a light-mode hasher before they are returned.
    */
   datasetFile?: string | null;
+  /** Start only once this settles (the mode and threads are still chosen at once): for an engine that must not take
+   * the CPU from another one's start. */
+  startAfter?: Promise<unknown>;
 }
 
 export interface SearchOptions {
@@ -143,7 +146,7 @@ export class Engine {
         ? new DatasetStore(options.datasetFile, this.native, { librandomx: randomxVersion(), bytes: Number(this.native.k2pow_dataset_bytes()) }, this.note)
         : null;
     this.shared = new SharedState(this.threads);
-    this.ready = this.start(options.pages ?? "auto");
+    this.ready = this.start(options.pages ?? "auto", options.startAfter);
     // Callers learn of a failed start from `ready`, status() and search(); this keeps it from being unhandled.
     this.ready.catch(() => {});
   }
@@ -317,8 +320,10 @@ export class Engine {
     if (this.phase !== "ready") throw new EngineError(`the engine is ${this.phase}`);
   }
 
-  private async start(pages: PageRequest): Promise<void> {
+  private async start(pages: PageRequest, after: Promise<unknown> | undefined): Promise<void> {
     try {
+      await after?.catch(() => {});
+      if (this.closing) throw new EngineError("closed while starting");
       this.pool = await SearchThreads.start(this.native, this.workerUrl, this.paths, this.shared, {
         note: this.note,
         stopping: () => this.closing !== null,

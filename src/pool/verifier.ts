@@ -116,8 +116,11 @@ export class Verifier {
   constructor(options: VerifierOptions) {
     this.options = options;
     this.note = options.onNote ?? (() => {});
-    // "auto" without the memory for the dataset chooses light: then that engine is the only one.
-    const wanted = options.mode === "light" ? null : this.engine(options.mode);
+    // "auto" without the memory for the dataset chooses light: then that engine is the only one. Otherwise the fast
+    // one starts once the light one is ready (a second or two), so that it does not slow the first checks down.
+    let lightReady!: (value?: unknown) => void;
+    const lightStarted = new Promise((resolve) => (lightReady = resolve));
+    const wanted = options.mode === "light" ? null : this.engine(options.mode, lightStarted);
     let first: Engine;
     try {
       first = wanted !== null && wanted.mode === "light" ? wanted : this.engine("light");
@@ -125,8 +128,10 @@ export class Verifier {
       void wanted?.close();
       throw err;
     }
+    if (first === wanted) lightReady();
     const fast = wanted !== null && wanted !== first ? wanted : null;
     this.ready = this.start(first);
+    void this.ready.finally(() => lightReady());
     // Callers learn of a failed start from `ready` and from check(); this keeps it from being unhandled.
     this.ready.catch(() => {});
     this.settled = fast === null ? this.ready.catch(() => {}) : this.ready.then(() => this.upgrade(fast), () => {});
@@ -182,9 +187,9 @@ export class Verifier {
     while (this.engines.size > 0) await Promise.all([...this.engines].map((e) => this.retire(e)));
   }
 
-  private engine(mode: CheckMode): Engine {
+  private engine(mode: CheckMode, startAfter?: Promise<unknown>): Engine {
     const { threads, workerUrl, datasetFile } = this.options;
-    const engine = new Engine({ mode, threads, workerUrl, onNote: this.note, datasetFile: mode === "light" ? null : datasetFile });
+    const engine = new Engine({ mode, threads, workerUrl, onNote: this.note, datasetFile: mode === "light" ? null : datasetFile, startAfter });
     this.engines.add(engine);
     return engine;
   }
