@@ -1,31 +1,34 @@
-// The engine in fast mode: one 2 GiB dataset built on all threads (~21 s here), then the reference vectors and
-// real searches on it. Kept to one build so the suite stays quick.
+// The engine in fast mode: the 2 GiB dataset loaded from the run's shared dataset file (built once by whichever test
+// asked first; test/dataset-file.test.ts is about the build and the file), then the reference vectors and real
+// searches on it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Engine } from "../src/engine/engine";
 import { hashInput } from "../src/engine/k2pow-rule";
 import { thpSetting, hugetlbFree } from "../src/engine/resources";
 import { failureOf } from "./support/failure";
+import { sharedDatasetFile } from "./support/shared-dataset";
 import { hashVectors, jobOf, smallestVectors, toHex, UNREACHABLE } from "./support/vectors";
 
 let engine: Engine;
 const notes: string[] = [];
 
 beforeAll(async () => {
-  engine = new Engine({ mode: "fast", threads: 2, onNote: (m) => notes.push(m) });
+  engine = new Engine({ mode: "fast", threads: 2, datasetFile: await sharedDatasetFile(), onNote: (m) => notes.push(m) });
   await engine.ready;
   console.log(notes.join("\n"));
-});
+}, 240_000);
 
 afterAll(() => engine?.close());
 
 describe("fast mode", () => {
-  test("built the whole dataset once, on every thread, and says which pages it got", () => {
+  test("has the whole dataset, read on every thread, and says which pages it got", () => {
     const s = engine.status();
     expect(s.mode).toBe("fast");
     expect(s.dataset!.itemsBuilt).toBe(s.dataset!.items);
     expect(s.dataset!.items).toBe(34_078_719);
     expect(s.dataset!.seconds).toBeGreaterThan(0);
-    expect(notes.some((n) => n.startsWith("dataset built in"))).toBe(true);
+    expect(s.dataset!.source).toBe("loaded");
+    expect(notes.some((n) => n.startsWith("dataset loaded from"))).toBe(true);
     // The default takes the best page size this machine offers.
     const expected = hugetlbFree().bytes >= 2080 * 1024 * 1024 ? "hugetlb" : thpSetting() === "never" ? "plain" : "thp";
     expect(s.pages).toBe(expected);

@@ -9,6 +9,7 @@ import { Engine } from "../src/engine/engine";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
 import { CLOSE } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
+import { sharedDatasetFile } from "./support/shared-dataset";
 import { until } from "./support/until";
 import { lyingWorker, type Lie } from "./support/lying-worker";
 import { run } from "./support/run";
@@ -89,11 +90,11 @@ for (const { lie, code, reason, cause } of LIES) {
 }
 
 test("at the full defaults (fast-mode checks): a done-at-once liar beside an honest worker, and jobs still end right", async () => {
-  const pool = await startPool("--check-mode", "auto");
+  const pool = await startPool("--check-mode", "auto", "--dataset-file", await sharedDatasetFile());
   const liar = lyingWorker(pool.base, TOKEN, "done-at-once");
   try {
-    // Checks start in light mode; this test is about fast-mode checks, so it waits for them.
-    await until("fast-mode checks", async () => /checks: now in fast mode/.test(pool.log()), 120_000);
+    // Checks start in light mode; this test is about fast-mode checks, so it waits for them (the dataset is loaded).
+    await until("fast-mode checks", async () => /checks: now in fast mode \(dataset loaded from its file\)/.test(pool.log()), 120_000);
     await startJoin(pool.base, "honest");
     await probe(pool.base, 1);
     expect(liar.closes.some((c) => c.code === CLOSE.invalidWork)).toBe(true);

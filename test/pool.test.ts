@@ -162,21 +162,23 @@ test("a restarted pool answers finished jobs at once and finishes the queued one
 test("a pool restarted at its default check mode answers a queued job before its fast dataset is ready", async () => {
   const db = join(dir, "warm-up.db");
   const first = await startPool("--db", db);
-  expect((await fetch(first.base + jobPath(4, ONE_IN_256))).status).toBe(201);
+  // About 16 hashes: what is timed is the pool's readiness, beside a dataset build that takes both cores.
+  const EASY = "0f" + "ff".repeat(31);
+  expect((await fetch(first.base + jobPath(4, EASY))).status).toBe(201);
   first.proc.kill("SIGKILL");
   await first.exited;
 
   // auto is fast here, and with no dataset file the dataset takes ~25 s to build: checks start in light mode meanwhile.
   const second = await startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", db, "--check-mode", "auto", "--dataset-file", "none"], { env });
   await startJoin(second.base, "w");
-  const answer = await answerOf(second.base, jobPath(4, ONE_IN_256));
+  const answer = await answerOf(second.base, jobPath(4, EASY));
   expect(answer.status).toBe(200);
-  expect(valid(4, ONE_IN_256, BigInt(answer.body))).toBe(true);
+  expect(valid(4, EASY, BigInt(answer.body))).toBe(true);
   // Answered on light-mode checks: fast mode was still on its way.
   expect(second.log()).toMatch(/checks ready: light mode/);
   expect(second.log()).not.toMatch(/checks: now in fast mode/);
   expect(second.log()).not.toMatch(/dataset built/);
-  await until("checks to move to fast mode", async () => /checks: now in fast mode \(dataset built\), about \d+ checks a second/.test(second.log()), 120_000);
+  // That checks then move to fast mode is test/verifier.test.ts's to show.
 }, 180_000);
 
 test("a worker reconnects with backoff when the pool goes away, keeping its engine", async () => {

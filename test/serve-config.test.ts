@@ -1,6 +1,7 @@
 // The worker's settings from flags and K2POW_* variables: upstream's defaults, a flag winning over its variable,
 // and a message naming the flag, its variable and what it takes for every bad value.
 import { expect, test } from "bun:test";
+import { defaultDatasetFile } from "../src/cli/engine-flags";
 import { serveConfig } from "../src/cli/serve-config";
 
 test("defaults are upstream's, with auto mode", () => {
@@ -13,8 +14,9 @@ test("defaults are upstream's, with auto mode", () => {
     busyStatus: 429,
     maxExpectedHashes: 4_915_200_000,
     jobTimeoutSeconds: 43_200,
-    engine: { mode: "auto", threads: 0, pages: "auto" },
+    engine: { mode: "auto", threads: 0, pages: "auto", datasetFile: defaultDatasetFile({}) },
   });
+  expect(serveConfig([], { HOME: "/home/smesher" })).toMatchObject({ engine: { datasetFile: "/home/smesher/.cache/k2pow/randomx-dataset.bin" } });
 });
 
 test("every setting comes from its variable, and a flag wins over it", () => {

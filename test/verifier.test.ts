@@ -1,15 +1,14 @@
 // The pool's verifier: checks on RandomX threads of their own, against the reference vectors (light mode; fast mode
-// built once, then loaded from its file), their order and batching, the main thread kept free, closing, and a thread
+// on the run's shared dataset file), their order and batching, the main thread kept free, closing, and a thread
 // that dies mid-batch.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { EngineError } from "../src/engine/engine-error";
 import { hashInput } from "../src/engine/k2pow-rule";
 import { Verifier, VerifierClosed, type CheckKind } from "../src/pool/verifier";
 import { checkCrashMarker } from "./fixtures/check-crash-marker";
 import { failureOf } from "./support/failure";
+import { sharedDatasetFile } from "./support/shared-dataset";
 import { fromHex, hashVectors, jobOf, UNREACHABLE } from "./support/vectors";
 
 /** A 32-byte big-endian target: the vector's hash plus `delta`. */
@@ -217,52 +216,29 @@ describe("a thread that dies while checking", () => {
 });
 
 describe("a fast-mode verifier", () => {
-  const dir = mkdtempSync(join(tmpdir(), "k2pow-verifier-"));
-  const datasetFile = join(dir, "randomx-dataset.bin");
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   /** Every case as a check of each kind in turn (nonce checks are the answers a loaded dataset must confirm). */
   const checkAll = (verifier: Verifier) => Promise.all(cases.map((c, i) => verifier.check(c.input, c.target, i % 2 ? "nonce" : "share")));
 
   test(
-    "checks in light mode from the start, moves to fast mode once its dataset is built, and saves it",
+    "checks in light mode from the start, moves to fast mode once its dataset is loaded, and its nonce checks are confirmed by the light hasher",
     async () => {
+      const datasetFile = await sharedDatasetFile();
       const notes: string[] = [];
       const verifier = new Verifier({ mode: "fast", threads: 2, datasetFile, onNote: (m) => notes.push(m) });
       try {
         await verifier.ready;
         expect(verifier.mode).toBe("light");
-        expect(notes.some((n) => n.startsWith("dataset built in"))).toBe(false);
         expect(await checkAll(verifier)).toEqual(cases.map((c) => c.expected));
-        await verifier.settled;
-        expect(verifier.mode).toBe("fast");
-        expect(notes.some((n) => n.startsWith("dataset built in"))).toBe(true);
-        expect(notes).toContainEqual(expect.stringMatching(/^now in fast mode \(dataset built\), about \d+ checks a second$/));
-        expect(verifier.capacity()).toBeGreaterThan(0);
-        expect(await checkAll(verifier)).toEqual(cases.map((c) => c.expected));
-        await waitFor("the dataset to be saved", () => notes.some((n) => n.startsWith("dataset saved to")), 60_000);
-      } finally {
-        await verifier.close();
-      }
-    },
-    180_000,
-  );
-
-  test(
-    "at its next start loads the dataset from the file, and its nonce checks are confirmed by the light hasher",
-    async () => {
-      const notes: string[] = [];
-      const verifier = new Verifier({ mode: "fast", threads: 2, datasetFile, onNote: (m) => notes.push(m) });
-      try {
         await verifier.settled;
         expect(verifier.mode).toBe("fast");
         expect(notes).toContainEqual(expect.stringMatching(/^dataset loaded from .* every piece checked/));
-        expect(notes).toContainEqual(expect.stringMatching(/^now in fast mode \(dataset loaded from its file\)/));
+        expect(notes).toContainEqual(expect.stringMatching(/^now in fast mode \(dataset loaded from its file\), about \d+ checks a second$/));
+        expect(verifier.capacity()).toBeGreaterThan(0);
         expect(await checkAll(verifier)).toEqual(cases.map((c) => c.expected));
       } finally {
         await verifier.close();
       }
     },
-    60_000,
+    240_000,
   );
 });

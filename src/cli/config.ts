@@ -20,8 +20,8 @@ export interface Field<V> {
   readonly schema: TSchema;
   /** The text as the schema sees it (a number, a host and port); undefined when it cannot be read as one. */
   readonly read?: (text: string) => unknown;
-  /** A function for a default known only at run time (the host name). */
-  readonly default?: V | (() => V);
+  /** A function for a default known only at run time (the host name), from the command's environment. */
+  readonly default?: V | ((env: Env) => V);
   /** Why a field without a default must be given. */
   readonly required?: string;
   /** What it takes, as an error says it: "--cores (K2POW_CORES) must be <takes>, got '…'". */
@@ -41,7 +41,7 @@ export interface Field<V> {
 type Spec<S extends TSchema> = Omit<Field<Static<S>>, "schema" | "default"> & { schema: S };
 
 /** A field with a default (or required) gives its command a value always; one without may give undefined. */
-export function field<S extends TSchema>(spec: Spec<S> & ({ default: Static<S> | (() => Static<S>) } | { required: string })): Field<Static<S>>;
+export function field<S extends TSchema>(spec: Spec<S> & ({ default: Static<S> | ((env: Env) => Static<S>) } | { required: string })): Field<Static<S>>;
 export function field<S extends TSchema>(spec: Spec<S>): Field<Static<S> | undefined>;
 export function field(spec: Field<unknown>): Field<unknown> {
   return spec;
@@ -94,18 +94,18 @@ export function readCommand<F extends Fields>(
   for (const [key, f] of Object.entries(c.fields)) {
     const pairTyped = f.pairedWith !== undefined && typed[f.pairedWith] !== undefined;
     const fromEnv = f.env === false || pairTyped ? undefined : env[envName(f.flag)];
-    values[key] = valueOf(f, typed[f.flag], fromEnv);
+    values[key] = valueOf(f, typed[f.flag], fromEnv, env);
   }
   return { values: values as Values<F>, positionals: parsed.positionals };
 }
 
-function valueOf(f: Field<unknown>, typed: string | boolean | undefined, fromEnv: string | undefined): unknown {
+function valueOf(f: Field<unknown>, typed: string | boolean | undefined, fromEnv: string | undefined, env: Env): unknown {
   if (typed === true) return true;
   const text = typeof typed === "string" ? typed : fromEnv;
   if (text === undefined) {
     if (f.required !== undefined) throw new UsageError(`--${f.flag} (or ${envName(f.flag)}) is required: ${f.required}`);
     if (typeof f.default !== "function") return f.default;
-    const value = (f.default as () => unknown)();
+    const value = (f.default as (env: Env) => unknown)(env);
     check(f, String(value), value);
     return value;
   }

@@ -32,7 +32,7 @@ export const DATASET_FILE = field({
   flag: "dataset-file",
   arg: "PATH",
   schema: Type.String({ minLength: 1 }),
-  default: () => defaultDatasetFile(process.env),
+  default: defaultDatasetFile,
   takes: "a file path, or none",
   help:
     "fast mode: where the 2 GiB dataset is saved after a build and loaded from at the next start (checked " +

@@ -131,7 +131,10 @@ export class Verifier {
     if (first === wanted) lightReady();
     const fast = wanted !== null && wanted !== first ? wanted : null;
     this.ready = this.start(first);
-    void this.ready.finally(() => lightReady());
+    void this.ready.then(
+      () => lightReady(),
+      () => lightReady(),
+    );
     // Callers learn of a failed start from `ready` and from check(); this keeps it from being unhandled.
     this.ready.catch(() => {});
     this.settled = fast === null ? this.ready.catch(() => {}) : this.ready.then(() => this.upgrade(fast), () => {});

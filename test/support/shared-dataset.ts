@@ -1,0 +1,29 @@
+// One fast-mode dataset file for the whole run (every test file runs in this one process): the first test that
+// asks builds the dataset and saves it, the others load it in a second or two. For tests about fast mode, not about
+// the build; those build their own.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../../src/engine/engine";
+
+let file: Promise<string> | null = null;
+
+/** The path of a whole, checked dataset file; the first call takes a build (about 25-40 s on two cores). */
+export function sharedDatasetFile(): Promise<string> {
+  file ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "k2pow-shared-dataset-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "randomx-dataset.bin");
+    const engine = new Engine({ mode: "fast", datasetFile: path });
+    try {
+      await engine.ready;
+      await engine.datasetSaved();
+      const save = engine.status().dataset?.file?.save;
+      if (save !== "saved") throw new Error(`the run's shared dataset file was not saved (${save})`);
+    } finally {
+      await engine.close();
+    }
+    return path;
+  })();
+  return file;
+}
