@@ -40,10 +40,11 @@ export interface DatasetIdentity {
 }
 
 /**
- * An open file whose header matches, or why none could be used, in words for the log: "absent", or with the
- * file's inode where it was read and found wrong (so that file, and no other, can be removed).
+ * An open file whose header matches, or why none could be used, in words for the log: "absent"; with the file's
+ * inode where it is a k2pow dataset file found wrong (so that file, and no other, can be removed); or `foreign` where
+ * it is some other file, which is neither read, removed nor written over.
  */
-export type OpenOutcome = { fd: number; header: DatasetHeader; inode: number } | { reason: string; inode?: number };
+export type OpenOutcome = { fd: number; header: DatasetHeader; inode: number } | { reason: string; inode?: number; foreign?: true };
 
 /** The checksum of one piece, as the header writes it. */
 export function pieceChecksum(bytes: Uint8Array): string {
@@ -78,12 +79,22 @@ export function openDatasetFile(path: string, want: DatasetIdentity): OpenOutcom
     closeSync(fd);
     return { reason, inode };
   };
+  const foreign = (reason: string) => {
+    closeSync(fd);
+    return { reason, foreign: true as const };
+  };
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return fail("is not a regular file");
-    inode = stat.ino;
+    if (!stat.isFile()) return foreign("is not a regular file");
     const raw = new Uint8Array(HEADER_BYTES);
-    if (stat.size < HEADER_BYTES || readFully(fd, raw, 0) < HEADER_BYTES) return fail(`is ${stat.size} bytes, shorter than its header`);
+    // Only a file that says it is a k2pow dataset file is ever removed: the path may name something else by mistake.
+    const read = readFully(fd, raw, 0);
+    const text = new TextDecoder().decode(raw.subarray(0, read));
+    if (!text.startsWith(`{"format":"${FORMAT}",`)) {
+      return foreign(text.startsWith('{"format":') ? `holds '${String(JSON.parse(`${text.split(",")[0]}}`).format)}', not a k2pow dataset` : "is not a k2pow dataset file");
+    }
+    inode = stat.ino;
+    if (stat.size < HEADER_BYTES || read < HEADER_BYTES) return fail(`is ${stat.size} bytes, shorter than its header`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
@@ -92,7 +103,6 @@ export function openDatasetFile(path: string, want: DatasetIdentity): OpenOutcom
     }
     if (!Value.Check(HeaderSchema, parsed)) return fail("has a header that is not a k2pow dataset header");
     const header = parsed;
-    if (header.format !== FORMAT) return fail(`holds '${header.format}', not a k2pow dataset`);
     if (header.version !== FORMAT_VERSION) return fail(`is format version ${header.version}; this build reads version ${FORMAT_VERSION}`);
     if (header.librandomx !== want.librandomx) return fail(`was made with librandomx ${header.librandomx}; this build has ${want.librandomx}`);
     if (header.key !== KEY) return fail("was made with another RandomX key");
@@ -181,12 +191,16 @@ export async function writeDatasetFile(
   }
 }
 
-/** Removes the file at `path` if it is still the one that was read (inode `inode`), not one another worker wrote since. */
-export function removeIfSame(path: string, inode: number): void {
+/**
+ * Removes the file at `path` if it is still the one that was read (inode `inode`), not one another worker wrote
+ * since: null when it is gone, else why it could not be removed.
+ */
+export function removeIfSame(path: string, inode: number): string | null {
   try {
     if (statSync(path).ino === inode) unlinkSync(path);
-  } catch {
-    // Already gone, or replaced by another worker's: nothing to remove.
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? null : errorText(err);
   }
 }
 

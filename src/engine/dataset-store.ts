@@ -18,6 +18,8 @@ export class DatasetStore {
   saveState: SaveState = "idle";
   /** True while a load runs. */
   loading = false;
+  /** The path names a file that is not a k2pow dataset file: it is left alone, never written over. */
+  private foreign = false;
 
   constructor(
     readonly path: string,
@@ -36,7 +38,10 @@ export class DatasetStore {
     const opened = openDatasetFile(this.path, this.identity);
     if ("reason" in opened) {
       if (opened.reason === "absent") this.note(`dataset file ${this.path} not there yet: building the dataset, then saving it there`);
-      else this.reject(opened.reason, opened.inode);
+      else if (opened.foreign) {
+        this.foreign = true;
+        this.note(`${this.path} ${opened.reason}: leaving it alone, building the dataset and keeping it in memory only (choose another --dataset-file)`, "warn");
+      } else this.reject(opened.reason, opened.inode);
       return false;
     }
     const { fd, header, inode } = opened;
@@ -81,7 +86,7 @@ export class DatasetStore {
 
   /** Writes the built dataset to the file in the background; one note says how it went. */
   save(dataset: Pick<Dataset, "memory">): void {
-    if (this.saving !== null) return;
+    if (this.saving !== null || this.foreign) return;
     const abort = new AbortController();
     const started = performance.now();
     this.saveState = "saving";
@@ -102,9 +107,11 @@ export class DatasetStore {
 
   /** The dataset this file gave proved wrong: says so loudly and removes the file, so no start loads it again. */
   discard(why: string): void {
-    this.note(`the dataset loaded from ${this.path} is wrong (${why}); file removed, building the dataset again`, "error");
-    if (this.loadedInode !== null) removeIfSame(this.path, this.loadedInode);
+    if (this.loadedInode === null) return;
+    const failed = removeIfSame(this.path, this.loadedInode);
     this.loadedInode = null;
+    const removed = failed === null ? "file removed" : `the file could not be removed (${failed}): remove it by hand`;
+    this.note(`the dataset loaded from ${this.path} is wrong (${why}); ${removed}, building the dataset again`, "error");
   }
 
   /** Resolves when no save is in progress (however the last one ended). */
@@ -121,8 +128,8 @@ export class DatasetStore {
   }
 
   private reject(reason: string, inode: number | undefined): void {
-    const removed = inode !== undefined;
-    if (removed) removeIfSame(this.path, inode);
-    this.note(`dataset file ${this.path} ${reason}${removed ? "; removed it" : ""}: building the dataset instead`, "warn");
+    const failed = inode === undefined ? undefined : removeIfSame(this.path, inode);
+    const removed = failed === undefined ? "" : failed === null ? "; removed it" : `; could not remove it (${failed})`;
+    this.note(`dataset file ${this.path} ${reason}${removed}: building the dataset instead`, "warn");
   }
 }

@@ -26,6 +26,11 @@ export class SearchCancelled extends EngineError {
   }
 }
 
+/** A VM hashed the known input wrongly: on a dataset read from a file, the file is the first suspect. */
+export class SelfTestFailed extends EngineError {
+  override name = "SelfTestFailed";
+}
+
 /** Every nonce of the range was hashed and none is valid. */
 export class NoValidNonce extends EngineError {
   override name = "NoValidNonce";

@@ -7,7 +7,7 @@ import { Cache, CACHE_BYTES } from "./cache";
 import { threadsFromCaches } from "./cache-threads";
 import { Dataset, type DatasetSource } from "./dataset";
 import { DatasetStore, type SaveState } from "./dataset-store";
-import { EngineError, NoValidNonce, SearchCancelled, type Note } from "./engine-error";
+import { EngineError, NoValidNonce, SearchCancelled, SelfTestFailed, type Note } from "./engine-error";
 import { Hasher } from "./hasher";
 import { HASH_SIZE, INPUT_SIZE, isZero, meetsDifficulty, type K2powJob } from "./k2pow-rule";
 import { openNative, RANDOMX_FLAG_LARGE_PAGES, type Native, type NativePaths } from "./native";
@@ -358,8 +358,9 @@ export class Engine {
       try {
         await this.pool.createVms(spec);
       } catch (err) {
-        // A file can hold a dataset whose checksums match and whose bytes are still not RandomX's; built, it is.
-        if (!this.datasetLoaded || this.closing) throw err;
+        // A file can hold a dataset whose checksums match and whose bytes are still not RandomX's; built, it is. Any
+        // other failure to make a VM (memory, JIT) is no fault of the file's.
+        if (!this.datasetLoaded || this.closing || !(err instanceof SelfTestFailed)) throw err;
         this.datasetWrong((err as Error).message);
         await this.rebuild();
         await this.pool.createVms(spec);
@@ -418,11 +419,21 @@ export class Engine {
     this.store?.save(dataset);
   }
 
-  /** Builds the dataset again over one that proved wrong; the threads' VMs keep pointing at the same memory. */
+  /**
+   * Builds the dataset again over one that proved wrong; the threads' VMs keep pointing at the same memory. A build
+   * that fails leaves the engine failed, saying why, as a failed start does.
+   */
   private async rebuild(): Promise<void> {
     const previous = this.phase;
     this.phase = "dataset";
-    await this.dataset!.build(this.pool!, this.cache!, this.note);
+    try {
+      await this.dataset!.build(this.pool!, this.cache!, this.note);
+    } catch (err) {
+      if (this.closing) throw err;
+      this.phase = "failed";
+      this.failure = `rebuilding the dataset failed: ${(err as Error).message}`;
+      throw new EngineError(this.failure);
+    }
     this.phase = previous;
   }
 

@@ -1,6 +1,6 @@
 // The engine's search threads: started together, each with its VM (which the thread itself creates, self-tests and
 // frees), replaced when one dies, and ended together.
-import { EngineError } from "./engine-error";
+import { EngineError, SelfTestFailed } from "./engine-error";
 import { RANDOMX_FLAG_LARGE_PAGES, type Address, type Native, type NativePaths } from "./native";
 import { selfTestFailure } from "./self-test";
 import { SearchThread } from "./search-thread";
@@ -125,7 +125,7 @@ export class SearchThreads {
       if (reply.type !== "vm") throw new EngineError(`search thread ${thread.index} answered a VM request wrongly`);
       thread.vm = reply.address;
       const failure = selfTestFailure(`search thread ${thread.index}`, reply.selfTest);
-      if (failure !== null) throw new EngineError(failure);
+      if (failure !== null) throw new SelfTestFailed(failure);
     };
     try {
       await vm(spec.flags);

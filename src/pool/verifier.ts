@@ -125,6 +125,7 @@ export class Verifier {
     try {
       first = wanted !== null && wanted.mode === "light" ? wanted : this.engine("light");
     } catch (err) {
+      lightReady();
       void wanted?.close();
       throw err;
     }
@@ -137,7 +138,7 @@ export class Verifier {
     );
     // Callers learn of a failed start from `ready` and from check(); this keeps it from being unhandled.
     this.ready.catch(() => {});
-    this.settled = fast === null ? this.ready.catch(() => {}) : this.ready.then(() => this.upgrade(fast), () => {});
+    this.settled = fast === null ? this.ready.catch(() => {}) : this.ready.then(() => this.upgrade(fast), () => this.retire(fast));
   }
 
   /** The mode checks run in now: light until a fast dataset is ready. */
@@ -251,20 +252,32 @@ export class Verifier {
     lane.engine.datasetWrong(why);
     if (this.active !== lane || this.closed) return;
     this.active = null;
-    void lane.idle().then(() => this.retire(lane.engine));
+    const retired = lane.idle().then(() => this.retire(lane.engine));
     let light: Engine;
-    let fast: Engine;
     try {
       light = this.engine("light");
-      fast = this.engine("fast");
     } catch (err) {
       this.failure = err as Error;
       this.failQueued(this.failure);
       return;
     }
+    // The new fast engine is made only once the wrong one's 2 GiB are freed, in the mode asked for at start; one
+    // that cannot start leaves checks in light mode.
     this.settled = this.start(light).then(
-      () => this.upgrade(fast),
-      () => this.retire(fast),
+      async () => {
+        await retired;
+        if (this.closed) return;
+        let fast: Engine;
+        try {
+          fast = this.engine(this.options.mode);
+        } catch (err) {
+          this.note(`fast mode could not start again (${(err as Error).message}); checks stay in light mode`, "warn");
+          return;
+        }
+        if (fast.mode === "light") await this.retire(fast);
+        else await this.upgrade(fast);
+      },
+      () => {},
     );
   }
 
