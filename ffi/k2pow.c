@@ -3,6 +3,8 @@
 
 #include "k2pow.h"
 
+#include "dataset-vectors.h"
+
 #include <fcntl.h>
 #include <fenv.h>
 #include <string.h>
@@ -67,6 +69,40 @@ int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t
   if (dataset == NULL || cache == NULL || start >= items || count > items - start) return K2POW_EINVAL;
   if (count == 0) return 0;
   randomx_init_dataset(dataset, cache, (unsigned long)start, (unsigned long)count);
+  return 0;
+}
+
+int k2pow_dataset_vector_lanes(void) { return k2pow_vectors_lanes(); }
+
+/* librandomx 1.1.10 has no call that gives the cache's memory; it is the first member of its randomx_cache. A
+ * different layout would build wrong items, which the comparison below reports. */
+static const uint8_t *cache_memory(randomx_cache *cache) { return *(const uint8_t *const *)cache; }
+
+/* Whether librandomx builds item `item` as it already is in the dataset; the item is then librandomx's either way. */
+static int same_as_librandomx(randomx_dataset *dataset, randomx_cache *cache, uint64_t item) {
+  uint8_t *at = (uint8_t *)randomx_get_dataset_memory(dataset) + RANDOMX_DATASET_ITEM_SIZE * item;
+  uint8_t before[RANDOMX_DATASET_ITEM_SIZE];
+  memcpy(before, at, sizeof before);
+  randomx_init_dataset(dataset, cache, (unsigned long)item, 1);
+  return memcmp(before, at, sizeof before) == 0;
+}
+
+int k2pow_dataset_build_vectors(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count, int lanes,
+                                uint64_t *mismatch) {
+  uint64_t items = randomx_dataset_item_count();
+  if (dataset == NULL || cache == NULL || mismatch == NULL || start >= items || count > items - start) return K2POW_EINVAL;
+  if (count == 0) return 0;
+  uint8_t *memory = randomx_get_dataset_memory(dataset);
+  if (k2pow_vectors_build(cache_memory(cache), memory, start, count, lanes) != 0) return K2POW_EINVAL;
+  /* Every lane of the first batch, and the item that may have come from a part batch. */
+  uint64_t checked = count < (uint64_t)lanes ? count : (uint64_t)lanes;
+  for (uint64_t i = 0; i <= checked; i++) {
+    uint64_t item = i < checked ? start + i : start + count - 1;
+    if (!same_as_librandomx(dataset, cache, item)) {
+      *mismatch = item;
+      return K2POW_MISMATCH;
+    }
+  }
   return 0;
 }
 

@@ -7,7 +7,7 @@
 #include <randomx.h>
 
 /* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
-#define K2POW_ABI_VERSION 4
+#define K2POW_ABI_VERSION 5
 
 #define K2POW_INPUT_SIZE 48
 #define K2POW_HASH_SIZE 32
@@ -21,6 +21,9 @@ enum k2pow_search_status {
   K2POW_STOPPED = 2,   /* the stop flag was set */
   K2POW_EINVAL = -1    /* bad arguments; nothing was hashed */
 };
+
+/* k2pow_dataset_build_vectors: an item built with vectors differed from librandomx's. */
+#define K2POW_MISMATCH (-2)
 
 int k2pow_abi_version(void);
 /* Flags librandomx recommends for this CPU (JIT, hardware AES, Argon2 variant). */
@@ -40,6 +43,15 @@ uint64_t k2pow_dataset_bytes(void);
 /* Builds items [start, start+count) from the cache; slices may be built concurrently on different threads.
  * A range outside the dataset is refused (librandomx itself would assert and abort). */
 int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count);
+/* How many items k2pow_dataset_build_vectors builds at once on this CPU (8 with AVX-512, 4 with AVX2), or 0 when it
+ * cannot: then only librandomx's one-at-a-time build is there. */
+int k2pow_dataset_vector_lanes(void);
+/* Builds items [start, start+count) as k2pow_dataset_build does, `lanes` at a time with vector code for k2pow's key
+ * (dataset-vectors.c), then has librandomx build the range's first `lanes` items and its last one again, in place:
+ * K2POW_MISMATCH when any differed, *mismatch naming the first. K2POW_EINVAL for a range outside the dataset or lanes
+ * this CPU lacks. */
+int k2pow_dataset_build_vectors(randomx_dataset *dataset, randomx_cache *cache, uint64_t start, uint64_t count, int lanes,
+                                uint64_t *mismatch);
 void k2pow_dataset_destroy(randomx_dataset *dataset);
 /* Where the dataset's bytes are, so a saved copy can be written from them and read back into them. */
 void *k2pow_dataset_memory(randomx_dataset *dataset);

@@ -248,7 +248,7 @@ describe("a wrong dataset cannot hand out a wrong nonce", () => {
       // The answer meets the rule by an independent hash, and the wrong one before it was never handed out.
       expect(light.verify(job, nonce)).toBe(true);
       expect(notes).toContainEqual(
-        `error: the dataset loaded from ${forged} is wrong (it gave nonce 0 as valid for a job, and the light-mode re-check found its hash is not below the difficulty); file removed, building the dataset again`,
+        `error: the dataset loaded from ${forged} is wrong (it gave nonce 0 as valid for a job, and the light-mode re-check found its hash is not below the difficulty); ${forged} removed; building it again`,
       );
       expect(light.verify(job, 0n)).toBe(false);
       expect(engine.status().dataset?.source).toBe("built");

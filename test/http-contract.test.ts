@@ -273,7 +273,7 @@ describe("/status and /metrics", () => {
     const { base, api } = start({ maxExpectedHashes: DEFAULT_MAX_EXPECTED_HASHES, jobTimeoutSeconds: 600 });
     api.current = {
       engine: { phase: "dataset", mode: "fast", pages: "thp", hugePageBytes: 2_097_152, threads: 2, threadsReason: "2 threads, as configured", error: null },
-      dataset: { state: "building", progress: 0.25, buildSeconds: null, source: null, file: { path: "/var/cache/k2pow/randomx-dataset.bin", save: "idle" } },
+      dataset: { state: "building", progress: 0.25, buildSeconds: null, source: null, builtWith: null, file: { path: "/var/cache/k2pow/randomx-dataset.bin", save: "idle" } },
       hashRate: 12.5,
       hashes: 123_456n,
       job: { ...JOB, state: "running", seconds: 3.5, hashes: 1000n, expectedHashes: 400, etaSeconds: 2 },
@@ -298,7 +298,7 @@ describe("/status and /metrics", () => {
       librandomx: "1.2.1",
       uptimeSeconds: expect.any(Number),
       engine: { phase: "dataset", mode: "fast", pages: "thp", hugePageBytes: 2_097_152, threads: 2, threadsReason: "2 threads, as configured", error: null },
-      dataset: { state: "building", progress: 0.25, buildSeconds: null, source: null, file: { path: "/var/cache/k2pow/randomx-dataset.bin", save: "idle" } },
+      dataset: { state: "building", progress: 0.25, buildSeconds: null, source: null, builtWith: null, file: { path: "/var/cache/k2pow/randomx-dataset.bin", save: "idle" } },
       hashRate: 12.5,
       hashesTotal: 123_456,
       job: { ...JOB, state: "running", seconds: 3.5, hashes: 1000, expectedHashes: 400, etaSeconds: 2 },
@@ -356,7 +356,7 @@ describe("/status and /metrics", () => {
       ...api.current,
       hashes: 5000n,
       hashRate: 42,
-      dataset: { state: "ready", progress: 1, buildSeconds: 26.5, source: "built", file: null },
+      dataset: { state: "ready", progress: 1, buildSeconds: 26.5, source: "built", builtWith: "AVX-512", file: null },
       job: { ...JOB, state: "running", seconds: 1.5, hashes: 7n, expectedHashes: 400, etaSeconds: null },
     };
     const r = await fetch(`${base}/metrics`);

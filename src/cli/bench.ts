@@ -154,6 +154,8 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
       pageMode: status.pages,
       hugePageBytes: status.hugePageBytes,
       datasetSource: status.dataset?.source ?? null,
+      /** What built it, when it was built: "AVX-512", "AVX2" or "librandomx". */
+      datasetBuiltWith: status.dataset?.builtWith ?? null,
       datasetFile: status.dataset?.file?.path ?? null,
       /** Seconds to have the dataset ready, built or loaded (datasetSource says which). */
       datasetSeconds: status.dataset?.seconds ?? null,
@@ -188,7 +190,7 @@ export async function bench(argv: string[], { workerUrl }: CommandContext): Prom
       row("dataset", `loaded from ${dataset.file!.path} in ${dataset.seconds!.toFixed(1)} s (built at an earlier start; --dataset-file none builds it anew)`);
     } else if (dataset) {
       const saved = dataset.file ? `; saving it to ${dataset.file.path} for the next start` : "";
-      row("dataset", `built in ${dataset.seconds!.toFixed(1)} s on ${engine.threads} thread(s)${saved}`);
+      row("dataset", `built with ${dataset.builtWith} in ${dataset.seconds!.toFixed(1)} s on ${engine.threads} thread(s)${saved}`);
     }
     row("threads", reason);
     for (const m of measured) {

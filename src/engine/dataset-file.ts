@@ -146,6 +146,7 @@ export function readPieces(
  * Writes `bytes` of native memory at `memory` to `path` as a dataset file: into a temporary file beside it, synced,
  * then renamed over `path`, so that no reader ever sees part of a file and two writers at once leave one whole file.
  * Throws with the reason on any failure (the temporary file is removed first). `signal` stops it between pieces.
+ * Returns the written file's inode.
  */
 export async function writeDatasetFile(
   native: Native,
@@ -153,7 +154,7 @@ export async function writeDatasetFile(
   memory: Address,
   identity: DatasetIdentity,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<number> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const file = await open(temporary, "wx", 0o600);
@@ -180,9 +181,11 @@ export async function writeDatasetFile(
     await file.datasync();
     // Written and on disk: the page cache's copy would only stand beside the dataset itself.
     native.k2pow_file_forget(file.fd, 0, HEADER_BYTES + identity.bytes);
+    const { ino } = await file.stat();
     await file.close();
     await rename(temporary, path);
     renamed = true;
+    return ino;
   } finally {
     if (!renamed) {
       await file.close().catch(() => {});

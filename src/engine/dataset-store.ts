@@ -12,8 +12,8 @@ import type { SearchThreads } from "./search-threads";
 export type SaveState = "idle" | "saving" | "saved" | "failed";
 
 export class DatasetStore {
-  /** The file this engine read its dataset from (its inode), so only that one is removed if it proves wrong. */
-  private loadedInode: number | null = null;
+  /** The file holding this engine's dataset, read or written (its inode), so only that one is removed if it proves wrong. */
+  private fileInode: number | null = null;
   private saving: { promise: Promise<void>; abort: AbortController } | null = null;
   saveState: SaveState = "idle";
   /** True while a load runs. */
@@ -78,7 +78,7 @@ export class DatasetStore {
       this.reject(mismatch, inode);
       return false;
     }
-    this.loadedInode = inode;
+    this.fileInode = inode;
     const n = threads.size;
     this.note(`dataset loaded from ${this.path} in ${dataset.ready("loaded", started)} on ${n} thread${n === 1 ? "" : "s"}, every piece checked (${dataset.pageNote()})`);
     return true;
@@ -91,7 +91,8 @@ export class DatasetStore {
     const started = performance.now();
     this.saveState = "saving";
     const promise = writeDatasetFile(this.native, this.path, dataset.memory, this.identity, abort.signal).then(
-      () => {
+      (inode) => {
+        this.fileInode = inode;
         this.saveState = "saved";
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         this.note(`dataset saved to ${this.path} (${mib(this.identity.bytes)}) in ${seconds} s: the next start loads it instead of building`);
@@ -105,13 +106,16 @@ export class DatasetStore {
     this.saving = { promise: promise.finally(() => (this.saving = null)), abort };
   }
 
-  /** The dataset this file gave proved wrong: says so loudly and removes the file, so no start loads it again. */
-  discard(why: string): void {
-    if (this.loadedInode === null) return;
-    const failed = removeIfSame(this.path, this.loadedInode);
-    this.loadedInode = null;
-    const removed = failed === null ? "file removed" : `the file could not be removed (${failed}): remove it by hand`;
-    this.note(`the dataset loaded from ${this.path} is wrong (${why}); ${removed}, building the dataset again`, "error");
+  /**
+   * The dataset this file holds (loaded from it or saved to it) proved wrong: a save in progress stops, and the file
+   * is removed so that no start loads it again. Says what became of the file, for the caller's note.
+   */
+  discard(): string {
+    this.saving?.abort.abort();
+    if (this.fileInode === null) return this.saving !== null ? `; its save to ${this.path} was stopped` : "";
+    const failed = removeIfSame(this.path, this.fileInode);
+    this.fileInode = null;
+    return failed === null ? `; ${this.path} removed` : `; ${this.path} could not be removed (${failed}): remove it by hand`;
   }
 
   /** Resolves when no save is in progress (however the last one ended). */

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { NONCE_LIMIT } from "../bytes/hex";
 import { Cache, CACHE_BYTES } from "./cache";
 import { threadsFromCaches } from "./cache-threads";
-import { Dataset, type DatasetSource } from "./dataset";
+import { Dataset, type DatasetBuilder, type DatasetSource } from "./dataset";
 import { DatasetStore, type SaveState } from "./dataset-store";
 import { EngineError, NoValidNonce, SearchCancelled, SelfTestFailed, type Note } from "./engine-error";
 import { Hasher } from "./hasher";
@@ -39,6 +39,11 @@ export interface EngineOptions {
    * null: none. A loaded dataset's answers are each re-checked with a light-mode hasher before they are returned.
    */
   datasetFile?: string | null;
+  /**
+   * What builds the dataset's items; default "vectors": the shim's vector code where the CPU has AVX2 or AVX-512,
+   * its answers then each re-checked as a loaded dataset's are. "librandomx": its own build, one item at a time.
+   */
+  datasetBuilder?: DatasetBuilder;
   /** Start only once this settles (the mode and threads are still chosen at once): for an engine that must not take
    * the CPU from another one's start. */
   startAfter?: Promise<unknown>;
@@ -86,6 +91,8 @@ export interface EngineStatus {
     /** How long it took to be ready, by `source`; null until then. */
     seconds: number | null;
     source: DatasetSource | null;
+    /** What built it ("AVX-512", "AVX2", "librandomx"), when it was built here. */
+    builtWith: string | null;
     /** True while it is read from the file rather than built. */
     loading: boolean;
     file: { path: string; save: SaveState } | null;
@@ -127,6 +134,7 @@ export class Engine {
   private closing: Promise<void> | null = null;
   private failure: string | null = null;
   private pages: PageMode | null = null;
+  private readonly builder: DatasetBuilder;
   private running: { promise: Promise<unknown>; started: number; hashesBefore: bigint } | null = null;
   /** Check batches in flight, by thread. */
   private checking = new Map<number, Promise<CheckResult>>();
@@ -141,6 +149,7 @@ export class Engine {
     this.workerUrl = options.workerUrl ?? new URL("./search-worker.ts", import.meta.url);
     this.native = openNative(this.paths);
     this.mode = this.chooseMode(options.mode ?? "auto");
+    this.builder = options.datasetBuilder ?? "vectors";
     this.store =
       this.mode === "fast" && options.datasetFile
         ? new DatasetStore(options.datasetFile, this.native, { librandomx: randomxVersion(), bytes: Number(this.native.k2pow_dataset_bytes()) }, this.note)
@@ -168,6 +177,7 @@ export class Engine {
               itemsBuilt: this.shared.totalItemsBuilt(),
               seconds: this.dataset?.seconds ?? null,
               source: this.dataset?.source ?? null,
+              builtWith: this.dataset?.builtWith ?? null,
               loading: this.store?.loading ?? false,
               file: this.store && { path: this.store.path, save: this.store.saveState },
             }
@@ -245,18 +255,28 @@ export class Engine {
     await this.store?.saved();
   }
 
-  /** Whether this engine's dataset came from a file (so only confirm() speaks for its answers). */
-  get datasetLoaded(): boolean {
-    return this.dataset?.source === "loaded";
+  /**
+   * Whether this engine's answers rest on the light checker's word (see confirm()): its dataset came from a file or
+   * from the vector build, which librandomx spot-checks only.
+   */
+  get answersConfirmed(): boolean {
+    return this.dataset?.needsConfirming ?? false;
   }
 
   /**
-   * A loaded dataset gave a hash the light checker contradicts: the file is removed, loudly. The dataset in memory
-   * stays wrong until rebuilt; search() rebuilds it itself, other callers stop using this engine.
+   * A dataset that needs confirming gave a hash the light checker contradicts: says so loudly, and its file (the one
+   * it was loaded from or saved to) is removed. The dataset in memory stays wrong until rebuilt; search() rebuilds it
+   * itself, other callers stop using this engine.
    */
   datasetWrong(why: string): void {
-    this.store?.discard(why);
+    const dataset = this.dataset;
+    if (dataset === null) return;
+    const what = dataset.source === "loaded" ? `loaded from ${this.store?.path}` : `built with ${dataset.builtWith}`;
+    const file = this.store?.discard() ?? "";
+    const how = this.rebuilder(dataset) === "librandomx" && this.builder !== "librandomx" ? " with librandomx" : "";
+    this.note(`the dataset ${what} is wrong (${why})${file}; building it again${how}`, "error");
   }
+
 
   /**
    * Hashes each 48-byte input of `inputs` on search thread `thread` and tells, per input, whether its hash is below
@@ -351,7 +371,7 @@ export class Engine {
         await filling.catch(() => {});
       }
       await filling;
-      if (this.mode === "fast" && !loaded) await this.dataset!.build(this.pool, cache, this.note);
+      if (this.mode === "fast" && !loaded) await this.dataset!.build(this.pool, cache, this.note, this.builder);
       if (this.closing) throw new EngineError("closed while starting");
       const vmFlags = flags | (this.pages === "hugetlb" ? RANDOMX_FLAG_LARGE_PAGES : 0);
       const spec = { flags: vmFlags, cache: this.mode === "light" ? cache.pointer : null, dataset: this.dataset?.pointer ?? null };
@@ -360,7 +380,7 @@ export class Engine {
       } catch (err) {
         // A file can hold a dataset whose checksums match and whose bytes are still not RandomX's; built, it is. Any
         // other failure to make a VM (memory, JIT) is no fault of the file's.
-        if (!this.datasetLoaded || this.closing || !(err instanceof SelfTestFailed)) throw err;
+        if (!this.answersConfirmed || this.closing || !(err instanceof SelfTestFailed)) throw err;
         this.datasetWrong((err as Error).message);
         await this.rebuild();
         await this.pool.createVms(spec);
@@ -402,13 +422,14 @@ export class Engine {
   }
 
   /**
-   * A dataset built here is kept with just the VMs: the cache's 256 MiB can go, and the file is written from it.
-   * A loaded one keeps the cache for a light-mode checker of its answers.
+   * A dataset built here is written to its file. One built by librandomx is kept with just the VMs: the cache's
+   * 256 MiB can go. One that needs confirming keeps the cache for a light-mode checker of its answers.
    */
   private afterDataset(flags: number): void {
     const dataset = this.dataset;
     if (dataset === null || this.cache === null) return;
-    if (dataset.source === "loaded") {
+    if (dataset.source === "built") this.store?.save(dataset);
+    if (dataset.needsConfirming) {
       this.lightChecker ??= new Hasher(this.native, flags, this.cache.pointer, null);
       return;
     }
@@ -416,7 +437,11 @@ export class Engine {
     this.lightChecker = null;
     this.cache.free();
     this.cache = null;
-    this.store?.save(dataset);
+  }
+
+  /** What rebuilds a dataset that proved wrong: never the vector code that built it. */
+  private rebuilder(dataset: Dataset): DatasetBuilder {
+    return dataset.source === "built" && dataset.builtWith !== "librandomx" ? "librandomx" : this.builder;
   }
 
   /**
@@ -425,9 +450,10 @@ export class Engine {
    */
   private async rebuild(): Promise<void> {
     const previous = this.phase;
+    const builder = this.rebuilder(this.dataset!);
     this.phase = "dataset";
     try {
-      await this.dataset!.build(this.pool!, this.cache!, this.note);
+      await this.dataset!.build(this.pool!, this.cache!, this.note, builder);
     } catch (err) {
       if (this.closing) throw err;
       this.phase = "failed";

@@ -3,7 +3,7 @@ import { dlopen, FFIType } from "bun:ffi";
 import { EngineError } from "./engine-error";
 
 /** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 
 const symbols = {
   k2pow_abi_version: { args: [], returns: FFIType.i32 },
@@ -15,6 +15,11 @@ const symbols = {
   k2pow_dataset_items: { args: [], returns: FFIType.u64 },
   k2pow_dataset_bytes: { args: [], returns: FFIType.u64 },
   k2pow_dataset_build: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  k2pow_dataset_vector_lanes: { args: [], returns: FFIType.i32 },
+  k2pow_dataset_build_vectors: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.u64, FFIType.i32, FFIType.ptr],
+    returns: FFIType.i32,
+  },
   k2pow_dataset_destroy: { args: [FFIType.ptr], returns: FFIType.void },
   k2pow_dataset_memory: { args: [FFIType.ptr], returns: FFIType.ptr },
   k2pow_file_forget: { args: [FFIType.i32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
@@ -42,6 +47,8 @@ export interface Native {
   k2pow_dataset_items(): bigint;
   k2pow_dataset_bytes(): bigint;
   k2pow_dataset_build(dataset: In, cache: In, start: number, count: number): number;
+  k2pow_dataset_vector_lanes(): number;
+  k2pow_dataset_build_vectors(dataset: In, cache: In, start: number, count: number, lanes: number, mismatch: BigUint64Array): number;
   k2pow_dataset_destroy(dataset: In): void;
   k2pow_dataset_memory(dataset: In): Address | null;
   k2pow_file_forget(fd: number, offset: number, length: number): number;
@@ -73,6 +80,9 @@ export const RANDOMX_FLAG_LARGE_PAGES = 1;
 export const PAGES = { plain: 0, thp: 1, hugetlb: 2 } as const;
 
 export const SEARCH_STATUS = { exhausted: 0, found: 1, stopped: 2 } as const;
+
+/** k2pow_dataset_build_vectors: an item differed from librandomx's. */
+export const MISMATCH = -2;
 
 export function openNative(paths: NativePaths): Native {
   let shim;

@@ -4,14 +4,14 @@
 import { ptr } from "bun:ffi";
 import { readPieces } from "./dataset-file";
 import { HASH_SIZE, INPUT_SIZE, meetsDifficulty, setNonce } from "./k2pow-rule";
-import { openNative, SEARCH_STATUS, type Native } from "./native";
+import { MISMATCH, openNative, SEARCH_STATUS, type Native } from "./native";
 import { KNOWN_INPUT } from "./self-test";
 import { SharedState } from "./shared-state";
 import type { ThreadNotice, ThreadReply, ThreadRequest } from "./thread-messages";
 
 declare const self: Worker;
 
-/** Dataset items per native call while building: about 0.1 s of work, so a stop request is seen quickly. */
+/** Dataset items per native call while building: 0.02–0.1 s of work, so a stop request is seen quickly. */
 const BUILD_CHUNK = 65_536;
 
 let native: Native | null = null;
@@ -19,6 +19,7 @@ let shared: SharedState | null = null;
 let thread = 0;
 let vm: number | null = null;
 const nonceOut = new BigUint64Array(1);
+const mismatchOut = new BigUint64Array(1);
 const hashOut = new Uint8Array(HASH_SIZE);
 
 function reply(message: ThreadReply | ThreadNotice): void {
@@ -30,17 +31,21 @@ function need<T>(value: T | null, what: string): T {
   return value;
 }
 
-function build(cache: number, dataset: number, start: number, count: number): void {
+function build(cache: number, dataset: number, start: number, count: number, lanes: number): ThreadReply {
   const lib = need(native, "open");
   const state = need(shared, "open");
   for (let done = 0; done < count && !state.stopBuildRequested(); ) {
     const n = Math.min(BUILD_CHUNK, count - done);
-    if (lib.k2pow_dataset_build(dataset, cache, start + done, n) !== 0) {
-      throw new Error(`dataset items ${start + done}..${start + done + n} rejected by the shim`);
-    }
+    const status =
+      lanes === 0
+        ? lib.k2pow_dataset_build(dataset, cache, start + done, n)
+        : lib.k2pow_dataset_build_vectors(dataset, cache, start + done, n, lanes, mismatchOut);
+    if (status === MISMATCH) return { type: "built", mismatch: Number(mismatchOut[0]) };
+    if (status !== 0) throw new Error(`dataset items ${start + done}..${start + done + n} rejected by the shim`);
     state.addItemsBuilt(thread, n);
     done += n;
   }
+  return { type: "built", mismatch: null };
 }
 
 /** Searches chunks claimed from the shared counter until the range is used up, a nonce is found or a stop. */
@@ -142,8 +147,7 @@ function handle(request: ThreadRequest): ThreadReply {
       if (need(native, "open").k2pow_cache_init(request.cache) !== 0) throw new Error("the shim refused to fill the cache");
       return { type: "ok" };
     case "build":
-      build(request.cache, request.dataset, request.start, request.count);
-      return { type: "ok" };
+      return build(request.cache, request.dataset, request.start, request.count, request.lanes);
     case "load": {
       const state = need(shared, "open");
       const { fd, memory, header } = request;

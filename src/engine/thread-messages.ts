@@ -6,7 +6,8 @@ export type ThreadRequest =
   | { type: "open"; paths: NativePaths; shared: SharedArrayBuffer; thread: number }
   // Fills a cache the engine allocated (and will free) with the k2pow key.
   | { type: "init-cache"; cache: number }
-  | { type: "build"; cache: number; dataset: number; start: number; count: number }
+  // Builds items [start, start+count): `lanes` at a time with the shim's vector code, or with librandomx's own when 0.
+  | { type: "build"; cache: number; dataset: number; start: number; count: number; lanes: number }
   // Reads pieces of an open dataset file into the dataset's memory, checking each, claiming them one at a time
   // from the shared counter until none is left.
   | { type: "load"; fd: number; memory: number; header: DatasetHeader }
@@ -23,6 +24,8 @@ export type SearchOutcome = "found" | "exhausted" | "stopped";
 
 export type ThreadReply =
   | { type: "ok" }
+  // The first item the vector code built differently from librandomx (which the thread then stopped at), if any.
+  | { type: "built"; mismatch: number | null }
   | { type: "vm"; address: number; selfTest: Uint8Array }
   // Null when every piece read matched its checksum, else which did not.
   | { type: "loaded"; mismatch: string | null }

@@ -16,6 +16,7 @@ export function engineReport(engine: EngineStatus): { engine: EngineReport; data
             progress: dataset.items === 0 ? 0 : dataset.itemsBuilt / dataset.items,
             buildSeconds: dataset.seconds,
             source: dataset.source,
+            builtWith: dataset.builtWith,
             file: dataset.file,
           },
   };

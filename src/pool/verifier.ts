@@ -1,4 +1,5 @@
 // The pool's checks of workers' nonces and shares, on RandomX threads of their own: the event loop that serves the
+import type { DatasetBuilder } from "../engine/dataset";
 // HTTP API and the workers' connections never waits behind a hash. Checks queue up and go to idle threads in short
 // batches; nonce checks (an answer to a job) go before share checks. Checks run in light mode from the first second;
 // where fast mode is wanted, its dataset is loaded or built meanwhile, and checks move to it once it is ready.
@@ -106,6 +107,8 @@ export class Verifier {
   private active: Lane | null = null;
   /** Every engine made and not yet closed: close() waits for them all. */
   private readonly engines = new Set<Engine>();
+  /** What builds a fast engine's dataset: the vector code, until a dataset it built proves wrong. */
+  private builder: DatasetBuilder = "vectors";
   private readonly queues: Record<CheckKind, Check[]> = { nonce: [], share: [] };
   private closed = false;
   private failure: Error | null = null;
@@ -193,7 +196,15 @@ export class Verifier {
 
   private engine(mode: CheckMode, startAfter?: Promise<unknown>): Engine {
     const { threads, workerUrl, datasetFile } = this.options;
-    const engine = new Engine({ mode, threads, workerUrl, onNote: this.note, datasetFile: mode === "light" ? null : datasetFile, startAfter });
+    const engine = new Engine({
+      mode,
+      threads,
+      workerUrl,
+      onNote: this.note,
+      datasetFile: mode === "light" ? null : datasetFile,
+      datasetBuilder: this.builder,
+      startAfter,
+    });
     this.engines.add(engine);
     return engine;
   }
@@ -236,7 +247,9 @@ export class Verifier {
     const previous = this.active;
     this.active = lane;
     const rate = Math.round(this.capacity() ?? 0);
-    this.note(`now in fast mode (dataset ${fast.datasetLoaded ? "loaded from its file" : "built"}), about ${rate} checks a second`);
+    const dataset = fast.status().dataset;
+    const origin = dataset?.source === "loaded" ? "loaded from its file" : `built with ${dataset?.builtWith}`;
+    this.note(`now in fast mode (dataset ${origin}), about ${rate} checks a second`);
     this.dispatch();
     if (previous !== null) {
       await previous.idle();
@@ -245,10 +258,13 @@ export class Verifier {
   }
 
   /**
-   * A dataset loaded from a file answered a nonce check otherwise than the light checker: its file is gone (the
-   * engine removed it), checks go back to light mode, and a fresh fast engine builds the dataset and takes over.
+   * A dataset that needs confirming (loaded, or vector-built) answered a nonce check otherwise than the light
+   * checker: its file is gone (the engine removed it), checks go back to light mode, and a fresh fast engine builds
+   * the dataset (with librandomx, if the vector code built the wrong one) and takes over.
    */
   private distrust(lane: Lane, why: string): void {
+    const builtWith = lane.engine.status().dataset?.builtWith ?? null;
+    if (builtWith !== null && builtWith !== "librandomx") this.builder = "librandomx"; // never the vector code again
     lane.engine.datasetWrong(why);
     if (this.active !== lane || this.closed) return;
     this.active = null;
@@ -331,11 +347,11 @@ export class Verifier {
   }
 
   /**
-   * An answer to a job is handed to post-service: on a dataset loaded from a file, the light checker has the last
+   * An answer to a job is handed to post-service: on a dataset that needs confirming, the light checker has the last
    * word on it (tens of milliseconds, once a job). Shares are many, and only weigh a worker's record.
    */
   private confirmNonces(lane: Lane, batch: Check[], passed: boolean[]): void {
-    if (!lane.engine.datasetLoaded) return;
+    if (!lane.engine.answersConfirmed) return;
     batch.forEach((c, i) => {
       if (c.kind !== "nonce") return;
       const truth = lane.engine.confirm(c.input, c.target);

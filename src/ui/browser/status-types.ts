@@ -28,6 +28,8 @@ export type DatasetReport =
       /** Seconds it took to be ready, built or loaded (see source); null until then. */
       buildSeconds: number | null;
       source: "built" | "loaded" | null;
+      /** What built it, when it was built: "AVX-512" or "AVX2" (k2pow's vector build) or "librandomx". */
+      builtWith: string | null;
       /** The dataset file and whether this worker saved it; null when it keeps none. */
       file: { path: string; save: "idle" | "saving" | "saved" | "failed" } | null;
     };

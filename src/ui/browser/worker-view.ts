@@ -163,7 +163,8 @@ export class WorkerView implements View {
       show(this.datasetBar.root, false);
       return;
     }
-    const state = dataset.state === "ready" && dataset.source !== null ? `ready (${dataset.source === "loaded" ? "loaded from its file" : "built"})` : dataset.state;
+    const origin = dataset.source === "loaded" ? "loaded from its file" : `built with ${dataset.builtWith}`;
+    const state = dataset.state === "ready" && dataset.source !== null ? `ready (${origin})` : dataset.state;
     setField(this.datasetState, state, dataset.state);
     this.datasetBar.set(dataset.progress, dataset.state === "failed");
     show(this.datasetBar.root, dataset.state === "building" || dataset.state === "loading" || dataset.state === "failed");
