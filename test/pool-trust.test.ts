@@ -52,7 +52,7 @@ async function probe(base: string, groups: number) {
 
 /** Each lie's close code and reason, and the cause the pool's metrics and dashboard count it under. */
 const LIES: { lie: Lie; code: number; reason: RegExp; cause: string }[] = [
-  { lie: "done-at-once", code: CLOSE.invalidWork, reason: /^range \d+ reported searched with 0 share\(s\); an honest search yields about 24$/, cause: "bad-work" },
+  { lie: "done-at-once", code: CLOSE.invalidWork, reason: /^range \d+ reported searched with 0 share\(s\); an honest search yields about 72$/, cause: "bad-work" },
   { lie: "random-shares", code: CLOSE.invalidWork, reason: /^share \d+ does not meet its share target$/, cause: "bad-work" },
   { lie: "wrong-nonce", code: CLOSE.invalidWork, reason: /^nonce \d+ does not meet the job's difficulty$/, cause: "bad-work" },
   { lie: "unknown-range", code: CLOSE.malformed, reason: /^range \d+ was never given to this worker$/, cause: "protocol" },

@@ -412,7 +412,7 @@ export class Coordinator {
     const head = this.headOf(range);
     if (head === null) return;
     head.ranges.delete(range);
-    head.space.claim(range, session.id, proofOf(range.shares.size, range.checked));
+    head.space.claim(range, session.id, proofOf(range, range.shares, range.checked));
     this.saveProgress(head, false);
     if (head.space.exhausted()) {
       return this.finishHead({ error: `no valid nonce in the whole nonce space (0..${this.nonceLimit - 1n}): every range was searched and proven` });

@@ -1,6 +1,8 @@
 // The pool's audit of what workers send. Each range gets a share target from its size, so that an honest search of
 // it yields EXPECTED_SHARES shares on average; shares are checked on the verifier (every one while it keeps up, past
-// that a random sample sized to its measured capacity); a range reported searched with too few shares was not.
+// that a random sample sized to its measured capacity); a range reported searched with too few shares was not, and
+// one is proven searched only when its checked shares fill every part of it (proofOf). The probabilities below are
+// Poisson's: a search of n nonces yields shares at random, EXPECTED_SHARES · n / count of them on average.
 import { hashInput, type K2powJob } from "../engine/k2pow-rule";
 import type { Clock } from "./clock";
 import { bytesFromBig } from "../bytes/hex";
@@ -17,23 +19,32 @@ export interface Checker {
 
 const TWO_256 = 1n << 256n;
 const MAX_TARGET = TWO_256 - 1n;
-/** Shares an honest search of a range yields on average. */
-export const EXPECTED_SHARES = 24;
 /**
- * A range reported searched with fewer shares than this was not searched: with 24 expected, an honest search
- * yields 4 or fewer with probability 6.2e-7 (Poisson), and none with 3.8e-11.
+ * Shares an honest search of a range yields on average: the fewest that tell a whole search from half of one at
+ * 1% either way (PROVEN_SHARES).
  */
-export const MIN_SHARES = 5;
-/** More shares than this from one range is no search: with 24 expected, P ≈ 1e-25. */
+export const EXPECTED_SHARES = 72;
+/**
+ * A range reported searched with fewer shares than this was not searched (its worker is dropped): with 72
+ * expected, an honest search yields 31 or fewer with probability 4.3e-8.
+ */
+export const MIN_SHARES = 32;
+/** More shares than this from one range is no search: with 72 expected, P < 1e-14. */
 export const MAX_SHARES = 4 * EXPECTED_SHARES;
 /** Shares of a range checked at least before it is credited, picked at random when the sampling left fewer. */
 export const MIN_CHECKED = 3;
 /**
- * A claim is proven when every share it came with was checked and there are at least this many: what a search of at
- * least half the range yields. An honest search yields fewer with probability 0.5%; its claim is then searched again
- * before a job may end without a nonce.
+ * A claim is proven when every share it came with was checked, there are at least PROVEN_SHARES of them, and each
+ * of the range's PROOF_PARTS equal parts holds at least PART_SHARES:
+ * - an honest search fails it with probability 0.61% (fewer than 52 of 72 expected: 0.58%; a part with fewer than 5
+ *   of 18 expected: 0.034%), and its claim is then searched again before a job may end without a nonce;
+ * - a search of half the range passes it with probability at most 0.71%, however the half is chosen (its shares
+ *   number 52 or more with that probability); a half that is one piece, anywhere, leaves a part without shares;
+ * - a search that skips any quarter of the range in one piece passes it never: that leaves a part empty.
  */
-export const PROVEN_SHARES = EXPECTED_SHARES / 2;
+export const PROVEN_SHARES = 52;
+export const PROOF_PARTS = 4;
+export const PART_SHARES = 5;
 /** The part of the verifier's capacity share checks may take; the rest stays free for nonces and bursts. */
 const SHARE_BUDGET = 0.5;
 /** A share that would wait longer than this behind other checks goes unchecked. */
@@ -48,14 +59,26 @@ export function shareTarget(count: bigint, difficulty: bigint): bigint {
 }
 
 /**
- * The fewest nonces in a range: with EXPECTED_SHARES from it, at most one hash in 16 is a share, so a nonce sent as a
- * share without being hashed passes its check at most one time in 16.
+ * The fewest nonces in a range: with EXPECTED_SHARES from it, at most 3 hashes in 16 are shares, so a nonce sent as
+ * a share without being hashed passes its check at most 19% of the time (and one that fails drops its worker).
+ * Kept small so that a light-mode worker's first range is seconds, not minutes.
  */
-export const MIN_RANGE = BigInt(EXPECTED_SHARES * 16);
+export const MIN_RANGE = BigInt((EXPECTED_SHARES * 16) / 3);
 
-/** What a range reported searched shows: whether it is proven, and how well (the part of its shares checked). */
-export function proofOf(shares: number, checked: number): { proven: boolean; strength: number } {
-  return { proven: shares >= PROVEN_SHARES && checked === shares, strength: shares === 0 ? 0 : checked / shares };
+/**
+ * What a range reported searched shows: whether it is proven (see PROVEN_SHARES), and how well (the part of its
+ * shares checked). `shares` are the nonces sent as shares, all inside the range; `checked` how many of them were
+ * checked (each one that failed had its worker dropped).
+ */
+export function proofOf(range: { start: bigint; count: bigint }, shares: Iterable<bigint>, checked: number): { proven: boolean; strength: number } {
+  const perPart = new Array<number>(PROOF_PARTS).fill(0);
+  let total = 0;
+  for (const nonce of shares) {
+    perPart[Number(((nonce - range.start) * BigInt(PROOF_PARTS)) / range.count)]!++;
+    total++;
+  }
+  const proven = checked === total && total >= PROVEN_SHARES && perPart.every((n) => n >= PART_SHARES);
+  return { proven, strength: total === 0 ? 0 : checked / total };
 }
 
 /** Hashes one share stands for on average: 2^256 / (target − difficulty). */

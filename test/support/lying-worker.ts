@@ -1,12 +1,13 @@
 // A worker that holds the token and lies, for the pool's tests and benchmark: it speaks the pool protocol over a raw
 // WebSocket and answers every range the way a dishonest or broken worker would. Whenever the pool closes it, it
 // connects again, as a token holder bent on it would. Loopback only; stop() ends it.
+import { MIN_SHARES } from "../../src/pool/proof-audit";
 import { POOL_PATH, PROTOCOL_VERSION, type Work } from "../../src/pool/protocol";
 
 export type Lie =
   /** `done` the moment a range arrives, with no shares. */
   | "done-at-once"
-  /** Eight nonces of the range it never hashed, sent as shares, then `done`. */
+  /** As many nonces of the range as a `done` needs not to be caught at once (MIN_SHARES), never hashed, sent as shares. */
   | "random-shares"
   /** `found` with a nonce it never hashed. */
   | "wrong-nonce"
@@ -40,7 +41,7 @@ export function lyingWorker(base: string, token: string, lie: Lie, reconnectMs =
         return send({ type: "done", range: work.range });
       case "random-shares": {
         const picked = new Set<bigint>();
-        while (picked.size < 8) picked.add(start + BigInt(Math.floor(Math.random() * Number(count))));
+        while (picked.size < MIN_SHARES) picked.add(start + BigInt(Math.floor(Math.random() * Number(count))));
         for (const nonce of picked) send({ type: "share", range: work.range, nonce: nonce.toString() });
         return send({ type: "done", range: work.range });
       }
