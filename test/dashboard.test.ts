@@ -141,7 +141,7 @@ test("worker: idle, then the page shows /status as it was, charts the rate, upda
 }, 120_000);
 
 interface PoolBody {
-  workers: { id: number; name: string; hashRate: number | null; shares: { checked: number; rejected: number } }[];
+  workers: { id: number; name: string; hashRate: number | null; shares: { checked: number; rejected: number }; claims: { ranges: number; proven: number } }[];
   job: { searched: string; expectedHashes: number } | null;
   queue: unknown[];
   totals: { hashRate: number; workers: number };
@@ -180,6 +180,7 @@ test("pool: two workers on a job and one queued; the page shows /status as it wa
     expect(Number(await attr(page, `${row} [data-field="workerHashRate"]`, "data-value"))).toBe(w.hashRate!);
     expect(Number(await attr(page, `${row} [data-field="sharesChecked"]`, "data-value"))).toBe(w.shares.checked);
     expect(Number(await attr(page, `${row} [data-field="sharesRejected"]`, "data-value"))).toBe(0);
+    expect(Number(await attr(page, `${row} [data-field="rangesProven"]`, "data-value"))).toBe(w.claims.proven);
   }
   expect(await page.innerText("body")).toContain(shown.recent.answers[0]!.nonce!);
   // One line per worker beside the total.

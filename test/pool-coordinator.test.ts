@@ -13,6 +13,7 @@ import { JobStore } from "../src/pool/job-store";
 import { EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_RANGE, MIN_SHARES, type Checker } from "../src/pool/proof-audit";
 import { CLOSE, PROTOCOL_VERSION, type PoolMessage, type Work } from "../src/pool/protocol";
 import { Verifier } from "../src/pool/verifier";
+import { halfSearch, jobOfWork } from "./support/half-search";
 import { ManualClock } from "./support/manual-clock";
 import { sharedDatasetFile } from "./support/shared-dataset";
 import { fromHex } from "./support/vectors";
@@ -86,12 +87,6 @@ function fakeWorker(c: Coordinator, name: string, mode: "light" | "fast" = "ligh
   return worker;
 }
 
-const jobOfWork = (work: Work): K2powJob => ({
-  miner: fromHex(work.job.miner),
-  nonceGroup: work.job.nonceGroup,
-  challenge: fromHex(work.job.challenge),
-  difficulty: fromHex(work.job.difficulty),
-});
 
 /** The shares an honest search of the range finds: the real engine's search with the range's share target. */
 async function honestShares(work: Work): Promise<bigint[]> {
@@ -149,38 +144,6 @@ async function firstShares(work: Work, n: number): Promise<bigint[]> {
     }
   }
   return shares.sort((a, b) => (a < b ? -1 : 1)).slice(0, n);
-}
-
-/**
- * The shares a worker that searches only half of its range finds: its first half, or every other nonce; where that
- * half yields fewer than MIN_SHARES (which would get it caught), it searches on in the same order just until it has
- * them, as a liar that does the least it can would. Hashed by the real engine on both of its threads.
- */
-async function halfShares(work: Work, half: "first-half" | "every-other"): Promise<bigint[]> {
-  const start = BigInt(work.start);
-  const count = Number(work.count);
-  const order = Array.from({ length: count }, (_, i) =>
-    half === "first-half" ? start + BigInt(i) : start + BigInt(i < count / 2 ? 2 * i : 2 * (i - count / 2) + 1),
-  );
-  const job = jobOfWork(work);
-  const target = fromHex(work.shareTarget);
-  const passed = new Array<boolean>(count).fill(false);
-  await Promise.all(
-    [0, 1].map(async (thread) => {
-      const mine = order.map((nonce, i) => ({ nonce, i })).filter(({ i }) => i % 2 === thread);
-      const inputs = new Uint8Array(mine.length * 48);
-      const targets = new Uint8Array(mine.length * 32);
-      mine.forEach(({ nonce }, k) => {
-        inputs.set(hashInput(job, nonce), k * 48);
-        targets.set(target, k * 32);
-      });
-      const result = await engine.check(thread, inputs, targets);
-      mine.forEach(({ i }, k) => (passed[i] = result.passed[k]!));
-    }),
-  );
-  const shares: bigint[] = [];
-  for (let i = 0; i < count && (i < count / 2 || shares.length < MIN_SHARES); i++) if (passed[i]) shares.push(order[i]!);
-  return shares.sort((a, b) => (a < b ? -1 : 1));
 }
 
 /** Nonces of the range whose hash is NOT below the share target: what a worker that never hashed would send. */
@@ -407,7 +370,7 @@ test("liars that search half of each range (the first half; every other nonce) a
   const lied = liars.map((l) => l.lastWork());
   for (const [i, liar] of liars.entries()) {
     const work = lied[i]!;
-    const shares = await halfShares(work, i === 0 ? "first-half" : "every-other");
+    const { shares } = await halfSearch(engine, work, i === 0 ? "first-half" : "every-other");
     // Genuine shares, enough not to be caught, each checked and passing.
     for (let k = 0; k < shares.length; k += 12) {
       for (const nonce of shares.slice(k, k + 12)) c.receive(liar.id, { type: "share", range: work.range, nonce: nonce.toString() });

@@ -11,6 +11,7 @@ import { CLOSE } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
 import { sharedDatasetFile } from "./support/shared-dataset";
 import { until } from "./support/until";
+import { halfWorker } from "./support/half-search";
 import { lyingWorker, type Lie } from "./support/lying-worker";
 import { run } from "./support/run";
 import { fromHex } from "./support/vectors";
@@ -22,6 +23,8 @@ const miner = "7b".repeat(32);
 const challenge = "1122334455667788";
 /** About one hash in 256 is below it: a few seconds of one light-mode thread. */
 const ONE_IN_256 = "00" + "ff".repeat(31);
+/** About one hash in 2048: several ranges of a job before its answer. */
+const ONE_IN_2048 = "001" + "f".repeat(61);
 
 let checker: Engine;
 beforeAll(async () => {
@@ -32,12 +35,12 @@ afterAll(async () => {
   await checker?.close();
 });
 
-const jobOf = (group: number): K2powJob => ({ miner: fromHex(miner), nonceGroup: group, challenge: fromHex(challenge), difficulty: fromHex(ONE_IN_256) });
+const jobOf = (group: number, difficulty = ONE_IN_256): K2powJob => ({ miner: fromHex(miner), nonceGroup: group, challenge: fromHex(challenge), difficulty: fromHex(difficulty) });
 
 /** post-service's polling of `groups` nonce groups through k2pow probe; every nonce checked here too. */
-async function probe(base: string, groups: number) {
+async function probe(base: string, groups: number, difficulty = ONE_IN_256) {
   const { stdout, code } = await run(
-    [process.execPath, main, "probe", base, "--groups", String(groups), "--parallelism", "2", "--backoff", "0.2", "--miner", miner, "--challenge", challenge, "--difficulty", ONE_IN_256, "--timeout", "150"],
+    [process.execPath, main, "probe", base, "--groups", String(groups), "--parallelism", "2", "--backoff", "0.2", "--miner", miner, "--challenge", challenge, "--difficulty", difficulty, "--timeout", "150"],
     { env },
   );
   expect(code, stdout).toBe(0);
@@ -45,7 +48,7 @@ async function probe(base: string, groups: number) {
   for (const [, status] of answers.matchAll(/(\d{3}) ×\d+/g)) expect(["200", "201"]).toContain(status!);
   for (let group = 0; group < groups; group++) {
     const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: .* nonce (\\d+), valid$`, "m"))![1]!);
-    expect(meetsDifficulty(checker.hash(hashInput(jobOf(group), nonce)), fromHex(ONE_IN_256))).toBe(true);
+    expect(meetsDifficulty(checker.hash(hashInput(jobOf(group, difficulty), nonce)), fromHex(difficulty))).toBe(true);
   }
   return stdout;
 }
@@ -100,6 +103,33 @@ test("at the full defaults (fast-mode checks): a done-at-once liar beside an hon
     expect(liar.closes.some((c) => c.code === CLOSE.invalidWork)).toBe(true);
   } finally {
     await liar.stop();
+  }
+}, 240_000);
+
+test("at the full defaults: workers that search half of each range (the first half; every other nonce) beside an honest one; every job ends with a valid nonce, and their claims are not proven", async () => {
+  const datasetFile = await sharedDatasetFile();
+  const pool = await startPool("--check-mode", "auto", "--dataset-file", datasetFile);
+  // The half workers hash for real, in fast mode, on the test's own engine.
+  const engine = new Engine({ mode: "fast", threads: 2, datasetFile });
+  const halves = [halfWorker(pool.base, TOKEN, "first-half", "first-half", engine), halfWorker(pool.base, TOKEN, "every-other", "every-other", engine)];
+  try {
+    await engine.ready;
+    await until("fast-mode checks", async () => /checks: now in fast mode \(dataset loaded from its file\)/.test(pool.log()), 120_000);
+    await startJoin(pool.base, "honest");
+    await probe(pool.base, 2, ONE_IN_2048);
+    type Workers = { workers: { name: string; claims: { ranges: number; proven: number } }[] };
+    const { workers } = (await (await fetch(`${pool.base}/status`)).json()) as Workers;
+    const claims = (name: string) => workers.find((w) => w.name === name)!.claims;
+    console.log(`claims: first-half ${JSON.stringify(claims("first-half"))}, every-other ${JSON.stringify(claims("every-other"))}, honest ${JSON.stringify(claims("honest"))}`);
+    // Their shares are genuine: neither is dropped. A half in one piece leaves a quarter empty: never proven. Every
+    // other nonce is proven with probability 0.71% a range: two or more of its dozen or so, under 0.4% of runs.
+    for (const half of halves) expect(half.closes).toEqual([]);
+    expect(claims("first-half").ranges + claims("every-other").ranges).toBeGreaterThanOrEqual(4);
+    expect(claims("first-half").proven).toBe(0);
+    expect(claims("every-other").proven).toBeLessThanOrEqual(1);
+  } finally {
+    await Promise.all(halves.map((h) => h.stop()));
+    await engine.close();
   }
 }, 240_000);
 

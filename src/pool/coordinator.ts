@@ -69,6 +69,8 @@ export interface PoolStatus {
     hashRate: number | null;
     /** Rejected: outside its range, sent twice, or not below its target; the first one drops the worker. */
     shares: { received: number; checked: number; rejected: number };
+    /** Its ranges credited as searched, and of those, proven searched (docs/pool-protocol.md, "Claims and proof"). */
+    claims: { ranges: number; proven: number };
     range: { start: string; count: string } | null;
   }[];
   job: {
@@ -195,6 +197,7 @@ export class Coordinator {
       connectedSeconds: (now - s.joinedAt) / 1000,
       hashRate: s.provenRate(now),
       shares: { received: s.sharesReceived, checked: s.sharesChecked, rejected: s.sharesRejected },
+      claims: { ranges: s.rangesClaimed, proven: s.rangesProven },
       range: s.range === null ? null : { start: s.range.start.toString(), count: s.range.count.toString() },
     }));
     const hashRate = workers.reduce((sum, w) => sum + (w.hashRate ?? 0), 0);
@@ -412,7 +415,10 @@ export class Coordinator {
     const head = this.headOf(range);
     if (head === null) return;
     head.ranges.delete(range);
-    head.space.claim(range, session.id, proofOf(range, range.shares, range.checked));
+    const proof = proofOf(range, range.shares, range.checked);
+    session.rangesClaimed++;
+    if (proof.proven) session.rangesProven++;
+    head.space.claim(range, session.id, proof);
     this.saveProgress(head, false);
     if (head.space.exhausted()) {
       return this.finishHead({ error: `no valid nonce in the whole nonce space (0..${this.nonceLimit - 1n}): every range was searched and proven` });

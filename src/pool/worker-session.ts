@@ -61,6 +61,9 @@ export class WorkerSession {
   /** Shares that checked out, and shares rejected (outside the range, twice, or not below its target). */
   sharesChecked = 0;
   sharesRejected = 0;
+  /** Ranges it reported searched that were credited to it, and of those, proven searched by their checked shares. */
+  rangesClaimed = 0;
+  rangesProven = 0;
   /** Its share checks under way. */
   checking = 0;
   /** Closed; and caught sending false work, which undoes its claims. */

@@ -32,7 +32,7 @@ export class PoolView implements View {
 
   private readonly workerCount = field("workerCount", "count num");
   private readonly workers = new Table(
-    ["Worker", "Address", "Threads", "Rate", "Checked", "Rejected", "Connected since"],
+    ["Worker", "Address", "Threads", "Rate", "Checked", "Rejected", "Ranges proven", "Connected since"],
     "No workers connected.",
     true,
   );
@@ -180,6 +180,12 @@ function workerRow(worker: PoolWorker) {
       }),
       cell(formatCount(checked), { cls: "num", field: "sharesChecked", value: checked, title: `${formatCount(received)} received` }),
       cell(formatCount(rejected), { cls: rejected > 0 ? "num bad" : "num", field: "sharesRejected", value: rejected }),
+      cell(`${formatCount(worker.claims.proven)} of ${formatCount(worker.claims.ranges)}`, {
+        cls: "num",
+        field: "rangesProven",
+        value: worker.claims.proven,
+        title: "ranges it reported searched, and of those, proven searched by their checked shares",
+      }),
       cell(`${formatClock(since)} · ${formatDuration(worker.connectedSeconds)}`, { cls: "num" }),
     ],
   };

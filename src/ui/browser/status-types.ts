@@ -93,6 +93,8 @@ export interface PoolWorker {
   connectedSeconds: number;
   hashRate: number | null;
   shares: { received: number; checked: number; rejected: number };
+  /** Its ranges credited as searched, and of those, proven searched by their checked shares. */
+  claims: { ranges: number; proven: number };
   /** Decimal strings: nonces go past 2^53. */
   range: { start: string; count: string } | null;
 }
