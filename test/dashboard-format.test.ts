@@ -1,7 +1,7 @@
 // How the dashboard writes numbers for people (src/ui/browser/format.ts, which uses no DOM): units that scale,
 // durations in the largest units that matter, digits grouped, and a dash for what is not known yet.
 import { expect, test } from "bun:test";
-import { formatBytes, formatCount, formatDuration, formatPercent, formatRate, shortKey } from "../src/ui/browser/format";
+import { formatBytes, formatCount, formatDuration, formatEta, formatPercent, formatRate, shortKey } from "../src/ui/browser/format";
 
 const NBSP = "\u00a0";
 const THIN = "\u202f";
@@ -42,4 +42,11 @@ test("bytes in binary units, percentages that never claim done early, jobs by th
   expect(formatPercent(0.4242)).toBe("42%");
   expect(formatPercent(0.999)).toBe("99%");
   expect(shortKey(`${"3fa2c1d0".repeat(8)}/7/${"ab".repeat(8)}/${"ff".repeat(32)}`)).toBe("3fa2c1d0/7");
+});
+
+test("a job past its expected hashes says so, instead of an ETA of 0 s", () => {
+  expect(formatEta(0, 1500, 1000)).toBe("past its expected hashes (1.5×): luck decides when");
+  expect(formatEta(0, 1000, 1000)).toBe("past its expected hashes (1.0×): luck decides when");
+  expect(formatEta(null, 10, 1000)).toBe("estimating…");
+  expect(formatEta(192, 500, 1000)).toMatch(/^3\smin\s12\ss\s\(about\s\d\d:\d\d\)$/);
 });

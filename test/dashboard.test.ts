@@ -70,21 +70,32 @@ interface WorkerBody {
   job: { hashes: number; expectedHashes: number } | null;
   jobs: { done: number };
   recent: { jobs: { nonce: string | null }[] };
+  refused: Record<string, number>;
 }
 
 test("worker: idle, then the page shows /status as it was, charts the rate, updates live, needs the password, goes stale", async () => {
   const worker = await startK2pow([process.execPath, main, "serve", "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "2", "--auth", AUTH], { env });
   const browser = await openBrowser();
-  // Before any job: idle, and says what it waits for.
+  // Before any job, once its engine is up (a second or so): idle, and says what it waits for.
+  await until("the worker's engine to be ready", async () => (await getJson<{ engine: { phase: string } }>(`${worker.base}/status`)).engine.phase === "ready");
   const idle = await openDashboard(browser, worker.base, WIDE);
   expect((await text(idle.page, "state")).toLowerCase()).toContain("idle");
   expect(await idle.page.innerText("body")).toContain("waiting for post-service");
   await idle.page.close();
+  // Opened as operators bookmark it, the password in the address: the page's own requests work too.
+  const bookmarked = await (await browser.newContext({ viewport: WIDE })).newPage();
+  const opened = await bookmarked.goto(`${worker.base.replace("http://", `http://${AUTH}@`)}/ui`);
+  expect(opened?.status()).toBe(200);
+  await bookmarked.waitForSelector("[data-updated]:not([data-updated=''])", { timeout: 15_000 });
+  expect((await text(bookmarked, "state")).toLowerCase()).toContain("idle");
+  await bookmarked.close();
   // One job done, for the list of the last jobs; one running, for progress.
   const done = jobPath(job(1, EASY));
   await until("the easy job's answer", async () => (await fetch(worker.base + done, { headers })).status === 200);
   expect((await fetch(worker.base + jobPath(job(2, LONG)), { headers })).status).toBe(201);
   await until("the long job to run with a rate", async () => ((await getJson<WorkerBody>(`${worker.base}/status`)).hashRate > 0 ? true : null));
+  // post-service's next nonce group, polling while this job runs: busy, which is not a refusal.
+  expect((await fetch(worker.base + jobPath(job(3, EASY)), { headers })).status).toBe(429);
 
   const { page, status, errors } = await openDashboard(browser, worker.base, WIDE);
   expect(await chartPoints(page, 2)).toBeGreaterThanOrEqual(2);
@@ -94,6 +105,11 @@ test("worker: idle, then the page shows /status as it was, charts the rate, upda
   expect(await value(page, "jobHashes")).toBe(shown.job!.hashes);
   expect(await value(page, "jobExpected")).toBe(shown.job!.expectedHashes);
   expect(await value(page, "jobsDone")).toBe(1);
+  expect(await value(page, "busy")).toBe(1);
+  // The refusals are the 401s of the pages opened without the password at first; busy is not among them.
+  expect(await value(page, "refused")).toBe(shown.refused.unauthorized ?? 0);
+  expect(await attr(page, `[data-field="refused"]`, "title")).not.toContain("busy");
+  expect(await text(page, "busy")).toBe("1 (another job was running; post-service retries)");
   expect(await value(page, "threads")).toBe(shown.engine.threads);
   expect(await text(page, "mode")).toContain("light");
   expect((await text(page, "state")).toLowerCase()).toMatch(/working|running/);

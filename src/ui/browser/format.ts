@@ -82,8 +82,12 @@ export function formatWhen(at: number, seconds = true): string {
   return `${then.toLocaleDateString("en-GB", { day: "numeric", month: "short" })} ${clock.slice(0, 5)}`;
 }
 
-/** Time left, and the end as a clock time, which is what an operator plans around: "3 min 12 s (about 14:25)". */
-export function formatEta(seconds: number | null): string {
+/**
+ * Time left, and the end as a clock time, which is what an operator plans around: "3 min 12 s (about 14:25)". A job
+ * past its expected hashes (`done` of `expected`) has no end to foresee: that is said instead of "0 s".
+ */
+export function formatEta(seconds: number | null, done: number, expected: number): string {
+  if (expected > 0 && done >= expected) return `past its expected hashes (${(done / expected).toFixed(1)}×): luck decides when`;
   if (seconds === null) return "estimating…";
   return `${formatDuration(seconds)} (about ${formatWhen(Date.now() + seconds * 1000, false)})`;
 }

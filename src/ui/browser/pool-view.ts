@@ -159,7 +159,7 @@ export class PoolView implements View {
     setField(this.jobExpected, formatCount(job.expectedHashes), job.expectedHashes);
     setField(this.jobProven, formatCount(job.proven), job.proven);
     setField(this.jobSeconds, formatDuration(job.seconds), job.seconds);
-    setField(this.jobEta, formatEta(job.etaSeconds), job.etaSeconds);
+    setField(this.jobEta, formatEta(job.etaSeconds, Number(job.searched), job.expectedHashes), job.etaSeconds);
     setField(this.jobRanges, String(job.ranges), job.ranges);
   }
 }
@@ -201,7 +201,7 @@ function headline({ job, workers, totals, security }: PoolStatus): Headline {
   }
   if (job !== null) {
     const percent = formatPercent(job.progress);
-    const line = `Job ${shortKey(job.key)}: ${percent} of the expected hashes searched by ${count} at ${rate}, ETA ${formatEta(job.etaSeconds)}.`;
+    const line = `Job ${shortKey(job.key)}: ${percent} of the expected hashes searched by ${count} at ${rate}, ETA ${formatEta(job.etaSeconds, Number(job.searched), job.expectedHashes)}.`;
     return { state: "working", badge: `Working ${percent}`, tone: "busy", line, warning };
   }
   if (workers.length === 0) {

@@ -49,6 +49,7 @@ export class WorkerView implements View {
   private readonly auth = field("auth");
   private readonly limits = h("span", { class: "num" });
   private readonly refused = field("refused", "num");
+  private readonly busy = field("busy", "num");
 
   private readonly jobs = new Table(["Job", "Result", "Took", "Rate", "Finished"], "No job finished yet.", true);
   private readonly errors = h("ul", { class: "errors" });
@@ -97,6 +98,7 @@ export class WorkerView implements View {
           ["Password", this.auth],
           ["Job limits", this.limits],
           ["Refused", this.refused],
+          ["Busy answers", this.busy],
         ]),
       ),
       card("Errors", "", this.errors),
@@ -139,7 +141,7 @@ export class WorkerView implements View {
     setField(this.jobHashes, formatCount(job.hashes), job.hashes);
     setField(this.jobExpected, formatCount(job.expectedHashes), job.expectedHashes);
     setField(this.jobSeconds, formatDuration(job.seconds), job.seconds);
-    setField(this.jobEta, formatEta(job.etaSeconds), job.etaSeconds);
+    setField(this.jobEta, formatEta(job.etaSeconds, job.hashes, job.expectedHashes), job.etaSeconds);
   }
 
   private showEngine(engine: EngineReport): void {
@@ -191,10 +193,13 @@ export class WorkerView implements View {
     const { maxExpectedHashes, jobTimeoutSeconds } = status.limits;
     this.limits.textContent = `${formatCount(maxExpectedHashes)} hashes, ${jobTimeoutSeconds > 0 ? formatDuration(jobTimeoutSeconds) : "no time limit"}`;
     this.limits.title = "The most expected hashes a job may take, and how long a job may run";
-    const refused = Object.entries(status.refused);
+    // "Busy" is post-service's other nonce groups polling while a job runs: normal work, counted apart from refusals.
+    const { busy = 0, ...others } = status.refused;
+    const refused = Object.entries(others);
     const total = refused.reduce((sum, [, count]) => sum + count, 0);
     setField(this.refused, total === 0 ? "none" : `${formatCount(total)} requests`, total);
     this.refused.title = refused.map(([why, count]) => `${why}: ${count}`).join("\n");
+    setField(this.busy, busy === 0 ? "none" : `${formatCount(busy)} (another job was running; post-service retries)`, busy);
   }
 
   private showRecent(status: WorkerStatus): void {
@@ -250,7 +255,7 @@ function headline({ engine, dataset, job, hashRate, security }: WorkerStatus): H
   }
   if (job !== null) {
     const percent = formatPercent(fractionDone(job));
-    const line = `Job ${name}: ${percent} of the expected hashes at ${formatRate(hashRate)}, ETA ${formatEta(job.etaSeconds)}.`;
+    const line = `Job ${name}: ${percent} of the expected hashes at ${formatRate(hashRate)}, ETA ${formatEta(job.etaSeconds, job.hashes, job.expectedHashes)}.`;
     return { state: "working", badge: `Working ${percent}`, tone: "busy", line, warning };
   }
   return { state: "idle", badge: "Idle", tone: "ok", line: "Ready, waiting for post-service to send a job.", warning };
