@@ -6,7 +6,7 @@ import { closeSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ptr } from "bun:ffi";
-import { encodeHeader, HEADER_BYTES, openDatasetFile, PIECE_BYTES, readPieces, type DatasetHeader } from "../src/engine/dataset-file";
+import { encodeHeader, HEADER_BYTES, openDatasetFile, PIECE_BYTES, readPieces, removeStaleTemporaries, type DatasetHeader } from "../src/engine/dataset-file";
 import { DatasetStore } from "../src/engine/dataset-store";
 import { Engine } from "../src/engine/engine";
 import { Hasher } from "../src/engine/hasher";
@@ -185,6 +185,29 @@ describe("a damaged or foreign file is found before use, with the reason", () =>
     // Some other file at the path (a mistyped --dataset-file): named as such, and marked to be left alone.
     expect(openDatasetFile(other, IDENTITY)).toEqual({ reason: "is not a k2pow dataset file", foreign: true });
     expect(load()).toBeNull();
+  });
+});
+
+describe("unfinished files of a writer that was killed", () => {
+  test("are removed before the next save; a running writer's, the file itself and other files stay", async () => {
+    const at = mkdtempSync(join(tmpdir(), "k2pow-stale-"));
+    try {
+      const gone = Bun.spawn(["true"]);
+      await gone.exited;
+      const path = join(at, "randomx-dataset.bin");
+      const names = {
+        stale: `randomx-dataset.bin.${gone.pid}.0a1b2c3d.tmp`,
+        running: `randomx-dataset.bin.${process.pid}.4e5f6a7b.tmp`,
+        other: `another.bin.${gone.pid}.0a1b2c3d.tmp`,
+        unlike: `randomx-dataset.bin.${gone.pid}.tmp`,
+      };
+      for (const name of [...Object.values(names), "randomx-dataset.bin"]) writeFileSync(join(at, name), "x");
+      expect(removeStaleTemporaries(path)).toEqual([names.stale]);
+      expect(readdirSync(at).sort()).toEqual([names.other, "randomx-dataset.bin", names.running, names.unlike].sort());
+      expect(removeStaleTemporaries(join(at, "missing-dir", "randomx-dataset.bin"))).toEqual([]);
+    } finally {
+      rmSync(at, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,9 +5,9 @@
 // used. (The engine then self-tests its VMs on it and re-checks every answer with the light hasher.)
 //
 // Layout: a 4096-byte header (JSON, padded with spaces; `head -c 4096 FILE` shows it), then the dataset's bytes.
-import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, unlinkSync } from "node:fs";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { toArrayBuffer } from "bun:ffi";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -156,7 +156,7 @@ export async function writeDatasetFile(
   signal: AbortSignal,
 ): Promise<number> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const temporary = `${path}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`; // see removeStaleTemporaries
   const file = await open(temporary, "wx", 0o600);
   let renamed = false;
   try {
@@ -191,6 +191,42 @@ export async function writeDatasetFile(
       await file.close().catch(() => {});
       await unlink(temporary).catch(() => {});
     }
+  }
+}
+
+/**
+ * Removes the temporary files of writes to `path` whose writer is gone (killed mid-write: `kill -9`, out of memory,
+ * power): 2 GiB each, which nothing else would ever remove. A writer is known by the process id in the name; one
+ * still running (here or in another worker on the box) keeps its file. Returns the names removed.
+ */
+export function removeStaleTemporaries(path: string): string[] {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).match(/^(\d+)\.[0-9a-f]{8}\.tmp$/)?.[1]) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove: either way nothing to do.
+    }
+  }
+  return removed;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // someone else's process: alive
   }
 }
 

@@ -3,7 +3,7 @@
 // cannot be read or written never stops the engine: it says why once and the dataset is built or kept in memory.
 import { closeSync } from "node:fs";
 import type { Dataset } from "./dataset";
-import { errorText, openDatasetFile, removeIfSame, writeDatasetFile, type DatasetIdentity } from "./dataset-file";
+import { errorText, openDatasetFile, removeIfSame, removeStaleTemporaries, writeDatasetFile, type DatasetIdentity } from "./dataset-file";
 import { EngineError, type Note } from "./engine-error";
 import type { Native } from "./native";
 import { mib } from "./resources";
@@ -89,6 +89,8 @@ export class DatasetStore {
     if (this.saving !== null || this.foreign) return;
     const abort = new AbortController();
     const started = performance.now();
+    const stale = removeStaleTemporaries(this.path);
+    if (stale.length > 0) this.note(`removed ${stale.length} unfinished dataset file(s) left by a worker that was killed while writing: ${stale.join(", ")}`);
     this.saveState = "saving";
     const promise = writeDatasetFile(this.native, this.path, dataset.memory, this.identity, abort.signal).then(
       (inode) => {
