@@ -171,10 +171,15 @@ describe("the worker's job API", () => {
     expect(api.requests).toEqual([]);
   });
 
-  test("a fault behind the seam is 500 with its message, no stack trace", async () => {
-    const { base, api } = start();
-    api.statusFault = new Error("the status could not be read");
-    expect(await get(base, "/status")).toMatchObject({ status: 500, body: "the status could not be read" });
+  test("a fault behind the seam is 500 with a generic line: its message goes to the log, never to the client", async () => {
+    const faults: string[][] = [];
+    const { base, api } = start({ onFault: (method, path, error) => faults.push([method, path, error]) });
+    api.statusFault = new Error("the status could not be read at /var/lib/secret");
+    expect(await get(base, "/status")).toMatchObject({ status: 500, body: "internal error; the server's log has the detail\n" });
+    expect(faults).toEqual([["GET", "/status", "the status could not be read at /var/lib/secret"]]);
+    // The server goes on.
+    api.statusFault = null;
+    expect((await get(base, "/status")).status).toBe(200);
   });
 });
 
@@ -195,7 +200,7 @@ describe("DELETE /job/...", () => {
   test("open to the network without --auth: a warning in /status, and DELETE from another address is 403", async () => {
     const { base, api, server } = start({ hostname: "0.0.0.0" });
     const warning =
-      "open to the network without --auth: anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait; set --auth USER:PASSWORD (K2POW_AUTH), or bind to 127.0.0.1";
+      "open to the network without --auth: anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait, and read its jobs (miner ids, challenges, nonces) in /status and /ui; set --auth USER:PASSWORD (K2POW_AUTH), or bind to 127.0.0.1";
     expect(server.warning()).toBe(warning);
     expect((await statusOf(base)).security).toEqual({ auth: "none", warning });
     expect((await get(base, jobPath(JOB))).status).toBe(201);

@@ -102,7 +102,7 @@ describe("the worker", () => {
     expect(w.log()).toMatch(/ERROR job failed .*error="timed out after \d+ s \(the worker's --job-timeout\)"/);
     // Checked last: the warning is written just after the "listening" line the test waits for.
     expect(w.log()).toContain(
-      "WARN  open to the network without --auth: anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait; set --auth USER:PASSWORD (K2POW_AUTH), or bind to 127.0.0.1",
+      "WARN  open to the network without --auth: anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait, and read its jobs (miner ids, challenges, nonces) in /status and /ui; set --auth USER:PASSWORD (K2POW_AUTH), or bind to 127.0.0.1",
     );
   }, 60_000);
 });

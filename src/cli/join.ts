@@ -17,7 +17,13 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
     return EXIT.ok;
   }
   const { poolUrl, socketUrl, token, name } = config;
-  if (socketUrl.protocol === "ws:" && !config.insecure) await refuseClearTextToPublic(socketUrl.hostname.replace(/^\[|\]$/g, ""));
+  const host = socketUrl.hostname.replace(/^\[|\]$/g, "");
+  const guarded = socketUrl.protocol === "ws:" && !config.insecure;
+  // Refused at once when it already applies; then asked again before every reconnect, since a name can change.
+  if (guarded) {
+    const refusal = await clearTextRefusal(host);
+    if (refusal !== null) throw new UsageError(refusal);
+  }
 
   const log = createLogger(config.logLevel, config.logFormat);
   let ca: string | undefined;
@@ -40,6 +46,7 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
     name,
     version: VERSION,
     engine,
+    beforeConnect: guarded ? () => clearTextRefusal(host) : undefined,
     onEvent: (e) => {
       switch (e.type) {
         case "connected":
@@ -53,6 +60,8 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
             reason: e.reason,
             retry_seconds: e.retrySeconds.toFixed(1),
           });
+        case "held-back":
+          return log.error(`not connecting: ${e.reason}`, { retry_seconds: e.retrySeconds.toFixed(1) });
         case "range":
           return log.debug("range", { range: e.range, start: e.start, count: e.count });
         case "found":
@@ -83,19 +92,20 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
 
 /**
  * Plain ws:// carries the token in clear text: fine on this machine or a private network, refused towards the
- * internet unless --insecure says so. A host name is judged by every address it resolves to.
+ * internet unless --insecure says so. A host name is judged by every address it resolves to, at each connect.
+ * Null when the token may go; else why not.
  */
-async function refuseClearTextToPublic(host: string): Promise<void> {
+export async function clearTextRefusal(host: string): Promise<string | null> {
   let exposed: string[];
   try {
     exposed = await publicAddressesOf(host);
   } catch (err) {
-    throw new UsageError(`cannot resolve ${host} to check that the worker token stays on a private network (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return `cannot resolve ${host} to check that the worker token stays on a private network (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
-  if (exposed.length === 0) return;
+  if (exposed.length === 0) return null;
   const where = exposed.join(", ") === host ? host : `${host} (${exposed.join(", ")})`;
-  throw new UsageError(
+  return (
     `not sending the worker token in clear text to ${where}, which is neither this machine nor a private network: ` +
-      "anyone on the way could read it. Serve the pool with --tls-cert and --tls-key and join https://…, or give --insecure",
+    "anyone on the way could read it. Serve the pool with --tls-cert and --tls-key and join https://…, or give --insecure"
   );
 }

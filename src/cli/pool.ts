@@ -115,6 +115,7 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     limits: { queueSize: config.queueSize, queuePerAddress: config.queuePerAddress, jobTimeoutSeconds: config.jobTimeoutSeconds },
     // A wrong token is worth a warning (a worker misconfigured, or someone guessing); the rest is routine.
     onRefused: ({ remote, code, reason }) => (code === CLOSE.refused ? log.warn : log.debug)("worker refused", { remote, code, reason }),
+    onFault: (method, path, error) => log.error("request failed inside the pool", { method, path, error }),
   });
   const { queued } = coordinator.status().totals;
   if (queued > 0) log.info(`resuming ${queued} queued job(s) from ${config.db}`);

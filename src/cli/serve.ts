@@ -70,6 +70,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
       config.logLevel === "debug"
         ? (method, path, status, ms) => log.debug("request", { method, path, status, ms: ms.toFixed(2) })
         : undefined,
+    onFault: (method, path, error) => log.error("request failed inside the worker", { method, path, error }),
     info: { version: VERSION, target: TARGET, librandomx: randomxVersion() },
   });
 

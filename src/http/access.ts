@@ -12,7 +12,7 @@ export function openWarning(host: string, authRequired: boolean, what: "worker" 
   if (authRequired || host === "localhost" || isLoopback(host)) return null;
   const risk =
     what === "worker"
-      ? "anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait"
-      : "anyone who reaches this port can queue jobs on this pool, up to --queue-per-address of them, ahead of post-service's";
+      ? "anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait, and read its jobs (miner ids, challenges, nonces) in /status and /ui"
+      : "anyone who reaches this port can queue jobs on this pool, up to --queue-per-address of them, ahead of post-service's, and read every worker's address and port and every job in /status and /ui";
   return `open to the network without --auth: ${risk}; set --auth USER:PASSWORD (K2POW_AUTH), or bind to 127.0.0.1`;
 }

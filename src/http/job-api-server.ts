@@ -38,16 +38,25 @@ export interface JobApiServerOptions<Status> {
   limits: Record<string, number>;
   /** Hears every request once answered (for debug logs); absent, requests cost nothing extra. */
   onAnswered?: (method: string, path: string, status: number, ms: number) => void;
+  /** Hears a request that failed inside the server (answered 500 with a generic line): what to log. */
+  onFault?: (method: string, path: string, error: string) => void;
 }
 
 export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
-  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, beforeScrape, statusBody, limits, onAnswered } = options;
+  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, beforeScrape, statusBody, limits, onAnswered, onFault } = options;
   const refusals = new Refusals(SERVERS[what].reasons, registry, SERVERS[what].metric);
   const routes = jobRoutes(api, { busyStatus, maxExpectedHashes, queuePerAddress, refusals });
   const authorized = auth ? basicAuth(auth) : null;
   const security = { auth: authorized === null ? "none" : "basic", warning: null as string | null };
 
   const app = new Elysia()
+    // Before the routes, so that it is theirs: a hook applies to the routes registered after it.
+    .onError(({ code, error, request }) => {
+      if (code === "NOT_FOUND") return text("not found\n", 404);
+      // The detail is for the operator's log, not for whoever sent the request.
+      onFault?.(request.method, new URL(request.url).pathname, error instanceof Error ? error.message : String(error));
+      return text("internal error; the server's log has the detail\n", 500);
+    })
     .get("/", () => text(HEALTH_BODY, 200))
     .get("/job/*", ({ params, request }) => routes.get(params["*"], peerOf(request)))
     .delete("/job/*", ({ params }) => routes.delete(params["*"]))
@@ -78,10 +87,6 @@ export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
     .get("/metrics", async () => {
       beforeScrape?.();
       return text(await registry.metrics(), 200, { "content-type": registry.contentType });
-    })
-    .onError(({ code, error }) => {
-      if (code === "NOT_FOUND") return text("not found\n", 404);
-      return text(`internal error: ${(error as Error).message ?? String(error)}\n`, 500);
     });
 
   const route = routeRequests(app, authorized, refusals);

@@ -27,6 +27,8 @@ export interface PoolServerOptions {
   limits: { queueSize: number; queuePerAddress: number; jobTimeoutSeconds: number };
   /** Hears every connection refused before it became a worker (never with the token it sent). */
   onRefused?: (refusal: { remote: string; code: number; reason: string }) => void;
+  /** Hears a request that failed inside the server: answered 500 with a generic line, the detail is for the log. */
+  onFault?: (method: string, path: string, error: string) => void;
 }
 
 interface Connection {
@@ -40,7 +42,7 @@ interface Connection {
 }
 
 export function createPoolServer(options: PoolServerOptions) {
-  const { coordinator, events, version, auth, workerToken, maxExpectedHashes, limits, onRefused } = options;
+  const { coordinator, events, version, auth, workerToken, maxExpectedHashes, limits, onRefused, onFault } = options;
   const started = performance.now();
   const metrics = poolMetrics(coordinator, events);
   const admission = new Admission(workerToken, Date.now);
@@ -49,6 +51,7 @@ export function createPoolServer(options: PoolServerOptions) {
     what: "pool",
     auth,
     busyStatus: 429,
+    onFault,
     maxExpectedHashes,
     queuePerAddress: limits.queuePerAddress,
     registry: metrics.registry,

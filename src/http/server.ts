@@ -30,9 +30,11 @@ export interface ServerOptions {
   jobTimeoutSeconds?: number;
   /** Hears every request once answered (for debug logs); absent, requests cost nothing extra. */
   onAnswered?: (method: string, path: string, status: number, ms: number) => void;
+  /** Hears a request that failed inside the server: answered 500 with a generic line, the detail is for the log. */
+  onFault?: (method: string, path: string, error: string) => void;
 }
 
-export function createServer({ jobs, info, auth, busyStatus = 429, maxExpectedHashes = Infinity, jobTimeoutSeconds = 0, onAnswered }: ServerOptions) {
+export function createServer({ jobs, info, auth, busyStatus = 429, maxExpectedHashes = Infinity, jobTimeoutSeconds = 0, onAnswered, onFault }: ServerOptions) {
   const started = performance.now();
   const metrics = workerMetrics(jobs);
   const server = serveJobApi({
@@ -46,6 +48,7 @@ export function createServer({ jobs, info, auth, busyStatus = 429, maxExpectedHa
     statusBody: (status) => statusBody(status, info, started),
     limits: { maxExpectedHashes, jobTimeoutSeconds },
     onAnswered,
+    onFault,
   });
 
   return {

@@ -19,6 +19,8 @@ export type MemberEvent =
   | { type: "connected"; worker: number }
   /** `welcomed`: the pool had admitted this connection; `tls`: it failed in its TLS handshake (the reason says why). */
   | { type: "disconnected"; code: number; reason: string; retrySeconds: number; welcomed: boolean; tls: boolean }
+  /** beforeConnect refused this attempt: nothing was sent; another follows after retrySeconds. */
+  | { type: "held-back"; reason: string; retrySeconds: number }
   | { type: "range"; range: number; start: bigint; count: bigint }
   | { type: "found"; range: number; nonce: bigint }
   | { type: "range-failed"; range: number; error: string };
@@ -35,6 +37,11 @@ export interface PoolMemberOptions {
   onEvent?: (event: MemberEvent) => void;
   /** Reconnect delays: the first, doubled on each failure up to the last. */
   backoffMs?: { first: number; max: number };
+  /**
+   * Asked before every connection, the first and each reconnect: a reason not to connect now (the token would go in
+   * clear text to an address that a name now resolves to), or null.
+   */
+  beforeConnect?: () => Promise<string | null>;
 }
 
 /** The pool's WebSocket address from the URL a user gives; throws a message naming what is wrong. */
@@ -71,13 +78,21 @@ export class PoolMember {
   async run(): Promise<{ refused: string } | { stopped: true }> {
     let delay = this.backoff.first;
     while (!this.stopped) {
-      const { code, reason, welcomed, tls } = await this.session();
-      if (this.stopped) break;
-      if (code === CLOSE.refused) return { refused: reason };
-      if (welcomed) delay = this.backoff.first;
       // Jitter, so that many workers do not all come back in the same instant after a pool restart.
-      const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
-      this.emit({ type: "disconnected", code, reason, retrySeconds: wait / 1000, welcomed, tls });
+      const jittered = () => Math.round(delay * (0.75 + Math.random() * 0.5));
+      const heldBack = (await this.options.beforeConnect?.()) ?? null;
+      let wait: number;
+      if (heldBack !== null) {
+        wait = jittered();
+        this.emit({ type: "held-back", reason: heldBack, retrySeconds: wait / 1000 });
+      } else {
+        const { code, reason, welcomed, tls } = await this.session();
+        if (this.stopped) break;
+        if (code === CLOSE.refused) return { refused: reason };
+        if (welcomed) delay = this.backoff.first;
+        wait = jittered();
+        this.emit({ type: "disconnected", code, reason, retrySeconds: wait / 1000, welcomed, tls });
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => {
