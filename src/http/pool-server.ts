@@ -72,9 +72,11 @@ export function createPoolServer(options: PoolServerOptions) {
   };
 
   // A worker closed for false work or broken messages is held off its next hellos: reconnecting to do it again
-  // costs it, not the pool.
+  // costs it, not the pool. Only one that presented the token: what a connection sends before its hello holds
+  // nobody off, or a stranger sharing an address (a NAT, an IPv6 /64) with honest workers could keep them out.
   const closeWorker = (ws: ServerWebSocket<Connection>, code: number, reason: string) => {
-    if (code === CLOSE.invalidWork || code === CLOSE.malformed || code === CLOSE.tooBig) admission.invalidWork(ws.data.address);
+    const admitted = ws.data.id !== null;
+    if (admitted && (code === CLOSE.invalidWork || code === CLOSE.malformed || code === CLOSE.tooBig)) admission.invalidWork(ws.data.address);
     ws.close(code, reason);
   };
 
