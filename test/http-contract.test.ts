@@ -230,17 +230,57 @@ describe("with --auth", () => {
     const denied = await get(base, jobPath(JOB));
     expect(denied).toMatchObject({ status: 401, body: "authentication required\n" });
     expect(denied.headers.get("www-authenticate")).toBe('Basic realm="k2pow"');
-    expect((await get(base, jobPath(JOB), { headers: basic("smesher:wrong") })).status).toBe(401);
     expect((await get(base, "/status")).status).toBe(401);
     expect((await get(base, "/metrics")).status).toBe(401);
     expect((await get(base, "/ui")).status).toBe(401);
-    expect((await get(base, "/status/history", { headers: basic("smesher:wrong") })).status).toBe(401);
     expect(api.requests).toEqual([]);
     expect((await get(base, jobPath(JOB), { headers: basic("smesher:s3cret") })).status).toBe(201);
     expect(api.requests.map((r) => r.key)).toEqual([KEY]);
     const status = await statusOf(base, basic("smesher:s3cret"));
-    expect(status.refused.unauthorized).toBe(6);
+    // Asking without credentials (a browser's first request) is no guess: the right password works at once after.
+    expect(status.refused.unauthorized).toBe(4);
     expect(status.security).toEqual({ auth: "basic", warning: null });
+  });
+
+  test("a wrong password holds its address off: its next credentials are not even checked; other addresses go on", async () => {
+    const { base, api } = start({ auth: "smesher:s3cret" });
+    expect((await get(base, jobPath(JOB), { headers: basic("smesher:wrong") })).status).toBe(401);
+    // From the guesser's address, even the right password waits: a guess a hold-off, 1 s, then 2 s, 4 s … 60 s.
+    const held = await get(base, jobPath(JOB), { headers: basic("smesher:s3cret") });
+    expect(held).toMatchObject({ status: 429, body: "too many wrong passwords from this address; wait 1 s\n" });
+    expect(held.headers.get("retry-after")).toBe("1");
+    expect((await get(base, "/status/history", { headers: basic("smesher:guess") })).status).toBe(429);
+    expect(api.requests).toEqual([]);
+    // post-service at another address is not affected.
+    const auth = basic("smesher:s3cret");
+    expect(await requestFrom("127.0.0.2", base, "GET", jobPath(JOB), auth)).toMatchObject({ status: 201 });
+    expect(api.requests.map((r) => r.key)).toEqual([KEY]);
+    const status = JSON.parse((await requestFrom("127.0.0.2", base, "GET", "/status", auth)).body) as { refused: Record<string, number> };
+    expect(status.refused).toMatchObject({ unauthorized: 1, guessing: 2 });
+  });
+
+  test("5,000 wrong passwords from one address: a handful are checked; post-service elsewhere is answered throughout", async () => {
+    const { base, api } = start({ auth: "smesher:s3cret" });
+    const auth = basic("smesher:s3cret");
+    const started = performance.now();
+    let checked = 0;
+    let ownerSlowest = 0;
+    for (let i = 0; i < 5000; i++) {
+      const r = await fetch(base + jobPath(JOB), { headers: basic(`smesher:guess-${i}`) });
+      await r.arrayBuffer();
+      if (r.status === 401) checked++;
+      else expect(r.status).toBe(429);
+      if (i % 500 === 0) {
+        const t = performance.now();
+        expect(await requestFrom("127.0.0.2", base, "GET", jobPath(JOB), auth)).toMatchObject({ status: 201 });
+        ownerSlowest = Math.max(ownerSlowest, performance.now() - t);
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`5,000 wrong passwords in ${seconds.toFixed(1)} s: ${checked} checked (${(checked / seconds).toFixed(1)} a second); post-service's slowest answer meanwhile ${ownerSlowest.toFixed(1)} ms`);
+    // A hold-off a guess, doubling: over the few seconds this takes, a handful at most.
+    expect(checked).toBeLessThanOrEqual(Math.ceil(Math.log2(seconds + 1)) + 1);
+    expect(api.requests.map((r) => r.key)).toEqual(Array(10).fill(KEY));
   });
 
   test("no path trick gets past it, whatever the Host", async () => {
@@ -318,7 +358,7 @@ describe("/status and /metrics", () => {
       },
       limits: { maxExpectedHashes: 4_915_200_000, jobTimeoutSeconds: 600 },
       security: { auth: "none", warning: null },
-      refused: { malformed: 1, impossible: 0, busy: 0, unauthorized: 0, forbidden: 0 },
+      refused: { malformed: 1, impossible: 0, busy: 0, unauthorized: 0, guessing: 0, forbidden: 0 },
     });
     expect(Object.keys(body)).toEqual([
       ...["version", "target", "librandomx", "uptimeSeconds", "engine", "dataset", "hashRate", "hashesTotal", "job", "jobs"],
@@ -457,7 +497,7 @@ describe("the pool's options, through the same function", () => {
       queued: 0,
       limits: { queueSize: 10, queuePerAddress: 3 },
       security: { auth: "none", warning: expect.stringMatching(/^open to the network without --auth: anyone who reaches this port can queue jobs on this pool/) },
-      refused: { malformed: 0, impossible: 0, busy: 0, "queue-full": 1, "queue-share": 1, unauthorized: 0, forbidden: 0 },
+      refused: { malformed: 0, impossible: 0, busy: 0, "queue-full": 1, "queue-share": 1, unauthorized: 0, guessing: 0, forbidden: 0 },
     });
     expect(await metricsOf(base)).toMatch(/^k2pow_pool_requests_refused_total\{reason="queue-share"\} 1$/m);
   });

@@ -83,7 +83,7 @@ describe("the worker", () => {
     expect((await get(w.base + jobPath(other))).status).toBe(201);
 
     const s = await status(w.base);
-    expect(s.refused).toEqual({ malformed: 0, impossible: 2, busy: 1, unauthorized: 0, forbidden: 0 });
+    expect(s.refused).toEqual({ malformed: 0, impossible: 2, busy: 1, unauthorized: 0, guessing: 0, forbidden: 0 });
     expect(s.limits).toEqual({ maxExpectedHashes: 4_915_200_000, jobTimeoutSeconds: 43_200 });
     expect(s.security).toEqual({ auth: "none", warning: null });
     expect(await refusedMetric(w.base, "k2pow_requests_refused_total", "impossible")).toBe(2);
@@ -125,7 +125,7 @@ describe("the pool", () => {
     if (other !== null) expect((await requestFrom(other, p.base, "DELETE", jobPath(hard(1)))).status).toBe(403);
     expect((await get(p.base + jobPath(hard(1)), { method: "DELETE" })).status).toBe(200);
     const s = await status(p.base);
-    expect(s.refused).toEqual({ malformed: 0, impossible: 1, busy: 0, "queue-full": 0, "queue-share": 0, unauthorized: 0, forbidden: other === null ? 0 : 1 });
+    expect(s.refused).toEqual({ malformed: 0, impossible: 1, busy: 0, "queue-full": 0, "queue-share": 0, unauthorized: 0, guessing: 0, forbidden: other === null ? 0 : 1 });
     expect(s.limits).toEqual({ queueSize: 1000, queuePerAddress: 256, jobTimeoutSeconds: 43_200, maxExpectedHashes: 4_915_200_000 });
     expect(s.security.warning).toBeNull();
   }, 60_000);

@@ -9,6 +9,7 @@ import { dashboardPage } from "../ui/page";
 import { openWarning } from "./access";
 import { basicAuth } from "./basic-auth";
 import { HEALTH_BODY, jobRoutes, peerOf, routeRequests, text, type Peers } from "./job-route";
+import { HoldOffs } from "../net/hold-offs";
 import { POOL_REFUSALS, Refusals, WORKER_REFUSALS } from "./refusals";
 
 /** Who serves: the reasons it refuses requests for, and the name it counts them under. */
@@ -89,7 +90,7 @@ export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
       return text(await registry.metrics(), 200, { "content-type": registry.contentType });
     });
 
-  const route = routeRequests(app, authorized, refusals);
+  const route = routeRequests(app, authorized, refusals, new HoldOffs<"password">(Date.now));
   const fetch = onAnswered
     ? async (request: Request, server: Peers): Promise<Response> => {
         const started = performance.now();

@@ -7,6 +7,8 @@ import type { K2powJob } from "../engine/k2pow-rule";
 import type { JobAnswer, JobApi } from "../jobs/job-api";
 import { JOB_PARTS, parseJob, type JobParams } from "../jobs/job-params";
 import { tooMuchWork } from "../jobs/work-bound";
+import { addressKey } from "../net/address-scope";
+import type { HoldOffs } from "../net/hold-offs";
 import { mayCancel } from "./access";
 import type { Refusals } from "./refusals";
 
@@ -36,6 +38,7 @@ export function routeRequests(
   app: { handle: Elysia["handle"] },
   authorized: ((header: string | null) => boolean) | null,
   refusals: Refusals,
+  guesses: HoldOffs<"password">,
 ): (request: Request, server: Peers) => Response | Promise<Response> {
   return (request, server) => {
     const raw = request.url;
@@ -56,11 +59,22 @@ export function routeRequests(
       path = url.pathname;
       forElysia = new Request(`${ORIGIN}${url.pathname}${url.search}`, { method: request.method, headers: request.headers });
     }
-    if (authorized !== null && path !== "/" && !authorized(request.headers.get("authorization"))) {
-      refusals.count("unauthorized");
-      return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
-    }
     const peer = server.requestIP(request)?.address ?? "";
+    if (authorized !== null && path !== "/") {
+      const header = request.headers.get("authorization");
+      // Credentials from an address held off for wrong ones are not even checked: guessing costs a hold-off a guess.
+      // Asking without any (a browser's first request) is no guess. Other addresses are not affected.
+      const held = header === null ? null : guesses.heldOff(addressKey(peer));
+      if (held !== null) {
+        refusals.count("guessing");
+        return text(`too many wrong passwords from this address; wait ${held.seconds} s\n`, 429, { "retry-after": String(held.seconds) });
+      }
+      if (!authorized(header)) {
+        if (header !== null) guesses.offend(addressKey(peer), "password");
+        refusals.count("unauthorized");
+        return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
+      }
+    }
     if (request.method === "DELETE" && !mayCancel(peer || undefined, authorized !== null)) {
       refusals.count("forbidden");
       return text("cancelling a job from another machine needs k2pow to run with --auth USER:PASSWORD\n", 403);

@@ -5,13 +5,14 @@ import { Counter, type Registry } from "prom-client";
 /**
  * malformed: a 400 for a path or request that is not a job; impossible: a 400 for more work than any identity
  * needs; busy: another job runs (the worker) or the database is failing (the pool); queue-full, queue-share: the
- * pool's queue, in all or this address's share of it; unauthorized: no or wrong --auth credentials; forbidden: a
- * DELETE from another machine without --auth.
+ * pool's queue, in all or this address's share of it; unauthorized: no or wrong --auth credentials; guessing:
+ * credentials from an address held off after wrong ones, not checked; forbidden: a DELETE from another machine
+ * without --auth.
  */
-export type Refusal = "malformed" | "impossible" | "busy" | "queue-full" | "queue-share" | "unauthorized" | "forbidden";
+export type Refusal = "malformed" | "impossible" | "busy" | "queue-full" | "queue-share" | "unauthorized" | "guessing" | "forbidden";
 
-export const WORKER_REFUSALS: readonly Refusal[] = ["malformed", "impossible", "busy", "unauthorized", "forbidden"];
-export const POOL_REFUSALS: readonly Refusal[] = ["malformed", "impossible", "busy", "queue-full", "queue-share", "unauthorized", "forbidden"];
+export const WORKER_REFUSALS: readonly Refusal[] = ["malformed", "impossible", "busy", "unauthorized", "guessing", "forbidden"];
+export const POOL_REFUSALS: readonly Refusal[] = ["malformed", "impossible", "busy", "queue-full", "queue-share", "unauthorized", "guessing", "forbidden"];
 
 export class Refusals {
   private readonly counts = new Map<Refusal, number>();

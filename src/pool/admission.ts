@@ -5,6 +5,7 @@
 // little. Pure logic on an injected clock.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { addressKey } from "../net/address-scope";
+import { HOLD_OFF_LIMITS, HoldOffs } from "../net/hold-offs";
 import { CLOSE, PROTOCOL_VERSION, type Hello } from "./protocol";
 
 export interface AdmissionLimits {
@@ -12,7 +13,7 @@ export interface AdmissionLimits {
   maxPending: number;
   /** Connections without hello, from one address (an IPv6 /64). */
   maxPendingPerAddress: number;
-  /** The first hold-off; each further offence doubles it, up to maxPenaltyMs. */
+  /** Hold-offs (src/net/hold-offs.ts): the first; each further offence doubles it, up to maxPenaltyMs. */
   firstPenaltyMs: number;
   maxPenaltyMs: number;
   /** An address's offences are forgotten this long after its last one. */
@@ -27,24 +28,13 @@ export interface AdmissionLimits {
 export const DEFAULT_LIMITS: AdmissionLimits = {
   maxPending: 256,
   maxPendingPerAddress: 8,
-  firstPenaltyMs: 1000,
-  maxPenaltyMs: 60_000,
-  forgetMs: 15 * 60_000,
-  maxTracked: 4096,
+  ...HOLD_OFF_LIMITS,
   maxWorkersPerAddress: 64,
   maxWorkers: 4096,
 };
 
 export type Offence = "token" | "work";
 export type Verdict = { ok: true } | { ok: false; code: number; reason: string };
-
-interface Standing {
-  offences: number;
-  last: Offence;
-  lastAt: number;
-  /** Hellos are refused until then. */
-  until: number;
-}
 
 const ADMITTED: Verdict = { ok: true };
 
@@ -55,8 +45,7 @@ export class Admission {
   private pendingTotal = 0;
   private readonly workersBy = new Map<string, number>();
   private workersTotal = 0;
-  /** In order of last offence, oldest first: the order they are forgotten in. */
-  private readonly records = new Map<string, Standing>();
+  private readonly holdOffs: HoldOffs<Offence>;
 
   constructor(
     token: string,
@@ -65,6 +54,7 @@ export class Admission {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.tokenDigest = digest(token);
+    this.holdOffs = new HoldOffs(now, this.limits);
   }
 
   /** A new connection: counted as pending until hello() or abandon(), or refused at once past a cap. */
@@ -86,17 +76,16 @@ export class Admission {
   hello(address: string, hello: Pick<Hello, "protocol" | "token">): Verdict {
     const key = addressKey(address);
     this.settle(key);
-    const record = this.current(key);
-    if (record !== undefined && this.now() < record.until) {
-      const wait = Math.ceil((record.until - this.now()) / 1000);
-      const why = record.last === "token" ? "too many wrong tokens from this address" : "a worker from this address sent false work or broken messages";
-      return { ok: false, code: CLOSE.heldOff, reason: `${why}; wait ${wait} s` };
+    const held = this.holdOffs.heldOff(key);
+    if (held !== null) {
+      const why = held.last === "token" ? "too many wrong tokens from this address" : "a worker from this address sent false work or broken messages";
+      return { ok: false, code: CLOSE.heldOff, reason: `${why}; wait ${held.seconds} s` };
     }
     if (hello.protocol !== PROTOCOL_VERSION) {
       return { ok: false, code: CLOSE.refused, reason: `protocol ${hello.protocol} is not supported; this pool speaks ${PROTOCOL_VERSION}` };
     }
     if (!timingSafeEqual(digest(hello.token), this.tokenDigest)) {
-      this.offend(key, "token");
+      this.holdOffs.offend(key, "token");
       return { ok: false, code: CLOSE.refused, reason: "wrong worker token" };
     }
     const mine = this.workersBy.get(key) ?? 0;
@@ -128,7 +117,7 @@ export class Admission {
 
   /** A worker from this address was dropped for work that did not check out, or for broken messages. */
   invalidWork(address: string): void {
-    this.offend(addressKey(address), "work");
+    this.holdOffs.offend(addressKey(address), "work");
   }
 
   /** Connections counted as pending, and addresses remembered: for tests and status. */
@@ -136,7 +125,7 @@ export class Admission {
     return this.pendingTotal;
   }
   get tracked(): number {
-    return this.records.size;
+    return this.holdOffs.tracked;
   }
 
   private settle(key: string): void {
@@ -145,29 +134,6 @@ export class Admission {
     if (mine === 1) this.pendingBy.delete(key);
     else this.pendingBy.set(key, mine - 1);
     this.pendingTotal--;
-  }
-
-  /** The address's record, unless it has been quiet long enough to be forgotten. */
-  private current(key: string): Standing | undefined {
-    const record = this.records.get(key);
-    if (record !== undefined && this.now() - record.lastAt > this.limits.forgetMs) {
-      this.records.delete(key);
-      return undefined;
-    }
-    return record;
-  }
-
-  private offend(key: string, offence: Offence): void {
-    const now = this.now();
-    const offences = (this.current(key)?.offences ?? 0) + 1;
-    const penalty = Math.min(this.limits.maxPenaltyMs, this.limits.firstPenaltyMs * 2 ** Math.min(offences - 1, 30));
-    // Re-inserted, so the map stays ordered by last offence.
-    this.records.delete(key);
-    this.records.set(key, { offences, last: offence, lastAt: now, until: now + penalty });
-    for (const [oldest] of this.records) {
-      if (this.records.size <= this.limits.maxTracked) break;
-      this.records.delete(oldest);
-    }
   }
 }
 
