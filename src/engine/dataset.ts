@@ -95,7 +95,12 @@ export class Dataset {
    * and the vector code's items are compared with librandomx's only a few in every chunk.
    */
   get needsConfirming(): boolean {
-    return this.source === "loaded" || (this.source === "built" && this.builtWith !== "librandomx");
+    return this.source === "loaded" || this.vectorBuilt;
+  }
+
+  /** Whether the vector code built it: one that proves wrong is built again by librandomx. */
+  get vectorBuilt(): boolean {
+    return this.source === "built" && this.builtWith !== "librandomx";
   }
 
   /** Records that every byte is in place, and how; the time taken, as the log says it. */

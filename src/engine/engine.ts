@@ -263,6 +263,11 @@ export class Engine {
     return this.dataset?.needsConfirming ?? false;
   }
 
+  /** Whether the vector code built this engine's dataset (see Dataset.vectorBuilt). */
+  get datasetVectorBuilt(): boolean {
+    return this.dataset?.vectorBuilt ?? false;
+  }
+
   /**
    * A dataset that needs confirming gave a hash the light checker contradicts: says so loudly, and its file (the one
    * it was loaded from or saved to) is removed. The dataset in memory stays wrong until rebuilt; search() rebuilds it
@@ -441,7 +446,7 @@ export class Engine {
 
   /** What rebuilds a dataset that proved wrong: never the vector code that built it. */
   private rebuilder(dataset: Dataset): DatasetBuilder {
-    return dataset.source === "built" && dataset.builtWith !== "librandomx" ? "librandomx" : this.builder;
+    return dataset.vectorBuilt ? "librandomx" : this.builder;
   }
 
   /**

@@ -64,13 +64,14 @@ export function routeRequests(
       const header = request.headers.get("authorization");
       // Credentials from an address held off for wrong ones are not even checked: guessing costs a hold-off a guess.
       // Asking without any (a browser's first request) is no guess. Other addresses are not affected.
-      const held = header === null ? null : guesses.heldOff(addressKey(peer));
+      const address = addressKey(peer);
+      const held = header === null ? null : guesses.heldOff(address);
       if (held !== null) {
         refusals.count("guessing");
         return text(`too many wrong passwords from this address; wait ${held.seconds} s\n`, 429, { "retry-after": String(held.seconds) });
       }
       if (!authorized(header)) {
-        if (header !== null) guesses.offend(addressKey(peer), "password");
+        if (header !== null) guesses.offend(address, "password");
         refusals.count("unauthorized");
         return text("authentication required\n", 401, { "www-authenticate": 'Basic realm="k2pow"' });
       }

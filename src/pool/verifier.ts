@@ -263,8 +263,7 @@ export class Verifier {
    * the dataset (with librandomx, if the vector code built the wrong one) and takes over.
    */
   private distrust(lane: Lane, why: string): void {
-    const builtWith = lane.engine.status().dataset?.builtWith ?? null;
-    if (builtWith !== null && builtWith !== "librandomx") this.builder = "librandomx"; // never the vector code again
+    if (lane.engine.datasetVectorBuilt) this.builder = "librandomx"; // never the vector code again
     lane.engine.datasetWrong(why);
     if (this.active !== lane || this.closed) return;
     this.active = null;
