@@ -146,6 +146,9 @@ test("worker: idle, then the page shows /status as it was, charts the rate, upda
   expect(await stranger.$$("[data-field]")).toHaveLength(0);
   expect(await stranger.innerText("body")).not.toContain(nonce);
 
+  // The stranger shares the page's address (127.0.0.1), which its wrong password held off for a second: the page's
+  // polls got 429 meanwhile (the cost the README states). It is fresh again once that has passed.
+  await page.waitForSelector('body[data-stale="false"]', { timeout: 15_000 });
   // The worker goes away: the page keeps what it last had, marked stale.
   const last = await value(page, "jobHashes");
   worker.proc.kill("SIGKILL");
