@@ -1,15 +1,12 @@
 #!/usr/bin/env bun
 // k2pow command line: one entry point, one subcommand per job a user has.
 import { bench } from "./cli/bench";
-import type { CommandContext } from "./cli/context";
+import { EXIT, optionsHelp, UsageError, type CommandContext } from "./cli/config";
 import { join } from "./cli/join";
 import { pool } from "./cli/pool";
 import { probe } from "./cli/probe";
 import { prove } from "./cli/prove";
-import { serve } from "./cli/serve";
-import { optionsHelp } from "./cli/config";
-import { SERVE } from "./cli/serve-config";
-import { EXIT, UsageError } from "./cli/usage";
+import { SERVE, serve } from "./cli/serve";
 import { verify } from "./cli/verify";
 import { VERSION, versionLine } from "./version";
 

@@ -6,12 +6,12 @@ import { join as joinPath } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { benchConfig } from "../src/cli/bench";
 import { command, field, optionsHelp, readCommand, switchField, type Env } from "../src/cli/config";
-import { defaultDatasetFile } from "../src/cli/engine-flags";
-import { joinConfig, joinHelp } from "../src/cli/join-config";
-import { poolConfig, poolHelp } from "../src/cli/pool-config";
-import { probeConfig } from "../src/cli/probe-config";
+import { defaultDatasetFile } from "../src/cli/engine-options";
+import { joinConfig, joinHelp } from "../src/cli/join";
+import { poolConfig, poolHelp } from "../src/cli/pool";
+import { probeConfig } from "../src/cli/probe";
 import { proveConfig } from "../src/cli/prove";
-import { serveConfig, serveHelp } from "../src/cli/serve-config";
+import { serveConfig, serveHelp } from "../src/cli/serve";
 import { verifyConfig } from "../src/cli/verify";
 import { run } from "./support/run";
 

@@ -137,6 +137,17 @@ describe("a dataset file", () => {
   }, 120_000);
 });
 
+describe("a dataset file deleted while the worker runs", () => {
+  test("is written again from memory within seconds, whole: every piece reads back as a load checks it", async () => {
+    rmSync(file);
+    await until("the worker to notice its dataset file deleted", async () => built.some((n) => n.includes("was deleted while this worker ran")), 30_000);
+    expect(built).toContainEqual(`warn: dataset file ${file} was deleted while this worker ran: writing it again from memory`);
+    await saved(first);
+    expect(readAll(file, memoryOfTest())).toBeNull();
+    expect(readdirSync(join(dir, "cache"))).toEqual(["randomx-dataset.bin"]);
+  }, 120_000);
+});
+
 describe("a damaged or foreign file is found before use, with the reason", () => {
   // Read here, on this thread, into memory of the test's own: the same code the search threads run.
   const load = () => readAll(file, memoryOfTest());

@@ -320,14 +320,12 @@ describe("/status and /metrics", () => {
       engine: { phase: "dataset", mode: "fast", pages: "thp", hugePageBytes: 2_097_152, threads: 2, threadsReason: "2 threads, as configured", error: null },
       dataset: { state: "building", progress: 0.25, buildSeconds: null, source: null, builtWith: null, file: { path: "/var/cache/k2pow/randomx-dataset.bin", save: "idle" } },
       hashRate: 12.5,
-      hashes: 123_456n,
-      job: { ...JOB, state: "running", seconds: 3.5, hashes: 1000n, expectedHashes: 400, etaSeconds: 2 },
-      done: 1,
-      failed: 2,
-      remembered: 3,
+      hashesTotal: 123_456,
+      job: { ...JOB, state: "running", seconds: 3.5, hashes: 1000, expectedHashes: 400, etaSeconds: 2 },
+      jobs: { done: 1, failed: 2, remembered: 3 },
       recent: {
         jobs: [
-          { key: KEY, outcome: "done", nonce: 2n ** 55n + 1n, error: null, seconds: 9.5, hashes: 400n, hashRate: 50, finishedAt: 1_763_700_000_000 },
+          { key: KEY, outcome: "done", nonce: 2n ** 55n + 1n, error: null, seconds: 9.5, hashes: 400, hashRate: 50, finishedAt: 1_763_700_000_000 },
           { key: OTHER_KEY, outcome: "failed", nonce: null, error: "timed out", seconds: 1, hashes: null, hashRate: null, finishedAt: 1_763_600_000_000 },
         ],
         errors: [{ at: 1_763_600_000_000, key: OTHER_KEY, message: "timed out" }],
@@ -399,10 +397,10 @@ describe("/status and /metrics", () => {
     api.finish(OTHER_KEY, { error: "timed out after 1 s (the worker's --job-timeout)" }, 1);
     api.current = {
       ...api.current,
-      hashes: 5000n,
+      hashesTotal: 5000,
       hashRate: 42,
       dataset: { state: "ready", progress: 1, buildSeconds: 26.5, source: "built", builtWith: "AVX-512", file: null },
-      job: { ...JOB, state: "running", seconds: 1.5, hashes: 7n, expectedHashes: 400, etaSeconds: null },
+      job: { ...JOB, state: "running", seconds: 1.5, hashes: 7, expectedHashes: 400, etaSeconds: null },
     };
     const r = await fetch(`${base}/metrics`);
     expect(r.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
@@ -419,7 +417,7 @@ describe("/status and /metrics", () => {
     expect(metrics).toMatch(/^k2pow_dataset_ready_seconds\{source="built"\} 26.5$/m);
     expect(metrics).toMatch(/^k2pow_job_running_seconds 1.5$/m);
     expect(metrics).toMatch(/^k2pow_job_expected_hashes 400$/m);
-    api.current = { ...api.current, hashes: 5600n };
+    api.current = { ...api.current, hashesTotal: 5600 };
     expect(await metricsOf(base)).toMatch(/^k2pow_hashes_total 5600$/m);
   });
 });
@@ -475,7 +473,7 @@ describe("the pool's options, through the same function", () => {
       maxExpectedHashes: DEFAULT_MAX_EXPECTED_HASHES,
       queuePerAddress: 3,
       registry,
-      statusBody: (s) => ({ version: "test", queued: s.remembered }),
+      statusBody: (s) => ({ version: "test", queued: s.jobs.remembered }),
       limits: { queueSize: 10, queuePerAddress: 3 },
     });
     const listening = Bun.serve({ hostname: "0.0.0.0", port: 0, development: false, fetch: jobApi.fetch });

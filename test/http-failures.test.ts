@@ -27,7 +27,7 @@ test("a job whose search thread dies once is run again and answered; post-servic
   expect(answer.status).toBe(200);
   const retried = worker.events.find((e) => e.type === "retrying");
   expect(retried).toMatchObject({ attempt: 2, error: "search thread 1 stopped unexpectedly: simulated one-off crash; the thread was restarted, retry the job" });
-  expect(worker.jobs.status()).toMatchObject({ failed: 0, done: 1 });
+  expect(worker.jobs.status().jobs).toMatchObject({ failed: 0, done: 1 });
   rmSync(crashOnceMarker, { force: true });
 });
 
@@ -37,7 +37,7 @@ test("a job that keeps failing is 500 with the reason as the body, after 3 attem
   expect(first.status).toBe(500);
   expect(first.body).toMatch(/^search thread 1 stopped unexpectedly: simulated crash; the thread was restarted, retry the job$/);
   expect(await pollUntilAnswered(worker.base + failing)).toEqual(first);
-  expect(worker.jobs.status()).toMatchObject({ failed: 1, job: null });
+  expect(worker.jobs.status()).toMatchObject({ jobs: { failed: 1 }, job: null });
   expect(worker.events.filter((e) => e.type === "retrying" && e.key.includes("/201/")).length).toBe(2);
   const metrics = await (await fetch(worker.base + "/metrics")).text();
   expect(metrics).toMatch(/^k2pow_jobs_total\{outcome="failed"\} 1$/m);
@@ -50,7 +50,7 @@ test("answers are remembered up to the bound; the oldest is forgotten and runs a
   const b = jobPath(job(11));
   const c = jobPath(job(12));
   for (const path of [a, b, c]) expect((await pollUntilAnswered(worker.base + path)).status).toBe(200);
-  expect(worker.jobs.status().remembered).toBe(2);
+  expect(worker.jobs.status().jobs.remembered).toBe(2);
   const started = worker.events.filter((e) => e.type === "started").length;
   expect((await fetch(worker.base + c)).status).toBe(200); // still remembered
   expect((await fetch(worker.base + a)).status).toBe(201); // forgotten: a new run

@@ -10,7 +10,7 @@ import { NoValidNonce } from "../src/engine/engine-error";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
 import { Coordinator, type CoordinatorOptions, type PoolEvent } from "../src/pool/coordinator";
 import { JobStore } from "../src/pool/job-store";
-import { EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_RANGE, MIN_SHARES, type Checker } from "../src/pool/proof-audit";
+import { COVERAGE_FAILURES, COVERAGE_WINDOW, EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_RANGE, MIN_SHARES, type Checker } from "../src/pool/proof-audit";
 import { CLOSE, PROTOCOL_VERSION, type PoolMessage, type Work } from "../src/pool/protocol";
 import { Verifier } from "../src/pool/verifier";
 import { halfSearch, jobOfWork } from "./support/half-search";
@@ -58,10 +58,11 @@ function coordinator(options: Partial<CoordinatorOptions> = {}) {
     checker: verifier,
     queueSize: 10,
     jobTimeoutSeconds: 0,
-    onEvent: (e) => events.push(e),
     clock,
     ...options,
   });
+  c.subscribe((e) => events.push(e));
+  c.start();
   open.push(c);
   return { c, events, clock };
 }
@@ -72,13 +73,23 @@ async function checksDone(): Promise<void> {
   await Bun.sleep(1);
 }
 
-/** A worker played by the test: what the pool sent it, and how it was closed. */
-function fakeWorker(c: Coordinator, name: string, mode: "light" | "fast" = "light") {
+let nextHost = 1;
+
+/** A worker played by the test: what the pool sent it, and how it was closed. Each from its own address unless told. */
+function fakeWorker(c: Coordinator, name: string, mode: "light" | "fast" = "light", address = `10.0.0.${nextHost++}`) {
   const sent: PoolMessage[] = [];
-  const link = { remote: "test", send: (m: PoolMessage) => sent.push(m), close: (code: number, reason: string) => (worker.closed = { code, reason }) };
+  const link = {
+    remote: `${address}:4000`,
+    address,
+    send: (m: PoolMessage) => sent.push(m),
+    close: (code: number, reason: string) => (worker.closed = { code, reason }),
+    holdOff: () => worker.heldOff++,
+  };
   const worker = {
     sent,
+    remote: link.remote,
     closed: null as { code: number; reason: string } | null,
+    heldOff: 0,
     id: 0,
     works: () => sent.filter((m): m is Work => m.type === "work"),
     lastWork: () => worker.works().at(-1)!,
@@ -189,7 +200,7 @@ test("a worker that answers done at once is caught on its first range; the range
     reason: `range ${lost.range} reported searched with 0 share(s); an honest search yields about ${EXPECTED_SHARES}`,
   });
   expect(events).toContainEqual(expect.objectContaining({ type: "dropped", worker: `liar#${liar.id}` }));
-  expect(c.status().job?.searched).toBe("0");
+  expect(c.status().job?.searched).toBe(0n);
   // The honest worker finishes its own range and is handed the liar's, lowest nonces first.
   c.receive(honest.id, { type: "done", range: honest.lastWork().range });
   expect(honest.closed?.code).toBe(CLOSE.invalidWork); // it sent no shares either: the rule is the same for all
@@ -239,7 +250,7 @@ test("shares that do not hash below the target get the worker caught, and every 
   c.request(keyOf(4, UNREACHABLE), jobOf(4, UNREACHABLE));
   // One range searched honestly and credited...
   const { work: first } = await searchHonestly(c, clock, liar);
-  expect(c.status().job?.proven).toBe(first.count);
+  expect(c.status().job?.proven).toBe(BigInt(first.count));
   // ...then shares it never hashed for.
   const second = liar.lastWork();
   for (const nonce of nonShares(second, 8)) c.receive(liar.id, { type: "share", range: second.range, nonce: nonce.toString() });
@@ -247,14 +258,14 @@ test("shares that do not hash below the target get the worker caught, and every 
   expect(liar.closed?.code).toBe(CLOSE.invalidWork);
   expect(liar.closed?.reason).toMatch(/^share \d+ does not meet its share target$/);
   expect(events).toContainEqual(expect.objectContaining({ type: "dropped", cause: "bad-work", undone: BigInt(first.count) }));
-  expect(c.status().job?.searched).toBe("0");
+  expect(c.status().job?.searched).toBe(0n);
   // The dashboard and the metrics see the rejection and the drop, with its cause.
   const { totals, recent } = c.status();
   expect(totals.sharesRejected).toBeGreaterThanOrEqual(1);
   expect(totals.sharesChecked).toBeGreaterThanOrEqual(MIN_CHECKED);
   expect(totals.dropped).toBe(1);
   expect(recent.dropped).toEqual([
-    { at: clock.now(), worker: `liar#${liar.id}`, remote: "test", cause: "bad-work", reason: liar.closed!.reason },
+    { at: clock.now(), worker: `liar#${liar.id}`, remote: liar.remote, cause: "bad-work", reason: liar.closed!.reason },
   ]);
   // The first range is searched again, from its start.
   const next = fakeWorker(c, "next");
@@ -338,11 +349,12 @@ test("range growth is capped from the first range by the rate that checked share
   c.request(keyOf(9, UNREACHABLE), jobOf(9, UNREACHABLE));
   // A worker that hashes 50 per second, stops at the fewest shares not caught (MIN_SHARES) and reports the range
   // searched: its reports say it does about 72/32 times what it does. Its ranges must follow what its shares prove.
+  // (Its thin claims get it caught at its fifth range: four are watched here.)
   const TRUE_RATE = 50;
   const sizes: number[] = [];
   let nonces = 0;
   let seconds = 0;
-  for (let round = 0; round < 6; round++) {
+  for (let round = 0; round < COVERAGE_FAILURES - 1; round++) {
     const work = w.lastWork();
     sizes.push(Number(work.count));
     const shares = await firstShares(work, MIN_SHARES);
@@ -384,7 +396,7 @@ test("liars that search half of each range (the first half; every other nonce) a
   // The whole space is claimed, every share checked and passing; none of it is proven, so each claim is handed to
   // the other worker to search again rather than the job ending.
   expect({ proven: c.status().job!.proven, rejected: c.status().totals.sharesRejected, unchecked: c.status().checks.sharesUnchecked }).toEqual({
-    proven: "0",
+    proven: 0n,
     rejected: 0,
     unchecked: 0,
   });
@@ -401,6 +413,58 @@ test("liars that search half of each range (the first half; every other nonce) a
     kind: "failed",
     error: `no valid nonce in the whole nonce space (0..${space - 1n}): every range was searched and proven`,
   });
+}, 120_000);
+
+test("a worker that searches only the start of every range is caught by coverage by its fifth; its nonces never go back to its name or address, and go to a trusted worker first", async () => {
+  const { c, clock, events } = coordinator();
+  const liar = fakeWorker(c, "liar", "light", "10.9.9.9");
+  c.request(keyOf(60, UNREACHABLE), jobOf(60, UNREACHABLE));
+  // Real shares, just enough not to be caught for too few: the start of each range searched, the rest reported. Sent
+  // at about 6 a second, so the test's one-thread verifier checks every one: only fully checked claims say how well
+  // a range was covered.
+  const lied: Work[] = [];
+  while (liar.closed === null && lied.length < COVERAGE_FAILURES + 1) {
+    const work = liar.lastWork();
+    lied.push(work);
+    const shares = await firstShares(work, MIN_SHARES);
+    for (let k = 0; k < shares.length; k += 12) {
+      for (const nonce of shares.slice(k, k + 12)) c.receive(liar.id, { type: "share", range: work.range, nonce: nonce.toString() });
+      clock.advance(2000);
+      await checksDone();
+    }
+    c.receive(liar.id, { type: "done", range: work.range });
+    await checksDone();
+  }
+  expect(c.status().checks.sharesUnchecked).toBe(0);
+  expect(lied.length).toBe(COVERAGE_FAILURES);
+  expect(liar.closed).toEqual({
+    code: CLOSE.invalidWork,
+    reason: `${COVERAGE_FAILURES} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`,
+  });
+  expect(liar.heldOff).toBe(1);
+  const dropped = events.find((e) => e.type === "dropped");
+  expect(dropped).toMatchObject({ cause: "bad-work", undone: lied.reduce((sum, w) => sum + BigInt(w.count), 0n) });
+
+  const overlapsLied = (w: Work) =>
+    lied.some((l) => BigInt(w.start) < BigInt(l.start) + BigInt(l.count) && BigInt(l.start) < BigInt(w.start) + BigInt(w.count));
+  // Back under its name from elsewhere, or under another name from its address: never its own nonces.
+  const sameName = fakeWorker(c, "liar", "light", "10.9.9.10");
+  const sameAddress = fakeWorker(c, "liar-2", "light", "10.9.9.9");
+  for (const w of [sameName, sameAddress]) expect(overlapsLied(w.lastWork())).toBe(false);
+  // An honest worker takes them, lowest first; once its search proves it, its record puts it before a newcomer.
+  const honest = fakeWorker(c, "honest");
+  expect(honest.lastWork().start).toBe(lied[0]!.start);
+  await searchHonestly(c, clock, honest);
+  expect(honest.lastWork().start).toBe(lied[1]!.start);
+  const newcomer = fakeWorker(c, "newcomer");
+  expect(overlapsLied(newcomer.lastWork())).toBe(false);
+  // The honest worker leaves before searching its range: those nonces still are not the liar's, and with no trusted
+  // worker left, anyone else may take them.
+  c.leave(honest.id, "gone");
+  const again = fakeWorker(c, "liar", "light", "10.9.9.11");
+  expect(overlapsLied(again.lastWork())).toBe(false);
+  const stranger = fakeWorker(c, "stranger");
+  expect(stranger.lastWork().start).toBe(lied[1]!.start);
 }, 120_000);
 
 test("the queue is first in, first out", () => {
@@ -445,7 +509,7 @@ test("the space ends without a nonce only on proof: unchecked claims are searche
   await checksDone();
   expect(c.status().checks.sharesUnchecked).toBeGreaterThanOrEqual(10);
   // The whole space is claimed, none of it proven: no answer yet, and each worker is handed the other's range.
-  expect(c.status().job?.proven).toBe("0");
+  expect(c.status().job?.proven).toBe(0n);
   expect(c.request(keyOf(30, UNREACHABLE), jobOf(30, UNREACHABLE))).toEqual({ kind: "accepted" });
   expect(a.lastWork().start).toBe(wb.start);
   expect(b.lastWork().start).toBe(wa.start);
@@ -471,8 +535,8 @@ test("a restarted pool resumes the head job from the lowest nonce not proven sea
   checker.starved = true;
   const { work: claimed } = await searchHonestly(first.c, first.clock, b);
   first.clock.advance(5000);
-  expect(first.c.status().job?.searched).toBe((MIN_RANGE * 2n).toString());
-  expect(first.c.status().job?.proven).toBe(MIN_RANGE.toString());
+  expect(first.c.status().job?.searched).toBe(MIN_RANGE * 2n);
+  expect(first.c.status().job?.proven).toBe(MIN_RANGE);
   first.c.close();
 
   const second = coordinator({ store: new JobStore(path) });
@@ -494,5 +558,5 @@ test("however thin the sampling, a range is not credited before three of its sha
   await checksDone();
   expect(liar.closed?.code).toBe(CLOSE.invalidWork);
   expect(liar.closed?.reason).toMatch(/^share \d+ does not meet its share target$/);
-  expect(c.status().job?.searched).toBe("0");
+  expect(c.status().job?.searched).toBe(0n);
 });

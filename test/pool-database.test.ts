@@ -45,11 +45,13 @@ test("a database whose disk fills up mid-job: the found nonce is answered from m
   const path = join(dir, "pool.db");
   const events: PoolEvent[] = [];
   const clock = new ManualClock();
-  const c = new Coordinator({ store: new JobStore(path), checker: verifier, queueSize: 10, jobTimeoutSeconds: 0, clock, onEvent: (e) => events.push(e) });
+  const c = new Coordinator({ store: new JobStore(path), checker: verifier, queueSize: 10, jobTimeoutSeconds: 0, clock });
+  c.subscribe((e) => events.push(e));
+  c.start();
   try {
     const sent: PoolMessage[] = [];
     const id = c.join(
-      { remote: "test", send: (m) => sent.push(m), close: () => {} },
+      { remote: "test", address: "test", send: (m) => sent.push(m), close: () => {}, holdOff: () => {} },
       { type: "hello", protocol: PROTOCOL_VERSION, token: "", name: "w", version: "test", threads: 1, mode: "light" },
     );
     expect(c.request(keyOf(1), jobOf(1))).toEqual({ kind: "accepted" });
@@ -72,7 +74,7 @@ test("a database whose disk fills up mid-job: the found nonce is answered from m
 
     rmSync(filler);
     clock.advance(5000);
-    expect(c.status().database).toEqual({ ok: true, error: null, unsavedAnswers: 0 });
+    expect(c.status().database).toEqual({ ok: true, error: null, unsavedAnswers: 0, lost: null });
     expect(events).toContainEqual({ type: "store-recovered", written: 1 });
     expect(c.request(keyOf(2), jobOf(2))).toEqual({ kind: "accepted" });
   } finally {

@@ -3,8 +3,8 @@
 // `k2pow pool` on loopback; the member's engine is a stand-in, since no job is queued and nothing is searched.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { clearTextRefusal } from "../src/cli/join";
-import { PoolMember, type MemberEvent } from "../src/pool/pool-member";
+import { clearTextRefusal } from "../src/join/clear-text-rule";
+import { PoolMember, type MemberEvent } from "../src/join/pool-member";
 import { startK2pow } from "./support/k2pow-process";
 import { until } from "./support/until";
 

@@ -2,7 +2,8 @@
 // post-service's polling (k2pow probe, or the same client in-process). Every nonce is checked with one hash on an
 // engine whose hashes match the reference vectors (test/engine-light.test.ts).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../src/engine/engine";
@@ -158,6 +159,52 @@ test("a restarted pool answers finished jobs at once and finishes the queued one
     expect(valid(group, ONE_IN_256, BigInt(answer.body))).toBe(true);
   }
 }, 180_000);
+
+for (const how of ["deleted", "replaced"] as const) {
+  test(`the database file ${how} under a running pool: the log and /status say so within seconds, a new file holds every answer, and a restart answers them at once`, async () => {
+    const db = join(dir, `lost-${how}.db`);
+    const pool = await startPool("--db", db);
+    const worker = await startJoin(pool.base, "w");
+    const before = await answerOf(pool.base, jobPath(10, ONE_IN_256));
+    expect(before.status).toBe(200);
+    // Mid-job: the next job runs when the file goes.
+    expect((await fetch(pool.base + jobPath(11, ONE_IN_256))).status).toBe(201);
+    if (how === "deleted") {
+      for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
+    } else {
+      const other = join(dir, "someone-elses.db");
+      const foreign = new Database(other);
+      foreign.run("CREATE TABLE notes (text TEXT)");
+      foreign.run("INSERT INTO notes VALUES ('not the pool''s')");
+      foreign.close();
+      renameSync(other, db);
+    }
+    const reason = how === "deleted" ? `the database file ${db} was deleted` : `the database file ${db} was replaced by another file`;
+    await until(`the pool to log that ${reason}`, async () => pool.log().includes(reason), 10_000);
+    const { database } = (await (await fetch(`${pool.base}/status`)).json()) as { database: { ok: boolean; lost: { reason: string; restored: number } | null } };
+    expect(database).toMatchObject({ ok: true, lost: { reason, restored: 1 } });
+    const during = await answerOf(pool.base, jobPath(11, ONE_IN_256));
+    expect(during.status).toBe(200);
+    worker.proc.kill("SIGKILL");
+    pool.proc.kill("SIGKILL");
+    await pool.exited;
+
+    const second = await startPool("--db", db);
+    for (const [group, answer] of [[10, before], [11, during]] as const) {
+      const again = await fetch(second.base + jobPath(group, ONE_IN_256));
+      expect(again.status).toBe(200);
+      expect(await again.text()).toBe(answer.body);
+    }
+    if (how === "replaced") {
+      // The file put in its place is kept beside, as it was.
+      const aside = readdirSync(dir).filter((f) => f.startsWith("lost-replaced.db.replaced-"));
+      expect(aside).toHaveLength(1);
+      const kept = new Database(join(dir, aside[0]!), { readonly: true });
+      expect(kept.query("SELECT text FROM notes").all()).toEqual([{ text: "not the pool's" }]);
+      kept.close();
+    }
+  }, 180_000);
+}
 
 test("a pool restarted at its default check mode answers a queued job before its fast dataset is ready", async () => {
   const db = join(dir, "warm-up.db");

@@ -1,8 +1,8 @@
 // The worker's settings from flags and K2POW_* variables: upstream's defaults, a flag winning over its variable,
 // and a message naming the flag, its variable and what it takes for every bad value.
 import { expect, test } from "bun:test";
-import { defaultDatasetFile } from "../src/cli/engine-flags";
-import { serveConfig } from "../src/cli/serve-config";
+import { defaultDatasetFile } from "../src/cli/engine-options";
+import { serveConfig } from "../src/cli/serve";
 
 test("defaults are upstream's, with auto mode", () => {
   expect(serveConfig([], {})).toEqual({

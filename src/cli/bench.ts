@@ -10,12 +10,9 @@ import { expectedHashes, postServiceDifficulty } from "../engine/k2pow-rule";
 import { availableMemory, mib } from "../engine/resources";
 import { TARGET, VERSION } from "../version";
 import { randomxVersion } from "../engine/native-paths";
-import { command, commandHelp, field, readCommand, switchField, withDefault, type Env } from "./config";
-import type { CommandContext } from "./context";
-import { engineFields, engineOptions } from "./engine-flags";
-import { startEngine } from "./start-engine";
-import { UNITS } from "./units-flag";
-import { EXIT } from "./usage";
+import { command, commandHelp, EXIT, field, readCommand, switchField, withDefault, type CommandContext, type Env } from "./config";
+import { engineFields, engineOptions, startEngine } from "./engine-options";
+import { UNITS } from "./shared-flags";
 
 const BENCH = command({
   usage: "--bench",

@@ -1,9 +1,26 @@
 // Every command's settings, read one way. A field is defined once: its flag, its K2POW_* variable, the TypeBox
 // schema its value must meet, its default, what it takes (for errors) and its help; a command lists the fields it
-// takes. A flag on the command line wins over its variable, and a bad value is one message naming both.
+// takes. A flag on the command line wins over its variable, and a bad value is one message naming both. Also what
+// every command has in common with the entry point: the context it is given and the exit codes it ends with.
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { parseCommandLine, UsageError } from "./usage";
+
+export const EXIT = { ok: 0, no: 1, usage: 2, failed: 3 } as const;
+
+/** A command line that cannot be run: exit code 2 and this message. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** What every command gets from the entry point. */
+export interface CommandContext {
+  /**
+   * The search thread's script. Computed in src/main.ts because a compiled executable embeds it relative to the
+   * entry point (as engine/search-worker.js), not relative to the engine module.
+   */
+  workerUrl: URL;
+}
 
 export type Env = Record<string, string | undefined>;
 
@@ -97,6 +114,25 @@ export function readCommand<F extends Fields>(
     values[key] = valueOf(f, typed[f.flag], fromEnv, env);
   }
   return { values: values as Values<F>, positionals: parsed.positionals };
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** util.parseArgs, with its errors turned into one-line messages and the positionals counted. */
+function parseCommandLine<O extends Options>(argv: string[], options: O, positionals: readonly string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs says e.g. "Unknown option '--x'"; keep its words, drop its advice about "--".
+    throw new UsageError((err as Error).message.split(/\.\s/)[0]!);
+  }
+  const got = parsed.positionals;
+  if (!(parsed.values as { help?: boolean }).help && got.length !== positionals.length) {
+    if (got.length > positionals.length) throw new UsageError(`unexpected argument '${got[positionals.length]}'`);
+    throw new UsageError(`expected ${positionals.length} arguments (${positionals.join(" ")}), got ${got.length}`);
+  }
+  return parsed;
 }
 
 function valueOf(f: Field<unknown>, typed: string | boolean | undefined, fromEnv: string | undefined, env: Env): unknown {

@@ -1,14 +1,66 @@
 // k2pow join POOL_URL: a worker that connects out to a pool. Builds its dataset once, then mines the ranges the
-// pool hands it, reconnecting with backoff (and keeping the dataset) whenever the pool goes away.
-import { publicAddressesOf } from "../pool/address-scope";
-import { PoolMember } from "../pool/pool-member";
+// pool hands it, reconnecting with backoff (and keeping the dataset) whenever the pool goes away. Every flag but
+// --insecure is also read from its environment variable.
+import { hostname } from "node:os";
+import { Type } from "@sinclair/typebox";
+import { clearTextRefusal } from "../join/clear-text-rule";
+import { PoolMember, poolSocketUrl } from "../join/pool-member";
 import { VERSION } from "../version";
-import type { CommandContext } from "./context";
-import { joinConfig, joinHelp } from "./join-config";
+import { command, commandHelp, envName, EXIT, field, readCommand, switchField, UsageError, type CommandContext, type Env } from "./config";
+import { engineFields, engineOptions, startEngine } from "./engine-options";
 import { createLogger } from "./log";
-import { startEngine } from "./start-engine";
-import { readCa } from "./tls-flags";
-import { EXIT, UsageError } from "./usage";
+import { CA_FIELD, LOG_FORMAT, LOG_LEVEL, WORKER_TOKEN } from "./shared-flags";
+import { runUntilStopped } from "./shutdown";
+import { readCa } from "./tls-files";
+
+export const JOIN = command({
+  usage: "join POOL_URL",
+  about: `Works for a k2pow pool: connects out to POOL_URL (http://HOST:PORT, as the pool's -b, or https://HOST:PORT
+when the pool serves TLS), so the box needs no inbound port. The dataset is built once and kept while the pool
+restarts or the network drops. Every option but --insecure can also be set by its environment variable.`,
+  positionals: ["POOL_URL"],
+  fields: {
+    token: {
+      ...WORKER_TOKEN,
+      help: "the pool's worker token (required); better set as the variable, which other users of the box cannot see in the process list",
+    },
+    name: field({
+      flag: "name",
+      arg: "NAME",
+      schema: Type.String({ pattern: "^[\\x21-\\x7e]{1,64}$" }),
+      default: () => hostname().slice(0, 64),
+      takes: "1 to 64 printable characters without spaces",
+      help: "how the pool shows this worker; default the host name",
+    }),
+    ca: { ...CA_FIELD, help: "trust the CA certificate(s) in FILE (PEM) for an https:// pool, instead of the public CAs: for a pool whose certificate comes from your own CA" },
+    // The one flag without a variable: clear text towards the internet is a choice made each time, not a setting.
+    insecure: switchField({
+      flag: "insecure",
+      env: false,
+      help: "allow an http:// pool that is neither on this machine nor on a private network, although the token then crosses the network in clear text",
+    }),
+    ...engineFields("auto"),
+    logLevel: LOG_LEVEL,
+    logFormat: LOG_FORMAT,
+  },
+});
+
+export const joinHelp = commandHelp(JOIN);
+
+export function joinConfig(argv: string[], env: Env = process.env) {
+  const read = readCommand(JOIN, argv, env);
+  if (read === "help") return "help";
+  const { mode, threads, pages, largePages, datasetFile, ...rest } = read.values;
+  const poolUrl = read.positionals[0]!;
+  let socketUrl: URL;
+  try {
+    socketUrl = new URL(poolSocketUrl(poolUrl));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (socketUrl.protocol === "ws:" && rest.ca !== undefined) throw new UsageError(`--ca (${envName("ca")}) is for an https:// pool; ${poolUrl} is not`);
+  return { poolUrl, socketUrl, ...rest, engine: engineOptions({ mode, threads, pages, largePages, datasetFile }) };
+}
 
 export async function join(argv: string[], { workerUrl }: CommandContext): Promise<number> {
   const config = joinConfig(argv);
@@ -18,8 +70,9 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
   }
   const { poolUrl, socketUrl, token, name } = config;
   const host = socketUrl.hostname.replace(/^\[|\]$/g, "");
+  // Plain ws:// carries the token in clear text. Refused at once when the rule already applies; then asked again
+  // before every reconnect, since a name can change.
   const guarded = socketUrl.protocol === "ws:" && !config.insecure;
-  // Refused at once when it already applies; then asked again before every reconnect, since a name can change.
   if (guarded) {
     const refusal = await clearTextRefusal(host);
     if (refusal !== null) throw new UsageError(refusal);
@@ -71,41 +124,17 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
       }
     },
   });
-  const stop = () => member.stop();
-  process.once("SIGTERM", stop).once("SIGINT", stop);
-  try {
-    await engine.ready;
-  } catch (err) {
-    log.error(`the engine could not start: ${(err as Error).message}`);
-    await engine.close();
-    return EXIT.failed;
-  }
-  const outcome = await member.run();
-  await engine.close();
-  if ("refused" in outcome) {
-    log.error(`the pool refused this worker: ${outcome.refused}`);
-    return EXIT.failed;
-  }
-  log.info("stopped");
-  return EXIT.ok;
-}
-
-/**
- * Plain ws:// carries the token in clear text: fine on this machine or a private network, refused towards the
- * internet unless --insecure says so. A host name is judged by every address it resolves to, at each connect.
- * Null when the token may go; else why not.
- */
-export async function clearTextRefusal(host: string): Promise<string | null> {
-  let exposed: string[];
-  try {
-    exposed = await publicAddressesOf(host);
-  } catch (err) {
-    return `cannot resolve ${host} to check that the worker token stays on a private network (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-  }
-  if (exposed.length === 0) return null;
-  const where = exposed.join(", ") === host ? host : `${host} (${exposed.join(", ")})`;
-  return (
-    `not sending the worker token in clear text to ${where}, which is neither this machine nor a private network: ` +
-    "anyone on the way could read it. Serve the pool with --tls-cert and --tls-key and join https://…, or give --insecure"
+  // It works for the pool once the engine is ready, until stopped or refused (a wrong token or protocol).
+  const working = engine.ready.then(() => member.run());
+  const failed = working.then(
+    (outcome) => ("refused" in outcome ? `the pool refused this worker: ${outcome.refused}` : undefined),
+    (err: Error) => `the engine could not start: ${err.message}`,
   );
+  return runUntilStopped(log, failed, async () => {
+    member.stop();
+    // A build in progress stops only when the engine closes; once it is ready, the member's last range ends first.
+    if (engine.status().phase !== "ready") await engine.close();
+    await working.catch(() => {});
+    await engine.close();
+  });
 }

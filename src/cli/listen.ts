@@ -2,7 +2,7 @@
 // writes it (https:// when TLS is on), and a failure turned into one log line that says what to do.
 import type { TlsPem } from "../http/server";
 import type { Logger } from "./log";
-import { loadTls, type TlsFiles } from "./tls-flags";
+import { loadTls, type TlsFiles } from "./tls-files";
 
 /** The listening server, or null once the failure has been logged. */
 export function listenOrExplain<S>(

@@ -1,21 +1,101 @@
 // k2pow pool: the coordinator. Opens its database, starts the verifier threads that check what workers send (every
 // claimed nonce, and shares as far as the verifier keeps up), then serves post-services and workers on one port.
+// Every flag is also read from its environment variable (K2POW_WORKER_TOKEN, …; the token is better there than on a
+// command line that every user of the box can see).
+import { Type } from "@sinclair/typebox";
 import { EngineError } from "../engine/engine-error";
 import { createPoolServer } from "../http/pool-server";
-import { EventFeed } from "../jobs/event-feed";
 import { Coordinator, type PoolEvent } from "../pool/coordinator";
 import { JobStore } from "../pool/job-store";
 import { Verifier } from "../pool/verifier";
 import { CLOSE, POOL_PATH } from "../pool/protocol";
 import { VERSION } from "../version";
-import type { CommandContext } from "./context";
+import { command, commandHelp, EXIT, field, readCommand, type CommandContext, type Env } from "./config";
+import { DATASET_FILE, datasetFileOption } from "./engine-options";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
-import { poolConfig, poolHelp } from "./pool-config";
-import { tlsFilesOf } from "./tls-flags";
-import { EXIT } from "./usage";
+import { AUTH, BIND_ADDRESS, LIMIT_FIELDS, LOG_FORMAT, LOG_LEVEL, PROGRESS_INTERVAL, TLS_FIELDS, tlsPair, WORKER_TOKEN } from "./shared-flags";
+import { runUntilStopped } from "./shutdown";
+import { tlsFilesOf } from "./tls-files";
 
-const SHUTDOWN_MS = 2000;
+/**
+ * A proof asks for at most 256 nonce groups (post-service's --nonces is at most 4096, 16 nonces a group), so one
+ * address can always queue a whole proof's groups, which post-services behind one address never do at once.
+ */
+const DEFAULT_QUEUE_PER_ADDRESS = 256;
+
+const queueBound = (flag: string, fallback: number, help: string) =>
+  field({
+    flag,
+    arg: "N",
+    read: Number,
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    default: fallback,
+    takes: "a whole number from 1 to 1000000",
+    help,
+  });
+
+export const POOL = command({
+  usage: "pool --worker-token TOKEN",
+  about: `Queues post-services' k2pow jobs (same HTTP API as a worker) and splits each one across every worker that
+connects with 'k2pow join'. Workers connect out to the pool, on the same port. Every option can also be set by
+its environment variable.`,
+  fields: {
+    bindAddress: BIND_ADDRESS,
+    workerToken: WORKER_TOKEN,
+    db: field({
+      flag: "db",
+      arg: "PATH",
+      schema: Type.String({ minLength: 1 }),
+      default: "k2pow-pool.db",
+      takes: "a file path or :memory:",
+      help: "SQLite file for the queue and answers (:memory: keeps nothing); default k2pow-pool.db",
+    }),
+    queueSize: queueBound("queue-size", 1000, "jobs queued or running at most; past that a new job gets 429; default 1000"),
+    queuePerAddress: queueBound(
+      "queue-per-address",
+      DEFAULT_QUEUE_PER_ADDRESS,
+      `jobs one address (an IPv6 /64) may have queued; past that its new jobs get 429; default ${DEFAULT_QUEUE_PER_ADDRESS}, a whole proof's nonce groups`,
+    ),
+    ...LIMIT_FIELDS,
+    auth: {
+      ...AUTH,
+      help: "require HTTP Basic auth on the job API, /status and /metrics; without it, DELETE /job/... is taken from this machine only",
+    },
+    logLevel: LOG_LEVEL,
+    logFormat: LOG_FORMAT,
+    progressSeconds: PROGRESS_INTERVAL,
+    /** How the pool hashes to check workers' nonces and shares. */
+    checkMode: field({
+      flag: "check-mode",
+      arg: "MODE",
+      schema: Type.Union([Type.Literal("auto"), Type.Literal("fast"), Type.Literal("light")]),
+      default: "auto",
+      takes: "auto, fast or light",
+      help:
+        "how the pool hashes to check workers' nonces and shares: fast (2 GiB dataset, about 1-3 ms a check), " +
+        "light (256 MiB, about 25 ms) or auto (fast when the memory is there); checks run in light mode until the " +
+        "fast dataset is ready; default auto",
+    }),
+    datasetFile: DATASET_FILE,
+    ...TLS_FIELDS,
+  },
+});
+
+export const poolHelp = commandHelp(POOL);
+
+export function poolConfig(argv: string[], env: Env = process.env) {
+  const read = readCommand(POOL, argv, env);
+  if (read === "help") return "help";
+  const { bindAddress, auth, tlsCert, tlsKey, datasetFile, ...rest } = read.values;
+  return {
+    ...bindAddress,
+    ...rest,
+    datasetFile: datasetFileOption(datasetFile),
+    ...(auth === undefined ? {} : { auth }),
+    ...tlsPair({ tlsCert, tlsKey }),
+  };
+}
 
 function logEvent(log: Logger, e: PoolEvent): void {
   switch (e.type) {
@@ -47,6 +127,10 @@ function logEvent(log: Logger, e: PoolEvent): void {
     case "store-failed":
       return log.error(
         `the pool database failed: ${e.error}; answers found meanwhile are kept in memory and answered (${e.unsaved} so far), new jobs get 429 until it works again`,
+      );
+    case "store-lost":
+      return log.error(
+        `${e.reason} while the pool ran; a new database was made there with the ${e.restored.queued} queued job(s) and ${e.restored.answers} answer(s) the old one held${e.movedTo === null ? "" : `, and the file found there was moved to ${e.movedTo}`}`,
       );
     case "store-recovered":
       return log.info(`the pool database works again${e.written > 0 ? `; ${e.written} answer(s) kept in memory are written` : ""}`);
@@ -88,26 +172,20 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     return EXIT.failed;
   }
   const verifierFailed = verifier.ready.then(
-    () => {
-      log.info(`checks ready: ${verifier.mode} mode, about ${Math.round(verifier.capacity() ?? 0)} checks a second`);
-      return new Promise<never>(() => {});
-    },
-    (err: Error) => err,
+    () => log.info(`checks ready: ${verifier.mode} mode, about ${Math.round(verifier.capacity() ?? 0)} checks a second`),
+    (err: Error) => `cannot check workers' work: ${err.message}; or choose --check-mode light`,
   );
 
-  const events = new EventFeed<PoolEvent>();
-  events.subscribe((e) => logEvent(log, e));
   const coordinator = new Coordinator({
     store,
     checker: verifier,
     queueSize: config.queueSize,
     jobTimeoutSeconds: config.jobTimeoutSeconds,
     progressSeconds: config.progressSeconds,
-    onEvent: events.emit,
   });
+  coordinator.subscribe((e) => logEvent(log, e));
   const server = createPoolServer({
     coordinator,
-    events,
     version: VERSION,
     auth: config.auth,
     workerToken: config.workerToken,
@@ -119,6 +197,7 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   });
   const { queued } = coordinator.status().totals;
   if (queued > 0) log.info(`resuming ${queued} queued job(s) from ${config.db}`);
+  coordinator.start();
 
   const tlsFiles = tlsFilesOf(config);
   const started = listenOrExplain(server.listen, config.host, config.port, log, tlsFiles);
@@ -134,21 +213,10 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   const warning = server.warning();
   if (warning !== null) log.warn(warning);
 
-  const stopped = await Promise.race([
-    new Promise<null>((resolve) => process.once("SIGTERM", () => resolve(null)).once("SIGINT", () => resolve(null))),
-    verifierFailed,
-  ]);
-  if (stopped !== null) log.error(`cannot check workers' work: ${stopped.message}; or choose --check-mode light`);
-  log.info("shutting down");
-  const timer = setTimeout(() => {
-    log.warn(`shutdown took over ${SHUTDOWN_MS} ms; exiting anyway`);
-    process.exit(EXIT.ok);
-  }, SHUTDOWN_MS);
-  coordinator.close();
-  await listening.stop(true);
-  await verifier.close();
-  store.close();
-  clearTimeout(timer);
-  log.info("stopped");
-  return stopped === null ? EXIT.ok : EXIT.failed;
+  return runUntilStopped(log, verifierFailed, async () => {
+    coordinator.close();
+    await listening.stop(true);
+    await verifier.close();
+    store.close();
+  });
 }

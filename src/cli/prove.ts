@@ -1,13 +1,10 @@
 // k2pow prove MINER GROUP CHALLENGE DIFFICULTY: finds a valid nonce and prints it, alone, on stdout.
 import { EngineError, SearchCancelled } from "../engine/engine-error";
 import { expectedHashes } from "../engine/k2pow-rule";
-import { command, commandHelp, readCommand, type Env } from "./config";
-import { engineFields, engineOptions } from "./engine-flags";
-import { JOB_ARGS, jobFromArgs } from "./job-args";
-import { reportProgress } from "./progress";
-import type { CommandContext } from "./context";
-import { startEngine } from "./start-engine";
-import { EXIT } from "./usage";
+import type { Engine } from "../engine/engine";
+import { command, commandHelp, EXIT, readCommand, type CommandContext, type Env } from "./config";
+import { engineFields, engineOptions, startEngine } from "./engine-options";
+import { JOB_ARGS, jobFromArgs } from "./shared-flags";
 
 const PROVE = command({
   usage: `prove ${JOB_ARGS.join(" ")}`,
@@ -23,6 +20,24 @@ export function proveConfig(argv: string[], env: Env = process.env) {
   const read = readCommand(PROVE, argv, env);
   if (read === "help") return "help";
   return { job: jobFromArgs(read.positionals), engine: engineOptions(read.values) };
+}
+
+/** Steady progress lines on stderr while the engine builds its dataset or searches, for people and for logs. */
+function reportProgress(engine: Engine, expectedHashes: number, everyMs = 10_000): () => void {
+  const timer = setInterval(() => {
+    const s = engine.status();
+    if (s.phase === "dataset" && s.dataset) {
+      const pct = (100 * s.dataset.itemsBuilt) / s.dataset.items;
+      console.error(`k2pow: building dataset: ${pct.toFixed(0)}%`);
+    } else if (s.searching) {
+      const rate = Number(s.searching.hashes) / Math.max(s.searching.seconds, 1e-9);
+      console.error(
+        `k2pow: searching: ${s.searching.hashes} hashes in ${s.searching.seconds.toFixed(0)} s, ` +
+          `${rate.toFixed(1)} H/s (about ${Math.round(expectedHashes).toLocaleString("en-US")} expected)`,
+      );
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 export async function prove(argv: string[], { workerUrl }: CommandContext): Promise<number> {

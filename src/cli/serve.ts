@@ -1,19 +1,64 @@
 // k2pow [serve]: the worker. Builds the dataset while already answering, runs one job at a time, shuts down cleanly.
+// Its settings are upstream's flag names and defaults (SPEC §3), each also read from its environment variable
+// (K2POW_BIND_ADDRESS, …).
+import { Type } from "@sinclair/typebox";
 import { randomxVersion } from "../engine/native-paths";
 import { createServer } from "../http/server";
 import { JobManager } from "../jobs/job-manager";
 import type { JobEvent } from "../jobs/worker-api";
 import { TARGET, VERSION } from "../version";
+import { command, commandHelp, EXIT, field, readCommand, type CommandContext, type Env } from "./config";
+import { engineFields, engineOptions, startEngine } from "./engine-options";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
-import { serveConfig, serveHelp } from "./serve-config";
-import { startEngine } from "./start-engine";
-import { tlsFilesOf } from "./tls-flags";
-import type { CommandContext } from "./context";
-import { EXIT } from "./usage";
+import { AUTH, BIND_ADDRESS, LIMIT_FIELDS, LOG_FORMAT, LOG_LEVEL, PROGRESS_INTERVAL, TLS_FIELDS, tlsPair } from "./shared-flags";
+import { runUntilStopped } from "./shutdown";
+import { tlsFilesOf } from "./tls-files";
 
-/** How long shutdown may take before the process exits anyway. */
-const SHUTDOWN_MS = 2000;
+const BUSY_STATUS = field({
+  flag: "busy-status",
+  arg: "429|503",
+  read: Number,
+  schema: Type.Union([Type.Literal(429), Type.Literal(503)]),
+  default: 429,
+  takes: "429 or 503",
+  help:
+    'the status for "busy with another job"; 503 only behind a load balancer that retries it and turns what is left ' +
+    "into 429 (HAProxy 2.6, see examples/haproxy); post-service fails a proof on a 503; default 429",
+});
+
+export const SERVE = command({
+  usage: "[serve]",
+  about: "Serves post-service's k2pow API over HTTP. Every option can also be set by its environment variable.",
+  fields: {
+    bindAddress: BIND_ADDRESS,
+    ...engineFields("auto"),
+    auth: AUTH,
+    logLevel: LOG_LEVEL,
+    logFormat: LOG_FORMAT,
+    progressSeconds: PROGRESS_INTERVAL,
+    busyStatus: BUSY_STATUS,
+    ...LIMIT_FIELDS,
+    ...TLS_FIELDS,
+  },
+  after: `A job can be cancelled (or its answer forgotten) with DELETE /job/...: with --auth, by anyone who has it;
+without, only from this machine.`,
+});
+
+export const serveHelp = commandHelp(SERVE);
+
+export function serveConfig(argv: string[], env: Env = process.env) {
+  const read = readCommand(SERVE, argv, env);
+  if (read === "help") return "help";
+  const { bindAddress, mode, threads, pages, largePages, datasetFile, auth, tlsCert, tlsKey, ...rest } = read.values;
+  return {
+    ...bindAddress,
+    ...rest,
+    ...(auth === undefined ? {} : { auth }),
+    ...tlsPair({ tlsCert, tlsKey }),
+    engine: engineOptions({ mode, threads, pages, largePages, datasetFile }),
+  };
+}
 
 function logJob(log: Logger, e: JobEvent): void {
   const rate = (hashes: bigint, seconds: number) => (Number(hashes) / Math.max(seconds, 1e-9)).toFixed(1);
@@ -84,30 +129,13 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
   const warning = server.warning();
   if (warning !== null) log.warn(warning);
 
-  let stopping = false;
-  const outcome = await new Promise<"signal" | "engine failed">((resolve) => {
-    const stop = () => {
-      stopping = true;
-      resolve("signal");
-    };
-    process.once("SIGTERM", stop).once("SIGINT", stop);
-    engine.ready.catch((err: Error) => {
-      // A build cut short by our own shutdown is not a failure to report.
-      if (stopping) return;
-      log.error(`the engine could not start: ${err.message}`);
-      resolve("engine failed");
-    });
+  const engineFailed = engine.ready.then(
+    () => undefined,
+    (err: Error) => `the engine could not start: ${err.message}`,
+  );
+  return runUntilStopped(log, engineFailed, async () => {
+    await listening.stop(true);
+    // Together: a job may be waiting for the dataset, and only closing the engine stops the build.
+    await Promise.all([jobs.close(), engine.close()]);
   });
-
-  log.info("shutting down");
-  const timer = setTimeout(() => {
-    log.warn(`shutdown took over ${SHUTDOWN_MS} ms; exiting anyway`);
-    process.exit(outcome === "signal" ? EXIT.ok : EXIT.failed);
-  }, SHUTDOWN_MS);
-  await listening.stop(true);
-  // Together: a job may be waiting for the dataset, and only closing the engine stops the build.
-  await Promise.all([jobs.close(), engine.close()]);
-  clearTimeout(timer);
-  log.info("stopped");
-  return outcome === "signal" ? EXIT.ok : EXIT.failed;
 }

@@ -3,9 +3,8 @@ import { parseNonce, toHex } from "../bytes/hex";
 import { EngineError } from "../engine/engine-error";
 import { Hasher } from "../engine/hasher";
 import { hashInput, meetsDifficulty } from "../engine/k2pow-rule";
-import { command, commandHelp, readCommand, type Env } from "./config";
-import { JOB_ARGS, jobFromArgs } from "./job-args";
-import { EXIT, UsageError } from "./usage";
+import { command, commandHelp, EXIT, readCommand, UsageError, type Env } from "./config";
+import { JOB_ARGS, jobFromArgs } from "./shared-flags";
 
 const VERIFY = command({
   usage: `verify ${JOB_ARGS.join(" ")} NONCE`,

@@ -1,7 +1,9 @@
 // The engine's dataset file, for the life of the engine: read into the dataset at start when a good one is there,
 // written in the background after a build when not, and removed when the dataset it gave proves wrong. A file that
 // cannot be read or written never stops the engine: it says why once and the dataset is built or kept in memory.
-import { closeSync } from "node:fs";
+// Once it holds this engine's dataset it is looked for every WATCH_MS: deleted meanwhile (a clean-up script, an
+// operator's mistake), it is written again from memory, so the next start still loads it.
+import { closeSync, statSync } from "node:fs";
 import type { Dataset } from "./dataset";
 import { errorText, openDatasetFile, removeIfSame, removeStaleTemporaries, writeDatasetFile, type DatasetIdentity } from "./dataset-file";
 import { EngineError, type Note } from "./engine-error";
@@ -10,6 +12,9 @@ import { mib } from "./resources";
 import type { SearchThreads } from "./search-threads";
 
 export type SaveState = "idle" | "saving" | "saved" | "failed";
+
+/** How often the file is looked for once it holds this engine's dataset. */
+const WATCH_MS = 10_000;
 
 export class DatasetStore {
   /** The file holding this engine's dataset, read or written (its inode), so only that one is removed if it proves wrong. */
@@ -20,6 +25,7 @@ export class DatasetStore {
   loading = false;
   /** The path names a file that is not a k2pow dataset file: it is left alone, never written over. */
   private foreign = false;
+  private watch: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     readonly path: string,
@@ -81,6 +87,7 @@ export class DatasetStore {
     this.fileInode = inode;
     const n = threads.size;
     this.note(`dataset loaded from ${this.path} in ${dataset.ready("loaded", started)} on ${n} thread${n === 1 ? "" : "s"}, every piece checked (${dataset.pageNote()})`);
+    this.watchFile(dataset);
     return true;
   }
 
@@ -98,6 +105,7 @@ export class DatasetStore {
         this.saveState = "saved";
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         this.note(`dataset saved to ${this.path} (${mib(this.identity.bytes)}) in ${seconds} s: the next start loads it instead of building`);
+        this.watchFile(dataset);
       },
       (err) => {
         this.saveState = "failed";
@@ -113,6 +121,7 @@ export class DatasetStore {
    * is removed so that no start loads it again. Says what became of the file, for the caller's note.
    */
   discard(): string {
+    this.stopWatching();
     this.saving?.abort.abort();
     if (this.fileInode === null) return this.saving !== null ? `; its save to ${this.path} was stopped` : "";
     const failed = removeIfSame(this.path, this.fileInode);
@@ -127,10 +136,33 @@ export class DatasetStore {
 
   /** Stops a save in progress (its temporary file is removed) and waits for it; the dataset may then be freed. */
   async close(): Promise<void> {
+    this.stopWatching();
     const saving = this.saving;
     if (saving === null) return;
     saving.abort.abort();
     await saving.promise;
+  }
+
+  /**
+   * Looks for the file every WATCH_MS while it holds this engine's dataset: gone, it is written again (atomically, as
+   * every save is, so no start ever reads half of it). A file put there by someone else is theirs and left alone.
+   */
+  private watchFile(dataset: Pick<Dataset, "memory">): void {
+    if (this.watch !== null) return;
+    this.watch = setInterval(() => {
+      if (this.saving !== null || this.fileInode === null) return;
+      if (statSync(this.path, { throwIfNoEntry: false }) !== undefined) return;
+      this.note(`dataset file ${this.path} was deleted while this worker ran: writing it again from memory`, "warn");
+      this.fileInode = null;
+      this.save(dataset);
+    }, WATCH_MS);
+    // Not a reason to keep the process alive.
+    this.watch.unref();
+  }
+
+  private stopWatching(): void {
+    if (this.watch !== null) clearInterval(this.watch);
+    this.watch = null;
   }
 
   private reject(reason: string, inode: number | undefined): void {

@@ -5,7 +5,8 @@ import type { Events } from "../jobs/job-api";
 import type { PoolEvent, PoolStatus } from "../pool/coordinator";
 import { DROP_CAUSES } from "../pool/pool-activity";
 
-export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolEvent>) {
+/** `pool`: its status, read per scrape, and its events. */
+export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) {
   const registry = new Registry();
   const registers = [registry];
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers });
@@ -53,7 +54,7 @@ export function poolMetrics(pool: { status(): PoolStatus }, events: Events<PoolE
     labelNames: ["code"],
     registers,
   });
-  events.subscribe((event) => {
+  pool.subscribe((event) => {
     if (event.type === "done" || event.type === "failed" || event.type === "cancelled") jobs.inc({ outcome: event.type });
     if (event.type === "dropped") dropped.inc({ reason: event.cause });
     if (event.type === "started" && event.waitedSeconds !== null) waits.observe(event.waitedSeconds);

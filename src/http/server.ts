@@ -1,15 +1,9 @@
 // The worker's HTTP API (SPEC §3), transport only: the job API served over the worker's jobs, its status written
 // out as post-service's operators read it, and its metrics.
-import type { WorkerJobApi, WorkerStatus } from "../jobs/worker-api";
+import type { WorkerJobApi } from "../jobs/worker-api";
+import { toWire, type WorkerInfo, type WorkerStatus } from "../wire/status";
 import { serveJobApi } from "./job-api-server";
 import { workerMetrics } from "./worker-metrics";
-
-/** What the server reports about the worker beside its jobs. */
-export interface WorkerInfo {
-  version: string;
-  target: string;
-  librandomx: string;
-}
 
 /** A certificate (intermediates after it) and its private key, as PEM text, for serving HTTPS. */
 export interface TlsPem {
@@ -63,23 +57,6 @@ export function createServer({ jobs, info, auth, busyStatus = 429, maxExpectedHa
   };
 }
 
-/** JSON has no bigints: counts of hashes are written as numbers, exact below 2^53. */
 function statusBody(status: WorkerStatus, info: WorkerInfo, started: number) {
-  const { job } = status;
-  return {
-    version: info.version,
-    target: info.target,
-    librandomx: info.librandomx,
-    uptimeSeconds: (performance.now() - started) / 1000,
-    engine: status.engine,
-    dataset: status.dataset,
-    hashRate: status.hashRate,
-    hashesTotal: Number(status.hashes),
-    job: job === null ? null : { ...job, hashes: Number(job.hashes) },
-    jobs: { done: status.done, failed: status.failed, remembered: status.remembered },
-    recent: {
-      jobs: status.recent.jobs.map((j) => ({ ...j, nonce: j.nonce?.toString() ?? null, hashes: j.hashes === null ? null : Number(j.hashes) })),
-      errors: status.recent.errors,
-    },
-  };
+  return { ...info, uptimeSeconds: (performance.now() - started) / 1000, ...toWire(status) };
 }

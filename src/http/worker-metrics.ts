@@ -7,7 +7,7 @@ export function workerMetrics(jobs: WorkerJobApi) {
   const registry = new Registry();
   const registers = [registry];
   const hashes = new Counter({ name: "k2pow_hashes_total", help: "RandomX hashes computed since start, all threads.", registers });
-  let hashesSeen = 0n;
+  let hashesSeen = 0;
   const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
   const hashRate = gauge("k2pow_hash_rate", "Hashes per second over the last 10 seconds.");
   const running = gauge("k2pow_job_running", "1 while a job is being worked on.");
@@ -42,8 +42,8 @@ export function workerMetrics(jobs: WorkerJobApi) {
   /** Reads the status once and sets every gauge from it. */
   const beforeScrape = () => {
     const status = jobs.status();
-    hashes.inc(Number(status.hashes - hashesSeen));
-    hashesSeen = status.hashes;
+    hashes.inc(status.hashesTotal - hashesSeen);
+    hashesSeen = status.hashesTotal;
     hashRate.set(status.hashRate);
     running.set(status.job === null ? 0 : 1);
     runningSeconds.set(status.job?.seconds ?? 0);

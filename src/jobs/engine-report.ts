@@ -1,7 +1,7 @@
 // The engine's state in the words /status uses, so a user reads whether the dataset is still building, failed, or
 // ready and how long it took.
 import type { EngineStatus } from "../engine/engine";
-import type { DatasetReport, EngineReport } from "./worker-api";
+import type { DatasetReport, EngineReport } from "../wire/status";
 
 export function engineReport(engine: EngineStatus): { engine: EngineReport; dataset: DatasetReport } {
   const { phase, mode, pages, hugePageBytes, threads, threadsReason, error, dataset } = engine;

@@ -10,7 +10,8 @@ import { HashRateMeter } from "./hash-rate";
 import type { JobAnswer } from "./job-api";
 import { HISTORY_INTERVAL_SECONDS, RateHistory, type RateHistoryReport } from "./rate-history";
 import { RecentList } from "./recent-list";
-import type { ErrorNote, FinishedJob, JobEvent, RunningJob, WorkerJobApi, WorkerStatus } from "./worker-api";
+import type { ErrorNote, FinishedJob, WorkerJob, WorkerStatus } from "../wire/status";
+import type { JobEvent, WorkerJobApi } from "./worker-api";
 
 /** What the job manager needs of an engine. */
 export interface JobEngine {
@@ -103,7 +104,7 @@ export class JobManager implements WorkerJobApi {
     const engine = this.engine.status();
     const rate = this.meter.rate();
     const current = this.current;
-    let job: RunningJob | null = null;
+    let job: WorkerJob | null = null;
     if (current !== null) {
       const hashes = engine.searching?.hashes ?? 0n;
       const { miner, nonceGroup, challenge, difficulty } = current.job;
@@ -114,7 +115,7 @@ export class JobManager implements WorkerJobApi {
         difficulty: toHex(difficulty),
         state: engine.searching ? "running" : "waiting-for-engine",
         seconds: (performance.now() - current.started) / 1000,
-        hashes,
+        hashes: Number(hashes),
         expectedHashes: current.expectedHashes,
         etaSeconds: engine.searching ? eta(current.expectedHashes, hashes, rate) : null,
       };
@@ -122,11 +123,9 @@ export class JobManager implements WorkerJobApi {
     return {
       ...engineReport(engine),
       hashRate: rate,
-      hashes: engine.hashes,
+      hashesTotal: Number(engine.hashes),
       job,
-      done: this.done,
-      failed: this.failed,
-      remembered: this.answers.size,
+      jobs: { done: this.done, failed: this.failed, remembered: this.answers.size },
       recent: { jobs: this.finished.items(), errors: this.errors.items() },
     };
   }
@@ -176,7 +175,7 @@ export class JobManager implements WorkerJobApi {
             nonce: result.nonce,
             error: null,
             seconds: took,
-            hashes: result.hashes,
+            hashes: Number(result.hashes),
             hashRate: result.seconds > 0 ? Number(result.hashes) / result.seconds : null,
             finishedAt: Date.now(),
           });

@@ -1,23 +1,12 @@
 // Hash rates sampled at a fixed interval over the last hour, for the dashboard's chart: at most 720 points, and read
 // from a given time on, so a page left open fetches only what is new.
 
+import type { RateHistoryReport, RatePoint } from "../wire/status";
+
+export type { RateHistoryReport, RatePoint } from "../wire/status";
+
 export const HISTORY_INTERVAL_SECONDS = 5;
 export const HISTORY_WINDOW_SECONDS = 3600;
-
-/** One sample: the total rate and, for the pool, each connected worker's proven rate by its label. */
-export interface RatePoint {
-  /** Milliseconds since the epoch. */
-  at: number;
-  total: number;
-  workers?: Record<string, number>;
-}
-
-export interface RateHistoryReport {
-  intervalSeconds: number;
-  windowSeconds: number;
-  /** Oldest first. */
-  points: RatePoint[];
-}
 
 /** Who keeps a rate history: the worker's job manager and the pool's coordinator. */
 export interface RateHistorySource {

@@ -9,7 +9,11 @@ import type { Asker, JobAnswer } from "../jobs/job-api";
 import { jobOfKey } from "../jobs/job-params";
 import { addressKey } from "../net/address-scope";
 import type { Clock } from "./clock";
-import type { JobStore, StoredAnswer } from "./job-store";
+import { renameSync } from "node:fs";
+import { JobStore, type StoredAnswer } from "./job-store";
+import type { DatabaseHealth } from "../wire/status";
+
+export type { DatabaseHealth } from "../wire/status";
 
 export interface QueuedJob {
   readonly key: string;
@@ -27,18 +31,13 @@ export interface QueuedJob {
 export type QueueEvent =
   | { type: "queued"; key: string; position: number }
   | { type: "store-failed"; error: string; unsaved: number }
-  | { type: "store-recovered"; written: number };
-
-export interface DatabaseHealth {
-  ok: boolean;
-  /** The last write's failure, while writes fail. */
-  error: string | null;
-  /** Answers given to clients that the database does not hold yet. */
-  unsavedAnswers: number;
-}
+  | { type: "store-recovered"; written: number }
+  | { type: "store-lost"; reason: string; restored: { queued: number; answers: number }; movedTo: string | null };
 
 /** How often answers the database refused are offered to it again. */
 const RETRY_MS = 5000;
+/** How often the database file is looked at, to notice it deleted or replaced. */
+const WATCH_MS = 2000;
 
 export class JobQueue {
   private readonly entries: QueuedJob[] = [];
@@ -51,10 +50,13 @@ export class JobQueue {
   private running: QueuedJob | null = null;
   private storeError: string | null = null;
   private seq = 0;
-  private readonly stopRetry: () => void;
+  private readonly stopClocks: (() => void)[];
+  /** What a lost database held, while a new one could not be made yet. */
+  private toRestore: ReturnType<JobStore["dump"]> | null = null;
+  private lost: DatabaseHealth["lost"] = null;
 
   constructor(
-    private readonly store: JobStore,
+    private store: JobStore,
     private readonly size: number,
     private readonly clock: Clock,
     private readonly emit: (event: QueueEvent) => void,
@@ -69,7 +71,7 @@ export class JobQueue {
       this.add({ ...stored, job, owner: "" });
       this.seq = Math.max(this.seq, stored.seq);
     }
-    this.stopRetry = clock.every(RETRY_MS, () => this.flush());
+    this.stopClocks = [clock.every(RETRY_MS, () => this.flush()), clock.every(WATCH_MS, () => this.watch())];
   }
 
   /** post-service's request: the answer when there is one, else the job queued (busy when it cannot be). */
@@ -174,11 +176,66 @@ export class JobQueue {
   }
 
   health(): DatabaseHealth {
-    return { ok: this.storeError === null, error: this.storeError, unsavedAnswers: this.unsaved.size };
+    return { ok: this.storeError === null, error: this.storeError, unsavedAnswers: this.unsaved.size, lost: this.lost };
   }
 
   close(): void {
-    this.stopRetry();
+    for (const stop of this.stopClocks) stop();
+    this.flush();
+  }
+
+  /**
+   * Notices the database file deleted or replaced under the pool: everything the open file holds (it is still
+   * readable through the open handle) is written into a new database at the same path, and the pool carries on. A
+   * file put in its place is someone's: it is moved aside, not overwritten.
+   */
+  private watch(): void {
+    if (this.toRestore !== null) return this.reopen();
+    let what: "deleted" | "replaced" | null;
+    try {
+      what = this.store.lost();
+    } catch (err) {
+      return this.failed(err);
+    }
+    if (what === null) return;
+    const { path } = this.store;
+    try {
+      this.toRestore = this.store.dump();
+    } catch (err) {
+      // Unreadable as well: what this queue holds in memory is written instead.
+      this.failed(err);
+      this.toRestore = { queued: this.entries.map((e) => ({ ...e })), answers: [] };
+    }
+    // Closed before a new one is made: SQLite removes the journal by its name when the last handle closes.
+    this.store.close();
+    let movedTo: string | null = null;
+    if (what === "replaced") {
+      movedTo = `${path}.replaced-${this.clock.now()}`;
+      try {
+        renameSync(path, movedTo);
+      } catch (err) {
+        this.failed(err);
+        movedTo = null;
+      }
+    }
+    const reason = what === "deleted" ? `the database file ${path} was deleted` : `the database file ${path} was replaced by another file`;
+    this.lost = { at: this.clock.now(), reason, restored: 0 };
+    this.reopen(movedTo);
+  }
+
+  /** Makes the database anew from what the lost one held; retried every WATCH_MS until it works. */
+  private reopen(movedTo: string | null = null): void {
+    const held = this.toRestore!;
+    try {
+      const store = new JobStore(this.store.path);
+      store.restore({ queued: held.queued, answers: held.answers });
+      this.store = store;
+    } catch (err) {
+      return this.failed(err);
+    }
+    this.toRestore = null;
+    this.lost = { ...this.lost!, restored: held.answers.length };
+    this.emit({ type: "store-lost", reason: this.lost.reason, restored: { queued: held.queued.length, answers: held.answers.length }, movedTo });
     this.flush();
   }
 

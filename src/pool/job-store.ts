@@ -1,6 +1,7 @@
 // The pool's memory across restarts, in SQLite: the queue (with how far its head got) and every answer. Each write
 // is done before the client hears of it, so nothing a client was told is lost when the pool stops.
 import { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
 
 export type StoredAnswer = { nonce: bigint } | { error: string };
 
@@ -14,15 +15,24 @@ export interface StoredJob {
   resumeFrom: bigint;
 }
 
+/** An answer as stored, with when it was given. */
+export interface StoredRecord {
+  key: string;
+  answer: StoredAnswer;
+  finishedAt: number;
+}
+
 /** Answers kept; the oldest go first. */
 const ANSWERS_KEPT = 100_000;
 
 export class JobStore {
   private readonly db: Database;
   private readonly statements;
+  /** The file's identity when opened; null for ":memory:". */
+  private readonly identity: string | null;
 
   /** Opens (or creates) the database; throws with SQLite's message when the file cannot be used. */
-  constructor(path: string) {
+  constructor(readonly path: string) {
     this.db = new Database(path, { create: true, strict: true });
     this.db.run("PRAGMA journal_mode = WAL");
     this.db.run("PRAGMA synchronous = FULL");
@@ -54,7 +64,53 @@ export class JobStore {
       counts: this.db.query<{ done: number; failed: number }, []>(
         "SELECT count(nonce) AS done, count(error) AS failed FROM answers",
       ),
+      answers: this.db.query<{ key: string; nonce: string | null; error: string | null; finished_at: number }, []>(
+        "SELECT key, nonce, error, finished_at FROM answers ORDER BY id",
+      ),
+      restore: this.db.query(
+        "INSERT OR REPLACE INTO queue (key, seq, queued_at, started_at, resume_from) VALUES ($key, $seq, $queuedAt, $startedAt, $resumeFrom)",
+      ),
     };
+    this.identity = path === ":memory:" ? null : identityOf(path);
+  }
+
+  /**
+   * Null while the file at the path is the one this store opened; else what became of it. A file deleted or replaced
+   * under an open database takes every later write with it, unseen: SQLite keeps writing to the file it opened.
+   */
+  lost(): "deleted" | "replaced" | null {
+    if (this.identity === null) return null;
+    const now = identityOf(this.path);
+    if (now === null) return "deleted";
+    return now === this.identity ? null : "replaced";
+  }
+
+  /** Everything it holds, read through the open file even when its name is gone: the queue and every answer. */
+  dump(): { queued: StoredJob[]; answers: StoredRecord[] } {
+    return {
+      queued: this.queued(),
+      answers: this.statements.answers.all().map((r) => ({
+        key: r.key,
+        answer: r.nonce !== null ? { nonce: BigInt(r.nonce) } : { error: r.error ?? "failed" },
+        finishedAt: r.finished_at,
+      })),
+    };
+  }
+
+  /** Writes back what another store held (dump), in one transaction. */
+  restore({ queued, answers }: { queued: StoredJob[]; answers: StoredRecord[] }): void {
+    this.db.transaction(() => {
+      for (const job of queued) {
+        this.statements.restore.run({
+          key: job.key,
+          seq: job.seq,
+          queuedAt: job.queuedAt,
+          startedAt: job.startedAt,
+          resumeFrom: job.resumeFrom.toString(),
+        });
+      }
+      for (const { key, answer, finishedAt } of answers) this.recordAnswer(key, answer, finishedAt);
+    })();
   }
 
   answer(key: string): StoredAnswer | null {
@@ -90,12 +146,7 @@ export class JobStore {
   finish(key: string, answer: StoredAnswer, finishedAt: number): void {
     this.db.transaction(() => {
       this.statements.dequeue.run({ key });
-      this.statements.record.run({
-        key,
-        nonce: "nonce" in answer ? answer.nonce.toString() : null,
-        error: "error" in answer ? answer.error : null,
-        finishedAt,
-      });
+      this.recordAnswer(key, answer, finishedAt);
       this.statements.prune.run({ kept: ANSWERS_KEPT });
     })();
   }
@@ -117,4 +168,19 @@ export class JobStore {
   close(): void {
     this.db.close();
   }
+
+  private recordAnswer(key: string, answer: StoredAnswer, finishedAt: number): void {
+    this.statements.record.run({
+      key,
+      nonce: "nonce" in answer ? answer.nonce.toString() : null,
+      error: "error" in answer ? answer.error : null,
+      finishedAt,
+    });
+  }
+}
+
+/** The device and inode of the file at `path`, or null when there is none. */
+function identityOf(path: string): string | null {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat === undefined ? null : `${stat.dev}:${stat.ino}`;
 }

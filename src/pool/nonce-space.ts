@@ -1,6 +1,8 @@
 // One job's nonce space, from its first range to its answer: what is handed out, what came back unfinished, and
 // what workers reported searched with how much proof. A claim that is not proven is searched again, by another
-// worker where there is one, before the job may end without a nonce. Knows nothing of connections or of time.
+// worker where there is one, before the job may end without a nonce. Nonces taken back from a worker caught lying or
+// gone silent are kept from it, under any connection that shares its name or address, for a while. Knows nothing of
+// connections, and of time only the `now` it is told.
 import { NONCE_LIMIT } from "../bytes/hex";
 
 export interface Span {
@@ -8,29 +10,56 @@ export interface Span {
   readonly count: bigint;
 }
 
-/** How well a claim is proven: enough shares, every one checked; else its part of shares checked orders re-searches. */
+/** How well a claim is proven (proofOf): enough shares, every one checked; else its part of shares checked (strength, 1 when every one was) orders re-searches. */
 export interface Proof {
   readonly proven: boolean;
   readonly strength: number;
 }
 
 /** A range a worker reported searched, and its evidence. */
-export interface Claim extends Span, Proof {
+export interface Claim extends Barred, Proof {
   readonly session: number;
 }
 
-/** Nonces waiting to be handed out; `notFor` is the worker whose unproven claim they were. */
-interface Waiting extends Span {
-  readonly notFor: number | null;
+/** Who asks for nonces: its session, and every name it goes by (WorkerSession.names, its session's among them). */
+export interface Taker {
+  /** Its session. */
+  readonly id: number;
+  readonly names: readonly string[];
+}
+
+/**
+ * Nonces kept from whoever goes by one of `names` until `until` (ms since the epoch). "unproven": a claim searched
+ * again, which its own worker may take when it is alone on the job; "suspect": taken back from a worker caught or
+ * gone silent, which no connection of the same name or address gets back while the bar holds.
+ */
+export interface Bar {
+  readonly names: readonly string[];
+  readonly until: number;
+  readonly kind: "unproven" | "suspect";
+}
+
+/** How a worker may take nonces now. */
+export interface Asking {
+  now: number;
+  /** Alone on the job: it may search its own unproven claims again rather than the job stalling. */
+  alone: boolean;
+  /** It may take nonces that came back while fresh ones remain: reopened ones go to trusted workers first. */
+  reopened: boolean;
+}
+
+/** Nonces and whom they are kept from: bars stay with the nonces wherever they go, until each ends. */
+interface Barred extends Span {
+  readonly bars: readonly Bar[];
 }
 
 export class NonceSpace {
   /** The lowest nonce never handed out. */
   private next: bigint;
   /** Lowest first. */
-  private readonly waiting: Waiting[] = [];
+  private readonly waiting: Barred[] = [];
   /** Spans handed out, by their first nonce. */
-  private readonly inFlight = new Map<bigint, Span>();
+  private readonly inFlight = new Map<bigint, Barred>();
   private readonly claims: Claim[] = [];
 
   /** `least`: no span handed out, and so none given back or claimed, is smaller (unless the whole space is). */
@@ -43,54 +72,58 @@ export class NonceSpace {
   }
 
   /**
-   * About `size` nonces for `session` (at least `least`, and all that is left where less would remain): nonces that
-   * came back first (lowest first), then fresh ones, and once the space is all handed out, the least proven claim of
-   * another worker (or its own, when it is `alone` on the job). Null when nothing is left for it.
+   * About `size` nonces for `taker` (at least `least`, and all that is left where less would remain): nonces that came
+   * back first (lowest first; only when `asking.reopened`, or once fresh ones are gone), then fresh ones, and once the
+   * space is all handed out, the least proven claim of another worker (or its own, when it is alone on the job).
+   * Never nonces barred from it. Null when nothing is left for it.
    */
-  take(session: number, size: bigint, alone = false): Span | null {
+  take(taker: Taker, size: bigint, asking: Asking): Span | null {
     const want = size > this.least ? size : this.least;
-    let i = this.waiting.findIndex((w) => w.notFor !== session);
-    if (i === -1 && this.next >= this.limit && this.reopenLeastProven(session)) i = this.waiting.findIndex((w) => w.notFor !== session);
-    // A worker alone on the job searches its own unproven claims again rather than the job stalling.
-    if (i === -1 && alone && this.next >= this.limit) {
-      i = this.waiting.findIndex((w) => w.notFor === session);
-      if (i === -1 && this.reopenLeastProven(null)) i = 0;
+    const spent = this.next >= this.limit;
+    const free = (w: Barred) => !w.bars.some((bar) => holds(bar, taker, asking.now));
+    let i = asking.reopened || spent ? this.waiting.findIndex(free) : -1;
+    if (i === -1 && spent && this.reopenLeastProven(taker.id)) i = this.waiting.findIndex(free);
+    if (i === -1 && spent && asking.alone) {
+      const own = (w: Barred) => !w.bars.some((bar) => bar.kind === "suspect" && holds(bar, taker, asking.now));
+      i = this.waiting.findIndex(own);
+      if (i === -1 && this.reopenLeastProven(null)) i = this.waiting.findIndex(own);
     }
-    let span: Span;
+    let span: Barred;
     if (i !== -1) {
       const w = this.waiting[i]!;
-      span = { start: w.start, count: this.portion(w.count, want) };
-      if (w.count > span.count) this.waiting[i] = { start: w.start + span.count, count: w.count - span.count, notFor: w.notFor };
+      span = { start: w.start, count: this.portion(w.count, want), bars: w.bars };
+      if (w.count > span.count) this.waiting[i] = { start: w.start + span.count, count: w.count - span.count, bars: w.bars };
       else this.waiting.splice(i, 1);
-    } else if (this.next < this.limit) {
-      span = { start: this.next, count: this.portion(this.limit - this.next, want) };
+    } else if (!spent) {
+      span = { start: this.next, count: this.portion(this.limit - this.next, want), bars: [] };
       this.next += span.count;
     } else {
       return null;
     }
     this.inFlight.set(span.start, span);
-    return span;
+    return { start: span.start, count: span.count };
   }
 
   /** A span handed out and not searched (its worker left, failed or was stopped): it is handed out again. */
-  giveBack(span: Span): void {
-    if (this.inFlight.delete(span.start)) this.wait({ start: span.start, count: span.count, notFor: null });
+  giveBack(span: Span, bar: Bar | null = null): void {
+    const { bars } = this.land(span, "given back");
+    this.wait({ start: span.start, count: span.count, bars: bar === null ? bars : [...bars, bar] });
   }
 
   /** A span its worker reports searched, with how well that is proven. */
   claim(span: Span, session: number, proof: Proof): void {
-    if (!this.inFlight.delete(span.start)) return;
-    this.claims.push({ start: span.start, count: span.count, session, ...proof });
+    const { bars } = this.land(span, "claimed");
+    this.claims.push({ start: span.start, count: span.count, bars, session, ...proof });
   }
 
-  /** Everything `session` reported searched goes back to be searched by others; the nonces it had claimed. */
-  undo(session: number): bigint {
+  /** Everything `session` reported searched goes back to be searched by others, under `bar`; the nonces it had claimed. */
+  undo(session: number, bar: Bar): bigint {
     let nonces = 0n;
     for (let i = this.claims.length - 1; i >= 0; i--) {
       const claim = this.claims[i]!;
       if (claim.session !== session) continue;
       this.claims.splice(i, 1);
-      this.wait({ start: claim.start, count: claim.count, notFor: null });
+      this.wait({ start: claim.start, count: claim.count, bars: [...claim.bars, bar] });
       nonces += claim.count;
     }
     return nonces;
@@ -129,8 +162,17 @@ export class NonceSpace {
     }
     if (least === -1) return false;
     const [claim] = this.claims.splice(least, 1);
-    this.wait({ start: claim!.start, count: claim!.count, notFor: claim!.session });
+    const unproven: Bar = { names: [sessionName(claim!.session)], until: Infinity, kind: "unproven" };
+    this.wait({ start: claim!.start, count: claim!.count, bars: [...claim!.bars, unproven] });
     return true;
+  }
+
+  /** A span handed out comes back, once: anything else is a bug in whoever hands spans back. */
+  private land(span: Span, how: string): Barred {
+    const out = this.inFlight.get(span.start);
+    if (out === undefined || out.count !== span.count) throw new Error(`nonces ${span.start} (+${span.count}) ${how} but not handed out`);
+    this.inFlight.delete(span.start);
+    return out;
   }
 
   /** `want` nonces out of `left`, or all of them where fewer than `least` would remain. */
@@ -138,8 +180,15 @@ export class NonceSpace {
     return left - want < this.least ? left : want;
   }
 
-  private wait(span: Waiting): void {
+  private wait(span: Barred): void {
     const at = this.waiting.findIndex((w) => w.start > span.start);
     this.waiting.splice(at === -1 ? this.waiting.length : at, 0, span);
   }
+}
+
+/** The name a session goes by among a worker's names (WorkerSession.names). */
+export const sessionName = (session: number) => `session ${session}`;
+
+function holds(bar: Bar, taker: Taker, now: number): boolean {
+  return now < bar.until && bar.names.some((name) => taker.names.includes(name));
 }

@@ -2,31 +2,9 @@
 // and per-worker proven hash rate over the last hour. Built from the coordinator's events and its rate samples.
 import { RateHistory, type RateHistoryReport } from "../jobs/rate-history";
 import { RecentList } from "../jobs/recent-list";
+import type { DropCause, DroppedWorker, PoolAnswer } from "../wire/status";
 
-/** Why a worker was dropped, in a few words a metric can be labelled with. */
-export const DROP_CAUSES = ["bad-work", "silent", "protocol", "worker-failed"] as const;
-export type DropCause = (typeof DROP_CAUSES)[number];
-
-export interface PoolAnswer {
-  key: string;
-  outcome: "done" | "failed";
-  nonce: bigint | null;
-  error: string | null;
-  /** The worker whose nonce it was. */
-  worker: string | null;
-  seconds: number;
-  /** Milliseconds since the epoch. */
-  finishedAt: number;
-}
-
-export interface DroppedWorker {
-  /** Milliseconds since the epoch. */
-  at: number;
-  worker: string;
-  remote: string;
-  cause: DropCause;
-  reason: string;
-}
+export { DROP_CAUSES, type DropCause, type DroppedWorker, type PoolAnswer } from "../wire/status";
 
 /** The coordinator's events this hears; a subset of PoolEvent, so the activity need not know the rest. */
 type ActivityEvent =

@@ -6,6 +6,8 @@
 import { hashInput, type K2powJob } from "../engine/k2pow-rule";
 import type { Clock } from "./clock";
 import { bytesFromBig } from "../bytes/hex";
+import type { CheckStatus } from "../wire/status";
+import type { Proof } from "./nonce-space";
 
 /** What the audit needs of the verifier thread. */
 export interface Checker {
@@ -45,6 +47,16 @@ export const MIN_CHECKED = 3;
 export const PROVEN_SHARES = 52;
 export const PROOF_PARTS = 4;
 export const PART_SHARES = 5;
+/**
+ * A worker is caught when COVERAGE_FAILURES of its last COVERAGE_WINDOW claims whose every share was checked were
+ * not proven. An honest worker's claim fails the proof with probability p = 0.61%, so a new claim completes five
+ * failures in ten with probability about C(9,4)·p⁵ ≈ 1.1e-9: at 720 ranges an hour, once in about 150 years of one
+ * worker's work. A worker that searches half of each range has at least 99.29% of its claims unproven, so it is
+ * caught by its fifth range with probability ≥ 96%. One that searches honestly often enough to stay under the bar
+ * still has every thin claim searched again.
+ */
+export const COVERAGE_WINDOW = 10;
+export const COVERAGE_FAILURES = 5;
 /** The part of the verifier's capacity share checks may take; the rest stays free for nonces and bursts. */
 const SHARE_BUDGET = 0.5;
 /** A share that would wait longer than this behind other checks goes unchecked. */
@@ -70,7 +82,7 @@ export const MIN_RANGE = BigInt((EXPECTED_SHARES * 16) / 3);
  * shares checked). `shares` are the nonces sent as shares, all inside the range; `checked` how many of them were
  * checked (each one that failed had its worker dropped).
  */
-export function proofOf(range: { start: bigint; count: bigint }, shares: Iterable<bigint>, checked: number): { proven: boolean; strength: number } {
+export function proofOf(range: { start: bigint; count: bigint }, shares: Iterable<bigint>, checked: number): Proof {
   const perPart = new Array<number>(PROOF_PARTS).fill(0);
   let total = 0;
   for (const nonce of shares) {
@@ -84,19 +96,6 @@ export function proofOf(range: { start: bigint; count: bigint }, shares: Iterabl
 /** Hashes one share stands for on average: 2^256 / (target − difficulty). */
 export function hashesPerShare(target: bigint, difficulty: bigint): number {
   return 2 ** 256 / Number(target - difficulty);
-}
-
-export interface CheckStatus {
-  /** Checks per second the verifier sustains, as measured. */
-  capacityPerSecond: number | null;
-  /** Shares arriving per second, all workers, over the last 15 s. */
-  sharesPerSecond: number;
-  /** The part of shares being checked now. */
-  checkedFraction: number;
-  pending: number;
-  sharesChecked: number;
-  sharesUnchecked: number;
-  nonceChecks: number;
 }
 
 export class ProofAudit {

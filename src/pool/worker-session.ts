@@ -1,40 +1,24 @@
 // One worker's connection to the pool, from hello to close: who it is, the range it searches and the ranges it has
 // reported but the pool has not finished checking, how fast its checked shares prove it is, and so how large its next
 // range may be. Its own word (how fast it finished ranges) only ever makes a range smaller than the proof allows.
-import type { Span } from "./nonce-space";
 import type { PoolMessage } from "./protocol";
+import type { Range } from "./range";
+import { addressKey } from "../net/address-scope";
+import { sessionName, type Proof } from "./nonce-space";
+import { COVERAGE_WINDOW } from "./proof-audit";
 import { ShareMeter } from "./share-meter";
 
 /** How the pool reaches one connected worker. */
 export interface WorkerLink {
   send(message: PoolMessage): void;
+  /** Ends the connection; its close is not reported back as the worker leaving, the pool has already let it go. */
   close(code: number, reason: string): void;
-  /** Where it connects from, for logs and status. */
+  /** Holds its address off its next hellos for a while: it sent false work or broken messages. */
+  holdOff(): void;
+  /** Where it connects from, for logs and status ("address:port"). */
   readonly remote: string;
-}
-
-/** A range handed to a worker, until the pool has done with it. */
-export interface Assignment extends Span {
-  readonly id: number;
-  readonly key: string;
-  readonly session: WorkerSession;
-  readonly sentAt: number;
-  /** Past this, a worker still on the range is dropped as silent. */
-  deadline: number;
-  readonly shareTarget: bigint;
-  /** Hashes one share of this range stands for, on average. */
-  readonly hashesPerShare: number;
-  readonly shares: Set<bigint>;
-  /** Shares the sampling left unchecked: a few are checked at `done` if too few were. */
-  readonly unchecked: bigint[];
-  /** Share checks under way, and those passed. */
-  checking: number;
-  checked: number;
-  /**
-   * searching: the worker is on it; reported: the worker said done, and it is credited once its checks are in;
-   * answered: the worker sent a nonce the pool is checking; settled: credited or given back; ended: its job is over.
-   */
-  state: "searching" | "reported" | "answered" | "settled" | "ended";
+  /** Its IP address alone. */
+  readonly address: string;
 }
 
 /** A first guess of hashes per second per thread, low so that the first range is short. */
@@ -53,9 +37,9 @@ const RECENT_RANGES = 4;
 
 export class WorkerSession {
   readonly meter = new ShareMeter();
-  range: Assignment | null = null;
+  range: Range | null = null;
   /** Ranges reported and not yet settled: they go back if the worker is caught meanwhile. */
-  readonly unsettled = new Set<Assignment>();
+  readonly unsettled = new Set<Range>();
   rangesDone = 0;
   sharesReceived = 0;
   /** Shares that checked out, and shares rejected (outside the range, twice, or not below its target). */
@@ -66,12 +50,19 @@ export class WorkerSession {
   rangesProven = 0;
   /** Its share checks under way. */
   checking = 0;
+  /**
+   * What names it, to keep nonces from it under another connection too: its session, the name it joins with and its
+   * address (an IPv6 /64).
+   */
+  readonly names: readonly string[];
+  /** Of its last COVERAGE_WINDOW claims whose every share was checked, whether each was proven. */
+  private readonly coverage: boolean[] = [];
   /** Closed; and caught sending false work, which undoes its claims. */
   gone = false;
   caught = false;
   /** The low guess its first range is sized from; later ranges' deadlines are paced at no less. */
   readonly firstRate: number;
-  private readonly recent: Assignment[] = [];
+  private readonly recent: Range[] = [];
   /** Nonces per second from the ranges it finished: its word, smoothed; only ever lowers a range's size. */
   private reportedRate: number;
   private messages = { second: 0, count: 0 };
@@ -84,12 +75,33 @@ export class WorkerSession {
     readonly mode: "fast" | "light",
     readonly joinedAt: number,
   ) {
+    this.names = [sessionName(id), `name ${name}`, `address ${addressKey(link.address)}`];
     this.firstRate = FIRST_GUESS[mode] * Math.min(threads, FIRST_GUESS_THREADS);
     this.reportedRate = this.firstRate;
   }
 
   get label(): string {
     return `${this.name}#${this.id}`;
+  }
+
+  /** One of its ranges was credited to its claim with this proof. */
+  claimed(proof: Proof): void {
+    this.rangesClaimed++;
+    if (proof.proven) this.rangesProven++;
+    // Only a claim whose every share was checked says how well the range was covered.
+    if (proof.strength < 1) return;
+    this.coverage.push(proof.proven);
+    if (this.coverage.length > COVERAGE_WINDOW) this.coverage.shift();
+  }
+
+  /** Of its last COVERAGE_WINDOW fully checked claims, those whose shares covered the range too thinly. */
+  get thinClaims(): number {
+    return this.coverage.filter((proven) => !proven).length;
+  }
+
+  /** Its record, to hand reopened nonces to the most trusted worker first: proven claims, none thin of late. */
+  get trusted(): boolean {
+    return this.rangesProven > 0 && this.thinClaims === 0;
   }
 
   /** False once the worker sends more than MESSAGE_LIMIT messages within one second. */
@@ -117,19 +129,19 @@ export class WorkerSession {
     return Math.min(this.reportedRate, PROVEN_GROWTH * low);
   }
 
-  begin(range: Assignment): void {
+  begin(range: Range): void {
     this.range = range;
     this.recent.push(range);
     if (this.recent.length > RECENT_RANGES) this.recent.shift();
   }
 
   /** The range this worker was given under `id`, while the pool still knows it. */
-  find(id: number): Assignment | null {
+  find(id: number): Range | null {
     return this.recent.find((r) => r.id === id) ?? null;
   }
 
   /** Its range ended on the worker's side: time on it counts, and a finished one says how fast it went. */
-  leaveRange(range: Assignment, now: number, finished: boolean): void {
+  leaveRange(range: Range, now: number, finished: boolean): void {
     if (this.range === range) this.range = null;
     const ms = Math.max(1, now - range.sentAt);
     this.meter.addBusy(ms, now);

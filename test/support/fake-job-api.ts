@@ -6,18 +6,17 @@ import { createServer, type ServerOptions } from "../../src/http/server";
 import { EventFeed } from "../../src/jobs/event-feed";
 import type { Asker, JobAnswer } from "../../src/jobs/job-api";
 import { HISTORY_INTERVAL_SECONDS, HISTORY_WINDOW_SECONDS, type RateHistoryReport, type RatePoint } from "../../src/jobs/rate-history";
-import type { JobEvent, WorkerJobApi, WorkerStatus } from "../../src/jobs/worker-api";
+import type { JobEvent, WorkerJobApi } from "../../src/jobs/worker-api";
+import type { WorkerStatus } from "../../src/wire/status";
 
 /** A light-mode worker with nothing done yet. */
 export const IDLE: WorkerStatus = {
   engine: { phase: "ready", mode: "light", pages: "plain", hugePageBytes: null, threads: 1, threadsReason: "1 thread, as configured", error: null },
   dataset: { state: "none" },
   hashRate: 0,
-  hashes: 0n,
+  hashesTotal: 0,
   job: null,
-  done: 0,
-  failed: 0,
-  remembered: 0,
+  jobs: { done: 0, failed: 0, remembered: 0 },
   recent: { jobs: [], errors: [] },
 };
 

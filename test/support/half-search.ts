@@ -2,11 +2,13 @@
 // nonce. It hashes for real (an engine's check batches, on its threads) and sends only genuine shares, so nothing it
 // sends fails a check; it claims the whole range. Where its half yields fewer shares than a `done` needs not to be
 // caught at once (MIN_SHARES), it searches on in the same order just until it has them, as a liar doing the least
-// it can would. `halfWorker` plays it over a raw WebSocket against a real pool; loopback only, stop() ends it.
+// it can would. `halfWorker` plays it over a raw WebSocket (test/support/raw-ws.ts) against a real pool, from one
+// loopback address or several in turn; loopback only, stop() ends it.
 import type { Engine } from "../../src/engine/engine";
 import { hashInput, HASH_SIZE, INPUT_SIZE, type K2powJob } from "../../src/engine/k2pow-rule";
 import { MIN_SHARES } from "../../src/pool/proof-audit";
 import { POOL_PATH, PROTOCOL_VERSION, type Work } from "../../src/pool/protocol";
+import { rawSocket } from "./raw-ws";
 import { fromHex } from "./vectors";
 
 export type Half = "first-half" | "every-other";
@@ -75,45 +77,80 @@ async function search(engine: Engine, work: Work, half: Half): Promise<{ shares:
 }
 
 export interface HalfWorker {
-  /** Ranges it was given, and how its connections ended. */
-  readonly works: number;
+  /** Ranges it was given, each with the connection (0, 1, …) it came on. */
+  readonly given: { connection: number; work: Work }[];
+  /** How each of its connections ended. */
   readonly closes: { code: number; reason: string }[];
+  readonly works: number;
   stop(): Promise<void>;
 }
 
-/** Joins the pool at `base` as `name` and searches half of every range it is given, one range at a time. */
-export function halfWorker(base: string, token: string, name: string, half: Half, engine: Engine): HalfWorker {
+export interface HalfWorkerOptions {
+  /** Keeps a valid nonce it hashed to itself, as a liar that would stall the job does. */
+  hideFinds?: boolean;
+  /** Connects from these loopback addresses in turn, again each time it is closed: as another machine would. */
+  addresses?: string[];
+}
+
+/**
+ * Joins the pool at `base` as `name` and searches half of every range it is given, one range at a time; once closed
+ * it comes back (from the next of `addresses`) until stopped.
+ */
+export function halfWorker(base: string, token: string, name: string, half: Half, engine: Engine, options: HalfWorkerOptions = {}): HalfWorker {
+  const { hideFinds = false, addresses = ["127.0.0.1"] } = options;
+  const port = Number(new URL(base).port);
+  const given: { connection: number; work: Work }[] = [];
   const closes: { code: number; reason: string }[] = [];
-  let works = 0;
   let stopped = false;
   let queue = Promise.resolve();
-  const ws = new WebSocket(`${base.replace(/^http/, "ws")}${POOL_PATH}`);
-  const ended = new Promise<void>((resolve) => (ws.onclose = (event) => (closes.push({ code: event.code, reason: event.reason }), resolve())));
-  const send = (message: object) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(message));
-  ws.onopen = () => send({ type: "hello", protocol: PROTOCOL_VERSION, token, name, version: "test", threads: 1, mode: "fast" });
-  ws.onmessage = (event) => {
-    const message = JSON.parse(event.data as string) as { type: string };
-    if (message.type !== "work" || stopped) return;
-    const work = message as Work;
-    works++;
-    queue = queue.then(async () => {
-      if (stopped) return;
-      const { shares, found } = await halfSearch(engine, work, half);
-      if (found !== null) return void send({ type: "found", range: work.range, nonce: found.toString() });
-      for (const nonce of shares) send({ type: "share", range: work.range, nonce: nonce.toString() });
-      send({ type: "done", range: work.range });
+  let current: { ended: Promise<unknown>; end(): void } | null = null;
+
+  const connect = (connection: number) => {
+    let live = true;
+    const socket = rawSocket(port, POOL_PATH, addresses[connection % addresses.length]!, (text) => {
+      const message = JSON.parse(text) as { type: string };
+      if (message.type !== "work" || stopped) return;
+      const work = message as Work;
+      given.push({ connection, work });
+      queue = queue.then(async () => {
+        if (stopped || !live) return;
+        const { shares, found } = await halfSearch(engine, work, half);
+        if (!live) return;
+        if (found !== null && !hideFinds) return send({ type: "found", range: work.range, nonce: found.toString() });
+        for (const nonce of shares) send({ type: "share", range: work.range, nonce: nonce.toString() });
+        send({ type: "done", range: work.range });
+      });
     });
+    const send = (message: object): void => {
+      if (live) socket.sendText(JSON.stringify(message));
+    };
+    socket.opened.then(
+      () => send({ type: "hello", protocol: PROTOCOL_VERSION, token, name, version: "test", threads: 1, mode: "fast" }),
+      () => {},
+    );
+    const ended = socket.closed.then(async (close) => {
+      live = false;
+      socket.end();
+      closes.push(close);
+      if (stopped) return;
+      await Bun.sleep(300);
+      if (!stopped) connect(connection + 1);
+    });
+    current = { ended, end: () => socket.end() };
   };
+  connect(0);
+
   return {
-    get works() {
-      return works;
-    },
+    given,
     closes,
+    get works() {
+      return given.length;
+    },
     async stop() {
       stopped = true;
       await queue.catch(() => {});
-      ws.close();
-      await ended;
+      current?.end();
+      await current?.ended;
     },
   };
 }

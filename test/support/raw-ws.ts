@@ -1,6 +1,6 @@
 // A WebSocket client that connects from a chosen loopback address (127.0.0.2, …), so that a test can act as
 // another machine towards the pool's per-address rules; Bun's WebSocket cannot pick its source address. Just
-// enough of RFC 6455: the upgrade, masked text frames out, and the server's close frame in.
+// enough of RFC 6455: the upgrade, masked text frames out, and the server's text and close frames in.
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 
@@ -13,7 +13,7 @@ export interface RawSocket {
   end(): void;
 }
 
-export function rawSocket(port: number, path: string, localAddress: string): RawSocket {
+export function rawSocket(port: number, path: string, localAddress: string, onText?: (text: string) => void): RawSocket {
   const socket = connect({ host: "127.0.0.1", port, localAddress });
   let buffer = Buffer.alloc(0);
   let upgraded = false;
@@ -50,6 +50,7 @@ export function rawSocket(port: number, path: string, localAddress: string): Raw
       if (buffer.length < offset + length) return;
       const payload = buffer.subarray(offset, offset + length);
       buffer = buffer.subarray(offset + length);
+      if (opcode === 1) onText?.(payload.toString());
       if (opcode === 8) settleClosed({ code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005, reason: payload.subarray(2).toString() });
     }
   });

@@ -2,7 +2,7 @@
 import uPlot from "uplot";
 import { h } from "./dom";
 import { formatClock, formatRate } from "./format";
-import type { HistoryPoint } from "./status-types";
+import type { RatePoint as HistoryPoint } from "../../wire/status";
 
 const TOTAL_COLOR = "#1d4ed8";
 const WORKER_COLORS = ["#0d9488", "#d97706", "#9333ea", "#dc2626", "#65a30d", "#db2777", "#0891b2", "#78716c"];

@@ -1,5 +1,5 @@
 // The hash-rate points of the last window (an hour), kept in the page and topped up from /status/history.
-import type { History, HistoryPoint } from "./status-types";
+import type { RateHistoryReport as History, RatePoint as HistoryPoint } from "../../wire/status";
 
 export class RateHistory {
   points: HistoryPoint[] = [];

@@ -6,7 +6,7 @@ import { fetchJson } from "./fetch-json";
 import { Header } from "./header";
 import { RateHistory } from "./history";
 import { PoolView } from "./pool-view";
-import type { History } from "./status-types";
+import type { RateHistoryReport as History } from "../../wire/status";
 import type { View } from "./view";
 import { WorkerView } from "./worker-view";
 

@@ -3,7 +3,7 @@
 import { card, facts, field, h, setField, show } from "./dom";
 import { formatClock, formatCount, formatDuration, formatEta, formatPercent, formatRate, formatWhen, shortKey } from "./format";
 import { ProgressBar } from "./progress-bar";
-import type { PoolJob, PoolStatus, PoolWorker } from "./status-types";
+import type { PoolJobJson as PoolJob, PoolStatusJson as PoolStatus, PoolWorkerJson as PoolWorker } from "../../wire/status";
 import { cell, Table } from "./table";
 import type { Headline, View } from "./view";
 

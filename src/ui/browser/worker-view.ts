@@ -2,7 +2,7 @@
 import { card, facts, field, h, setField, show } from "./dom";
 import { formatBytes, formatCount, formatDuration, formatEta, formatPercent, formatRate, formatWhen, shortJob, shortKey } from "./format";
 import { ProgressBar } from "./progress-bar";
-import type { DatasetReport, EngineReport, WorkerJob, WorkerStatus } from "./status-types";
+import type { DatasetReport, EngineReport, WorkerJob, WorkerStatusJson as WorkerStatus } from "../../wire/status";
 import { cell, Table } from "./table";
 import type { Headline, View } from "./view";
 

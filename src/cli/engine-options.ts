@@ -1,12 +1,13 @@
-// The engine's flags, named as upstream's worker names them (SPEC §3), plus --pages for choosing a page size and
-// --dataset-file for where the fast-mode dataset is kept between starts.
+// The engine as commands start it: its flags, named as upstream's worker names them (SPEC §3), plus --pages for
+// choosing a page size and --dataset-file for where the fast-mode dataset is kept between starts; the options they
+// make; and starting it, with the one way a command reports that it cannot.
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { Type } from "@sinclair/typebox";
-import type { EngineOptions, ModeRequest } from "../engine/engine";
+import { Engine, type EngineOptions, type ModeRequest } from "../engine/engine";
+import { EngineError, type Note } from "../engine/engine-error";
 import type { PageRequest } from "../engine/page-mode";
-import { field, switchField, type Env } from "./config";
-import { UsageError } from "./usage";
+import { field, switchField, UsageError, type Env } from "./config";
 
 const MODES: readonly ModeRequest[] = ["fast", "light", "auto"];
 const PAGES: readonly PageRequest[] = ["auto", "hugetlb", "thp", "plain"];
@@ -93,4 +94,24 @@ export function engineOptions(values: {
   if (!largePages) return { mode, threads, pages: pages ?? "auto", datasetFile };
   if (pages !== undefined && pages !== "hugetlb") throw new UsageError(`--randomx-large-pages asks for hugetlb pages, but --pages says ${pages}`);
   return { mode, threads, pages: "hugetlb", datasetFile };
+}
+
+export interface EngineReports {
+  /** What the engine decided and why (mode, page size, build time). */
+  note: Note;
+  error: (message: string) => void;
+}
+
+/**
+ * The engine, or null once the reason it cannot start (the EngineError's message: what to change, e.g. "use
+ * --randomx-mode light") has gone to `reports.error`; the command then exits with EXIT.failed.
+ */
+export function startEngine(options: EngineOptions, workerUrl: URL, reports: EngineReports): Engine | null {
+  try {
+    return new Engine({ ...options, workerUrl, onNote: reports.note });
+  } catch (err) {
+    if (!(err instanceof EngineError)) throw err;
+    reports.error(err.message);
+    return null;
+  }
 }

@@ -6,7 +6,7 @@ import { explainTlsFailure } from "../client/tls-failure";
 import { NoValidNonce, SearchCancelled } from "../engine/engine-error";
 import type { SearchOptions, SearchResult } from "../engine/engine";
 import type { K2powJob } from "../engine/k2pow-rule";
-import { CLOSE, decodePoolMessage, HEARTBEAT_SECONDS, POOL_PATH, PROTOCOL_VERSION, type Work, type WorkerMessage } from "./protocol";
+import { CLOSE, decodePoolMessage, HEARTBEAT_SECONDS, POOL_PATH, PROTOCOL_VERSION, type Work, type WorkerMessage } from "../pool/protocol";
 
 /** What a pool member needs of an engine. */
 export interface MemberEngine {

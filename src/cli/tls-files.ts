@@ -1,48 +1,8 @@
-// TLS on the command line: --tls-cert and --tls-key, defined once for `serve` and `pool`, and the PEM files they
-// name read and checked before listening, so that a wrong file is one line saying which and why; --ca for the
-// clients (`join`, `probe`) that must trust a private CA.
+// The PEM files that TLS flags name, read and checked before they are used, so that a wrong file is one line saying
+// which and why: a server's certificate and key (--tls-cert, --tls-key), a client's private CA (--ca).
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Type } from "@sinclair/typebox";
 import type { TlsPem } from "../http/server";
-import { field } from "./config";
-import { UsageError } from "./usage";
-
-/** Both files or neither: checked by tlsPair, which can name both flags. */
-export const TLS_FIELDS = {
-  tlsCert: field({
-    flag: "tls-cert",
-    arg: "FILE",
-    schema: Type.String({ minLength: 1 }),
-    takes: "the path of a PEM certificate file",
-    help: "serve https:// (and the pool's wss://) with this PEM certificate, intermediate certificates after it; needs --tls-key",
-  }),
-  tlsKey: field({
-    flag: "tls-key",
-    arg: "FILE",
-    schema: Type.String({ minLength: 1 }),
-    takes: "the path of a PEM private key file",
-    help: "the certificate's PEM private key, not encrypted",
-  }),
-};
-
-/** A private CA for the clients (`join`, `probe`); each says what it trusts it for. */
-export const CA_FIELD = field({
-  flag: "ca",
-  arg: "FILE",
-  schema: Type.String({ minLength: 1 }),
-  takes: "the path of a PEM certificate file",
-  help: "trust the CA certificate(s) in FILE (PEM) instead of the public CAs",
-});
-
-/** The two files, given together or not at all. */
-export function tlsPair(values: { tlsCert: string | undefined; tlsKey: string | undefined }): { tlsCert?: string; tlsKey?: string } {
-  const { tlsCert, tlsKey } = values;
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
-    throw new UsageError("--tls-cert and --tls-key (K2POW_TLS_CERT, K2POW_TLS_KEY) go together: give both, or neither for plain HTTP");
-  }
-  return tlsCert === undefined ? {} : { tlsCert, tlsKey };
-}
 
 export interface TlsFiles {
   cert: string;

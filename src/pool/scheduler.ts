@@ -1,0 +1,165 @@
+// Which worker searches what, and when: the queue's head becomes the running job; every idle worker gets the next
+// range of it, sized to a few seconds of the work its checked shares prove, and none runs ahead of the proof of its
+// last range; nonces that came back go first, to the best proven record first; a range not searched to the end goes
+// back; a job's end stops its workers and starts the next.
+import { hexFromBig, toHex } from "../bytes/hex";
+import type { StoredAnswer } from "./job-store";
+import type { JobQueue } from "./job-queue";
+import type { Bar } from "./nonce-space";
+import type { PoolEvent } from "./coordinator";
+import { hashesPerShare, shareTarget } from "./proof-audit";
+import { Range } from "./range";
+import { RunningJob } from "./running-job";
+import type { Clock } from "./clock";
+import { FIRST_RANGE_SECONDS, RANGE_SECONDS, type WorkerSession } from "./worker-session";
+
+/** A range not finished in this many times its expected time, and at least MIN_SILENT_MS, drops its worker. */
+const SILENT_FACTOR = 6;
+export const MIN_SILENT_MS = 30_000;
+
+export interface SchedulerParts {
+  queue: JobQueue;
+  clock: Clock;
+  /** The connected workers, as the coordinator keeps them. */
+  sessions: ReadonlyMap<number, WorkerSession>;
+  emit: (event: PoolEvent) => void;
+  nonceLimit: bigint;
+}
+
+export class Scheduler {
+  private running: RunningJob | null = null;
+  private nextRangeId = 1;
+  /** Jobs start only between `open` and `close`. */
+  private state: "new" | "open" | "closed" = "new";
+
+  constructor(private readonly parts: SchedulerParts) {}
+
+  /** The job searched now. */
+  get job(): RunningJob | null {
+    return this.running;
+  }
+
+  /** Whether `id` was ever handed out as a range id. */
+  handedOut(id: number): boolean {
+    return id < this.nextRangeId;
+  }
+
+  /** From now on jobs start: the queue's head (one stored by an earlier run resumes) at once. */
+  open(): void {
+    if (this.state !== "new") return;
+    this.state = "open";
+    this.startNext();
+  }
+
+  /** No job starts and no range is handed out from now on; the running job's resume point is written. */
+  close(): void {
+    this.running?.save(true);
+    this.state = "closed";
+  }
+
+  /** The queue's head becomes the running job, when none runs. */
+  startNext(): void {
+    const { queue, clock, nonceLimit } = this.parts;
+    const entry = queue.head();
+    if (this.running !== null || entry === null || this.state !== "open") return;
+    // A job resumed after a restart waited before its first start, not now.
+    const firstStart = entry.startedAt === null;
+    queue.started(entry);
+    const now = clock.now();
+    this.running = new RunningJob(entry, queue, nonceLimit, clock);
+    this.parts.emit({
+      type: "started",
+      key: entry.key,
+      expectedHashes: this.running.expectedHashes,
+      resumeFrom: entry.resumeFrom,
+      waitedSeconds: firstStart ? (now - entry.queuedAt) / 1000 : null,
+    });
+    this.assignIdle();
+  }
+
+  /** Ends the running job: every worker on it is stopped. The caller records the outcome and starts the next. */
+  endRunning(): void {
+    const job = this.running;
+    if (job === null) return;
+    this.running = null;
+    for (const range of job.end()) {
+      const { session } = range;
+      session.unsettled.delete(range);
+      if (session.range !== range) continue;
+      session.link.send({ type: "stop", range: range.id });
+      session.leaveRange(range, this.parts.clock.now(), false);
+    }
+  }
+
+  /** Records the running job's outcome, stops its workers and starts the next job; `by` is the worker that found it. */
+  finish(answer: StoredAnswer, by = ""): void {
+    const job = this.running;
+    if (job === null) return;
+    const { key } = job;
+    const seconds = job.seconds();
+    const { claimed } = job.searched();
+    this.endRunning();
+    this.parts.queue.finish(key, answer);
+    if ("nonce" in answer) this.parts.emit({ type: "done", key, nonce: answer.nonce, worker: by, searched: claimed, seconds });
+    else this.parts.emit({ type: "failed", key, error: answer.error, seconds });
+    this.startNext();
+  }
+
+  /** Hands every idle worker a range, the best proven record first, since nonces that came back go first. */
+  assignIdle(): void {
+    const byRecord = [...this.parts.sessions.values()].sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
+    for (const session of byRecord) this.assign(session);
+  }
+
+  /** Hands an idle worker the next range of the running job, sized to the work it has proven it does. */
+  assign(session: WorkerSession): void {
+    const job = this.running;
+    // A worker's next range waits until its last one is checked: a worker cannot run ahead of the proof of its work.
+    if (job === null || session.range !== null || session.unsettled.size > 0 || session.gone || this.state !== "open") return;
+    const now = this.parts.clock.now();
+    const rate = session.sizingRate(now);
+    const seconds = session.rangesDone === 0 ? FIRST_RANGE_SECONDS : RANGE_SECONDS;
+    const span = job.take(session, BigInt(Math.round(rate * seconds)), {
+      now,
+      alone: this.parts.sessions.size === 1,
+      // Nonces that came back (a liar's, a silent worker's, a claim not proven) go to a trusted worker where there is one.
+      reopened: session.trusted || !this.trustedBesides(session),
+    });
+    if (span === null) return;
+    const target = shareTarget(span.count, job.difficulty);
+    // Paced at no less than the first guess, so a rate the proof holds near zero cannot stretch it without end.
+    const deadline = now + Math.max(MIN_SILENT_MS, (Number(span.count) / Math.max(rate, session.firstRate)) * 1000 * SILENT_FACTOR);
+    const range = new Range(this.nextRangeId++, job.key, session, span.start, span.count, now, deadline, target, hashesPerShare(target, job.difficulty));
+    job.track(range);
+    session.begin(range);
+    const { entry } = job;
+    session.link.send({
+      type: "work",
+      range: range.id,
+      job: { miner: toHex(entry.job.miner), nonceGroup: entry.job.nonceGroup, challenge: toHex(entry.job.challenge), difficulty: toHex(entry.job.difficulty) },
+      start: span.start.toString(),
+      count: span.count.toString(),
+      shareTarget: hexFromBig(target, 32),
+    });
+  }
+
+  /** A range not searched to the end goes back to its job, to be handed out again (not to whom `bar` names). */
+  takeBack(range: Range | null, bar: Bar | null = null): void {
+    if (range === null || !range.open) return;
+    if (range.session.range === range) range.session.leaveRange(range, this.parts.clock.now(), false);
+    const job = this.jobOf(range);
+    range.takeBack();
+    job?.giveBack(range, bar);
+  }
+
+  /** The running job, when `range` belongs to it. */
+  jobOf(range: Range): RunningJob | null {
+    return this.running !== null && this.running.owns(range) ? this.running : null;
+  }
+
+  /** Whether a connected worker other than `session` has a trusted record, to take reopened nonces before it. */
+  private trustedBesides(session: WorkerSession): boolean {
+    for (const other of this.parts.sessions.values()) if (other !== session && other.trusted) return true;
+    return false;
+  }
+}

@@ -1,0 +1,212 @@
+// What workers report about their ranges, and what the pool does about it: a share is recorded and checked (all, or
+// a sample the verifier can keep up with), a range reported done is credited to its worker's claim once its checks
+// are in, with the proof its shares give; a nonce found is checked before anyone hears of it. A worker that sends
+// false work, or whose claims cover their ranges too thinly, is caught: dropped, its claims undone, and what was taken
+// from it kept from its name and address for a while. Every drop goes through here, with its cause.
+import { parseNonce } from "../bytes/hex";
+import { HOLD_OFF_LIMITS } from "../net/hold-offs";
+import type { Clock } from "./clock";
+import type { PoolEvent } from "./coordinator";
+import type { Bar } from "./nonce-space";
+import type { DropCause } from "./pool-activity";
+import { COVERAGE_FAILURES, COVERAGE_WINDOW, EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_SHARES, proofOf, type ProofAudit } from "./proof-audit";
+import { CLOSE } from "./protocol";
+import type { Range } from "./range";
+import { MIN_SILENT_MS, type Scheduler } from "./scheduler";
+import type { WorkerSession } from "./worker-session";
+
+/** How a worker dropped for each cause is told so: the close code its `join` logs. */
+const CLOSE_OF_CAUSE: Record<DropCause, number> = {
+  "bad-work": CLOSE.invalidWork,
+  silent: CLOSE.silent,
+  "worker-failed": CLOSE.workerFailed,
+  protocol: CLOSE.malformed,
+};
+/** Dropped for these, a worker's address is held off its next hellos: doing it again costs it, not the pool. */
+const HELD_OFF: ReadonlySet<DropCause> = new Set(["bad-work", "protocol"]);
+/** Dropped for these, the nonces taken back from a worker are kept from it under its name and address (barOf). */
+const SUSPECT: ReadonlySet<DropCause> = new Set(["bad-work", "silent"]);
+/** Checks of one worker's shares queued at once at most: past that its shares go unchecked until some are done. */
+const MAX_CHECKS_PER_WORKER = 2 * EXPECTED_SHARES;
+
+export interface WorkReportsParts {
+  audit: ProofAudit;
+  clock: Clock;
+  scheduler: Scheduler;
+  /** The connected workers, as the coordinator keeps them: a dropped one leaves it here. */
+  sessions: Map<number, WorkerSession>;
+  emit: (event: PoolEvent) => void;
+  /** True once the pool is closing: checks cut short then are no news. */
+  closing: () => boolean;
+}
+
+export class WorkReports {
+  /** Since the pool started, of all workers. */
+  sharesChecked = 0;
+  sharesRejected = 0;
+
+  constructor(private readonly parts: WorkReportsParts) {}
+
+  share(session: WorkerSession, range: Range, text: string): void {
+    // A share for a range that ended (a stop crossed it) or was reported is late: nothing to credit, nothing to keep.
+    const job = this.parts.scheduler.jobOf(range);
+    if (job === null || range.state !== "searching") return;
+    const nonce = parseNonce(text);
+    const verdict = nonce === null ? "outside" : range.addShare(nonce);
+    if (verdict === "outside") return this.rejected(session, `share ${text} is outside its range ${range.id}`);
+    if (verdict === "twice") return this.rejected(session, `share ${nonce} sent twice`);
+    session.sharesReceived++;
+    if (range.shares.size > MAX_SHARES) {
+      return this.caught(session, `range ${range.id} got over ${MAX_SHARES} shares; an honest search yields about ${EXPECTED_SHARES}`);
+    }
+    // One worker's checks wait in the verifier's queue only so far, whatever it sends.
+    const audit = this.parts.audit.share(job.entry.job, nonce!, range.shareTarget, session.checking < MAX_CHECKS_PER_WORKER);
+    if (audit === null) range.unchecked.push(nonce!);
+    else this.check(range, nonce!, audit.check, audit.sampled);
+  }
+
+  done(session: WorkerSession, range: Range): void {
+    if (session.range !== range) return;
+    session.leaveRange(range, this.parts.clock.now(), true);
+    range.reportDone();
+    session.unsettled.add(range);
+    if (range.shares.size < MIN_SHARES) {
+      return this.caught(
+        session,
+        `range ${range.id} reported searched with ${range.shares.size} share(s); an honest search yields about ${EXPECTED_SHARES}`,
+      );
+    }
+    // However thin the sampling, no range is credited before a few of its shares, picked at random, check out.
+    const job = this.parts.scheduler.jobOf(range);
+    while (job !== null && range.checked + range.checking < MIN_CHECKED && range.unchecked.length > 0) {
+      const [nonce] = range.unchecked.splice(Math.floor(Math.random() * range.unchecked.length), 1);
+      this.check(range, nonce!, this.parts.audit.recheck(job.entry.job, nonce!, range.shareTarget), null);
+    }
+    this.settle(range);
+    this.parts.scheduler.assign(session);
+  }
+
+  found(session: WorkerSession, range: Range, text: string): void {
+    const nonce = parseNonce(text);
+    if (nonce === null || !range.contains(nonce)) return this.caught(session, `nonce ${text} is outside its range ${range.id}`);
+    const { scheduler } = this.parts;
+    const job = scheduler.jobOf(range);
+    // An answer for a job already finished or cancelled (it crossed the stop) changes nothing.
+    if (job === null || range.state !== "searching") return;
+    session.leaveRange(range, this.parts.clock.now(), false);
+    range.answer();
+    session.unsettled.add(range);
+    this.parts.audit.nonce(job.entry.job, nonce).then(
+      (ok) => {
+        if (!ok) return this.caught(session, `nonce ${nonce} does not meet the job's difficulty`);
+        if (scheduler.job === job) scheduler.finish({ nonce }, session.label);
+      },
+      (err: unknown) => {
+        // Not the worker's fault: its range is searched again rather than its answer taken unchecked.
+        this.checkFailed(err);
+        session.unsettled.delete(range);
+        scheduler.takeBack(range);
+        scheduler.assignIdle();
+      },
+    );
+  }
+
+  /**
+   * Lets a worker go for `cause`: its range goes back, and its address is held off for false work or broken
+   * messages. A worker caught after it left (a check came back failed) is still named and held off.
+   */
+  drop(session: WorkerSession, cause: DropCause, reason: string, how: { undone?: bigint; code?: number } = {}): void {
+    const { undone = 0n, code = CLOSE_OF_CAUSE[cause] } = how;
+    const wasGone = session.gone;
+    session.gone = true;
+    this.parts.sessions.delete(session.id);
+    this.parts.scheduler.takeBack(session.range, SUSPECT.has(cause) ? this.barOf(session) : null);
+    this.parts.emit({ type: "dropped", worker: session.label, remote: session.link.remote, cause, reason, undone });
+    if (HELD_OFF.has(cause)) session.link.holdOff();
+    if (!wasGone) session.link.close(code, reason.slice(0, 120));
+    this.parts.scheduler.assignIdle();
+  }
+
+  /** Follows one share check: a failed one catches the worker; a passed one counts toward its proof and its rate. */
+  private check(range: Range, nonce: bigint, check: Promise<boolean>, sampled: number | null): void {
+    const { session } = range;
+    range.checkStarted();
+    session.checking++;
+    check
+      .then(
+        (ok) => {
+          const now = this.parts.clock.now();
+          // A checked share proves the worker is at work on the range, however slow it is.
+          range.checkEnded(ok, now + MIN_SILENT_MS);
+          if (!ok) return this.rejected(session, `share ${nonce} does not meet its share target`);
+          session.sharesChecked++;
+          this.sharesChecked++;
+          // Only randomly sampled shares measure the rate; those checked for a range's proof would bias it.
+          if (sampled !== null) session.meter.addShare(range.hashesPerShare / sampled, now);
+        },
+        (err: unknown) => {
+          range.checkEnded(false, 0);
+          this.checkFailed(err);
+        },
+      )
+      .finally(() => {
+        session.checking--;
+        this.settle(range);
+      });
+  }
+
+  /** A reported range whose checks are all in is credited to its worker's claim, and its coverage weighed. */
+  private settle(range: Range): void {
+    if (!range.readyToSettle || this.parts.closing()) return;
+    const { scheduler } = this.parts;
+    const job = scheduler.jobOf(range);
+    range.settle();
+    range.session.unsettled.delete(range);
+    if (job === null) return;
+    const proof = proofOf(range, range.shares, range.checked);
+    const { session } = range;
+    session.claimed(proof);
+    job.credit(range, proof);
+    if (session.thinClaims >= COVERAGE_FAILURES) {
+      return this.caught(
+        session,
+        `${session.thinClaims} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`,
+      );
+    }
+    if (job.exhausted()) {
+      return scheduler.finish({ error: `no valid nonce in the whole nonce space (0..${job.limit - 1n}): every range was searched and proven` });
+    }
+    scheduler.assignIdle();
+  }
+
+  /** A check that could not run leaves its share unchecked; only while the pool runs is that worth a word. */
+  private checkFailed(err: unknown): void {
+    if (!this.parts.closing()) this.parts.emit({ type: "check-failed", error: (err as Error)?.message ?? String(err) });
+  }
+
+  /** A share that is not what its range asked for: counted, and its worker caught. */
+  private rejected(session: WorkerSession, reason: string): void {
+    session.sharesRejected++;
+    this.sharesRejected++;
+    this.caught(session, reason);
+  }
+
+  /**
+   * A worker sent false work: it is dropped, and everything it reported searched in the open job goes back, kept from
+   * it and from any connection with its name or address while the bar holds.
+   */
+  private caught(session: WorkerSession, reason: string): void {
+    if (session.caught) return;
+    session.caught = true;
+    const bar = this.barOf(session);
+    for (const range of session.unsettled) this.parts.scheduler.takeBack(range, bar);
+    session.unsettled.clear();
+    const undone = this.parts.scheduler.job?.undo(session.id, bar) ?? 0n;
+    this.drop(session, "bad-work", reason, { undone });
+  }
+
+  /** Nonces taken back from a worker caught or gone silent are not its again for as long as its offence is remembered. */
+  private barOf(session: WorkerSession): Bar {
+    return { names: session.names, until: this.parts.clock.now() + HOLD_OFF_LIMITS.forgetMs, kind: "suspect" };
+  }
+}

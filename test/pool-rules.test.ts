@@ -1,0 +1,250 @@
+// The pool's rules one module at a time, in milliseconds: a range's life (every move asserts where it starts), the
+// nonce space (what is handed out, given back, claimed, undone, kept from whom, and when a job may end without a
+// nonce), a worker's record (the coverage rule that catches partial searchers) and the
+// running job (what ending it does, how often its resume point is written). No RandomX here: the end-to-end files
+// (pool-coordinator, pool-trust, pool) show the same rules with real hashing.
+import { expect, test } from "bun:test";
+import { JobQueue } from "../src/pool/job-queue";
+import { JobStore } from "../src/pool/job-store";
+import { NonceSpace, sessionName } from "../src/pool/nonce-space";
+import { COVERAGE_FAILURES, COVERAGE_WINDOW } from "../src/pool/proof-audit";
+import { Range } from "../src/pool/range";
+import { RunningJob } from "../src/pool/running-job";
+import { WorkerSession } from "../src/pool/worker-session";
+import { ManualClock } from "./support/manual-clock";
+import { EASY, fromHex } from "./support/vectors";
+
+const link = { send: () => {}, close: () => {}, holdOff: () => {}, remote: "192.0.2.1:4000", address: "192.0.2.1" };
+const session = new WorkerSession(1, "w", link, 1, "light", 0);
+const rangeOf = (start = 1000n, count = 500n, id = 1) => new Range(id, "job", session, start, count, 0, 30_000, 1n, 1);
+
+test("a range's shares: inside and new are kept; outside or twice are said so and not kept", () => {
+  const range = rangeOf();
+  expect(range.addShare(1000n)).toBe("new");
+  expect(range.addShare(1499n)).toBe("new");
+  expect(range.addShare(1000n)).toBe("twice");
+  expect(range.addShare(999n)).toBe("outside");
+  expect(range.addShare(1500n)).toBe("outside");
+  expect([...range.shares]).toEqual([1000n, 1499n]);
+});
+
+test("a range moves only along its edges: searching → reported → settled, → answered, → taken back, → ended", () => {
+  const credited = rangeOf();
+  credited.reportDone();
+  expect(credited.state).toBe("reported");
+  expect(() => credited.reportDone()).toThrow("range 1: cannot report it searched when reported");
+  expect(() => credited.addShare(1001n)).toThrow("range 1: cannot take a share when reported");
+  credited.settle();
+  expect(credited.state).toBe("settled");
+  expect(credited.open).toBe(false);
+  // Credited once: it cannot be given back, nor ended with its job, nor credited again.
+  expect(() => credited.takeBack()).toThrow("range 1: cannot take it back when settled");
+  expect(() => credited.end()).toThrow("range 1: cannot end it when settled");
+  expect(() => credited.settle()).toThrow("range 1: cannot settle it when settled");
+
+  const answered = rangeOf();
+  answered.answer();
+  expect(() => answered.reportDone()).toThrow("cannot report it searched when answered");
+  expect(() => answered.settle()).toThrow("cannot settle it when answered");
+  answered.takeBack();
+  expect(answered.state).toBe("settled");
+
+  const ended = rangeOf();
+  ended.end();
+  expect(ended.state).toBe("ended");
+  expect(() => ended.takeBack()).toThrow("cannot take it back when ended");
+  expect(() => ended.answer()).toThrow("cannot answer it when ended");
+});
+
+test("a range is ready to settle only once reported and every check is in; a passed check extends its deadline", () => {
+  const range = rangeOf();
+  range.checkStarted();
+  range.checkStarted();
+  range.reportDone();
+  expect(range.readyToSettle).toBe(false);
+  expect(() => range.settle()).toThrow("range 1: settled with 2 check(s) under way");
+  range.checkEnded(true, 90_000);
+  expect(range.deadline).toBe(90_000);
+  range.checkEnded(false, 200_000);
+  expect(range.deadline).toBe(90_000);
+  expect(range.checked).toBe(1);
+  expect(range.readyToSettle).toBe(true);
+  expect(() => range.checkEnded(true, 0)).toThrow("range 1: a check ended that never started");
+});
+
+const proven = { proven: true, strength: 1 };
+const unproven = { proven: false, strength: 0.5 };
+/** Worker `id`, going by its session and `names`. */
+const w = (id: number, ...names: string[]) => ({ id, names: [sessionName(id), ...names] });
+const ask = { now: 0, alone: false, reopened: true };
+
+test("the nonce space hands out contiguous spans, takes back unfinished ones first, lowest first", () => {
+  const space = new NonceSpace(0n, 100n, 1000n);
+  const a = space.take(w(1), 300n, ask)!;
+  const b = space.take(w(2), 300n, ask)!;
+  expect([a, b]).toEqual([
+    { start: 0n, count: 300n },
+    { start: 300n, count: 300n },
+  ]);
+  space.giveBack(a);
+  // What came back goes out before fresh nonces, in pieces no smaller than the least.
+  expect(space.take(w(3), 250n, ask)).toEqual({ start: 0n, count: 300n });
+  // Fewer than the least would be left: the rest of the space goes in one span.
+  expect(space.take(w(3), 350n, ask)).toEqual({ start: 600n, count: 400n });
+  expect(space.take(w(3), 100n, ask)).toBeNull();
+});
+
+test("the nonce space refuses a span back that it did not hand out, or twice", () => {
+  const space = new NonceSpace(0n, 100n, 1000n);
+  const a = space.take(w(1), 200n, ask)!;
+  space.claim(a, 1, proven);
+  expect(() => space.claim(a, 1, proven)).toThrow("nonces 0 (+200) claimed but not handed out");
+  expect(() => space.giveBack(a)).toThrow("nonces 0 (+200) given back but not handed out");
+  expect(() => space.giveBack({ start: 500n, count: 100n })).toThrow("given back but not handed out");
+});
+
+const suspect = (names: string[], until = 60_000) => ({ names, until, kind: "suspect" as const });
+
+test("the lowest nonce not proven searched is the resume point; undoing a worker reopens all it claimed", () => {
+  const space = new NonceSpace(0n, 100n, 1000n);
+  const spans = [space.take(w(1), 200n, ask)!, space.take(w(2), 200n, ask)!, space.take(w(1), 200n, ask)!];
+  space.claim(spans[0]!, 1, proven);
+  expect(space.provenBelow()).toBe(200n);
+  space.claim(spans[1]!, 2, unproven);
+  space.claim(spans[2]!, 1, proven);
+  // The unproven claim at 200 holds the resume point there, whatever came after it.
+  expect(space.provenBelow()).toBe(200n);
+  expect(space.searched()).toEqual({ claimed: 600n, proven: 400n });
+  expect(space.undo(1, suspect([sessionName(1)]))).toBe(400n);
+  expect(space.provenBelow()).toBe(0n);
+  expect(space.searched()).toEqual({ claimed: 200n, proven: 0n });
+  // Reopened nonces go out first, lowest first.
+  expect(space.take(w(3), 200n, ask)).toEqual({ start: 0n, count: 200n });
+});
+
+test("nonces taken back from a suspect are kept from every connection sharing its name or address until the bar ends", () => {
+  const space = new NonceSpace(0n, 100n, 10_000n);
+  const liar = w(1, "name liar", "address 192.0.2.1");
+  const taken = space.take(liar, 200n, ask)!;
+  space.giveBack(taken, suspect(liar.names, 60_000));
+  // The same worker reconnected (a new session) under its name, or under another name from its address: fresh nonces.
+  expect(space.take(w(2, "name liar", "address 198.51.100.7"), 200n, ask)).toEqual({ start: 200n, count: 200n });
+  expect(space.take(w(3, "name other", "address 192.0.2.1"), 200n, ask)).toEqual({ start: 400n, count: 200n });
+  // Someone else gets them; once the bar ends, anyone may.
+  const honest = w(4, "name honest", "address 203.0.113.9");
+  expect(space.take(honest, 200n, ask)).toEqual({ start: 0n, count: 200n });
+  const again = space.take(liar, 200n, ask)!;
+  space.giveBack(again, suspect(liar.names, 60_000));
+  expect(space.take(liar, 200n, { ...ask, now: 60_000 })).toEqual(again);
+});
+
+test("a bar stays with the nonces: taken by another worker and given back, or claimed and undone, they are still kept from the suspect", () => {
+  const space = new NonceSpace(0n, 100n, 10_000n);
+  const liar = w(1, "name liar");
+  const span = space.take(liar, 200n, ask)!;
+  space.giveBack(span, suspect(liar.names));
+  const other = w(2, "name other");
+  expect(space.take(other, 200n, ask)).toEqual(span);
+  space.giveBack(span);
+  expect(space.take(w(3, "name liar"), 200n, ask)).toEqual({ start: 200n, count: 200n });
+  expect(space.take(other, 200n, ask)).toEqual(span);
+  space.claim(span, 2, proven);
+  space.undo(2, suspect(other.names));
+  expect(space.take(w(4, "name liar"), 200n, ask)).toEqual({ start: 400n, count: 200n });
+  expect(space.take(w(5, "name third"), 200n, ask)).toEqual(span);
+});
+
+test("a worker that may not take reopened nonces gets fresh ones while they last, and reopened ones after", () => {
+  const space = new NonceSpace(0n, 100n, 600n);
+  const a = space.take(w(1), 200n, ask)!;
+  space.giveBack(a);
+  const untrusted = { ...ask, reopened: false };
+  expect(space.take(w(2), 200n, untrusted)).toEqual({ start: 200n, count: 200n });
+  expect(space.take(w(2), 200n, untrusted)).toEqual({ start: 400n, count: 200n });
+  // The fresh nonces are gone: what came back goes to whoever asks.
+  expect(space.take(w(2), 200n, untrusted)).toEqual({ start: 0n, count: 200n });
+});
+
+test("a job may end without a nonce only when every nonce is claimed and every claim proven", () => {
+  const space = new NonceSpace(0n, 100n, 400n);
+  const a = space.take(w(1), 200n, ask)!;
+  const b = space.take(w(2), 200n, ask)!;
+  expect(space.exhausted()).toBe(false);
+  space.claim(a, 1, proven);
+  space.claim(b, 2, unproven);
+  expect(space.exhausted()).toBe(false);
+  // Worker 2's unproven claim goes to another worker, not back to worker 2 while another is there.
+  expect(space.take(w(2), 200n, ask)).toBeNull();
+  const again = space.take(w(1), 200n, ask)!;
+  expect(again).toEqual({ start: 200n, count: 200n });
+  space.claim(again, 1, proven);
+  expect(space.exhausted()).toBe(true);
+});
+
+test("a worker alone on a job searches its own unproven claim again, but never nonces barred from it as a suspect", () => {
+  const space = new NonceSpace(0n, 100n, 400n);
+  const a = space.take(w(1), 200n, ask)!;
+  const b = space.take(w(1), 200n, ask)!;
+  space.claim(a, 1, unproven);
+  expect(space.take(w(1), 200n, ask)).toBeNull();
+  expect(space.take(w(1), 200n, { ...ask, alone: true })).toEqual({ start: 0n, count: 200n });
+  space.giveBack(b, suspect([sessionName(1)]));
+  expect(space.take(w(1), 200n, { ...ask, alone: true })).toBeNull();
+});
+
+test("a worker's record: five thin claims of its last ten fully checked ones; unchecked claims say nothing", () => {
+  const worker = new WorkerSession(7, "w", link, 1, "light", 0);
+  expect(worker.names).toEqual(["session 7", "name w", "address 192.0.2.1"]);
+  expect(worker.trusted).toBe(false);
+  worker.claimed(proven);
+  expect(worker.trusted).toBe(true);
+  const thin = { proven: false, strength: 1 };
+  for (let i = 0; i < 4; i++) worker.claimed(thin);
+  expect(worker.thinClaims).toBe(4);
+  expect(worker.trusted).toBe(false);
+  // Not every share checked: no word on coverage either way.
+  worker.claimed(unproven);
+  expect(worker.thinClaims).toBe(4);
+  // Ten proven claims later the thin ones have left the window.
+  for (let i = 0; i < COVERAGE_WINDOW; i++) worker.claimed(proven);
+  expect(worker.thinClaims).toBe(0);
+  expect(worker.trusted).toBe(true);
+  expect({ claimed: worker.rangesClaimed, proven: worker.rangesProven }).toEqual({ claimed: 16, proven: 11 });
+  expect(COVERAGE_FAILURES).toBe(5);
+});
+
+function runningJob(clock: ManualClock) {
+  const queue = new JobQueue(new JobStore(":memory:"), 10, clock, () => {});
+  const job = { miner: fromHex("3c".repeat(32)), nonceGroup: 1, challenge: fromHex("a1a2a3a4a5a6a7a8"), difficulty: fromHex(EASY) };
+  expect(queue.request("k", job).kind).toBe("accepted");
+  const entry = queue.head()!;
+  queue.started(entry);
+  return { queue, entry, running: new RunningJob(entry, queue, 1n << 20n, clock) };
+}
+
+test("the running job writes its resume point at most every 5 s, at once when forced, and ends every open range", () => {
+  const clock = new ManualClock();
+  const { queue, entry, running } = runningJob(clock);
+  const span = running.take(session, 1000n, { now: clock.now(), alone: true, reopened: true })!;
+  const first = new Range(1, running.key, session, span.start, span.count, clock.now(), clock.now() + 30_000, 1n, 1);
+  running.track(first);
+  first.reportDone();
+  first.settle();
+  running.credit(first, proven);
+  // Credited within 5 s of the start: not written yet.
+  expect(entry.resumeFrom).toBe(0n);
+  clock.advance(5000);
+  running.save(false);
+  expect(entry.resumeFrom).toBe(span.count);
+
+  const next = running.take(session, 1000n, { now: clock.now(), alone: true, reopened: true })!;
+  const open = new Range(2, running.key, session, next.start, next.count, clock.now(), clock.now() + 30_000, 1n, 1);
+  running.track(open);
+  expect(running.owns(open)).toBe(true);
+  expect(running.status(0).ranges).toBe(1);
+  expect(running.end()).toEqual([open]);
+  expect(open.state).toBe("ended");
+  expect(running.owns(open)).toBe(false);
+  expect(running.status(0).ranges).toBe(0);
+  queue.close();
+});
