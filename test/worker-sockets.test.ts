@@ -133,3 +133,23 @@ test("a wrong token is refused and heard, never with the token; that address is 
   owner.hello(TOKEN);
   expect(owner.welcomed()).toBe(true);
 });
+
+test("connections a neighbour leaves silent cannot keep an honest worker out: the oldest waiting makes way", () => {
+  const { connect, refused } = pool({ maxPendingPerAddress: 8, maxPending: 10 });
+  const silent = Array.from({ length: 8 }, () => connect("192.0.2.50"));
+  // The same address (a NAT): the honest worker's connection takes the oldest silent one's place, and it joins.
+  const honest = connect("192.0.2.50");
+  expect(silent[0]!.closed).toEqual({ code: CLOSE.crowded, reason: "a newer connection took this one's place while it had not said hello" });
+  expect(silent.slice(1).every((s) => s.closed === null)).toBe(true);
+  honest.hello();
+  expect(honest.welcomed()).toBe(true);
+  // Silent connections from other addresses fill the pool's own cap (10): the oldest waiting anywhere makes way.
+  const elsewhere = Array.from({ length: 5 }, (_, i) => connect(`198.51.100.${i + 1}`));
+  expect(elsewhere.every((s) => s.closed === null)).toBe(true);
+  expect(silent.map((s) => s.closed !== null)).toEqual([true, true, true, false, false, false, false, false]);
+  const other = connect("203.0.113.7");
+  other.hello();
+  expect(other.welcomed()).toBe(true);
+  expect(silent[3]!.closed?.code).toBe(CLOSE.crowded);
+  expect(refused.map((r) => r.code)).toEqual(Array(4).fill(CLOSE.crowded));
+});

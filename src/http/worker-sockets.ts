@@ -1,6 +1,10 @@
 // The pool's worker connections, from open to close, on any socket that can send and close: admission first (how
 // many may wait for a hello, whose token is right, which addresses are held off), then the decoded messages of an
 // admitted worker to whoever runs the pool. Bun's WebSocket server is one such socket; tests drive it in-process.
+// Where too many connections wait for their hello, the oldest of them makes way for the new one rather than the new
+// one being refused: an honest worker says hello at once, so connections a neighbour leaves silent (behind the same
+// NAT, or anywhere) cannot keep it out.
+import { addressKey } from "../net/address-scope";
 import type { Admission } from "../pool/admission";
 import { CLOSE, decodeWorkerMessage, HELLO_SECONDS, type Hello, type PoolMessage, type WorkerMessage } from "../pool/protocol";
 import type { WorkerLink } from "../pool/worker-session";
@@ -54,6 +58,29 @@ export interface WorkerSocketsOptions {
 }
 
 export function workerSockets({ workers, admission, onRefused }: WorkerSocketsOptions) {
+  /** Connections waiting for their hello, oldest first: in all, and by address (an IPv6 /64). */
+  const waiting = new Set<WorkerSocket>();
+  const waitingBy = new Map<string, Set<WorkerSocket>>();
+  const stopWaiting = (ws: WorkerSocket) => {
+    ws.data.pending = false;
+    clearTimeout(ws.data.helloTimer ?? undefined);
+    waiting.delete(ws);
+    const key = addressKey(ws.data.address);
+    const mine = waitingBy.get(key);
+    mine?.delete(ws);
+    if (mine?.size === 0) waitingBy.delete(key);
+  };
+  /** The oldest waiting connection of the crowd that is full gives its place up, counted as gone at once. */
+  const makeWay = (crowd: "address" | "pool", address: string): boolean => {
+    const from = crowd === "address" ? waitingBy.get(addressKey(address)) : waiting;
+    const oldest = from?.values().next().value;
+    if (oldest === undefined) return false;
+    stopWaiting(oldest);
+    admission.abandon(oldest.data.address);
+    refuse(oldest, CLOSE.crowded, "a newer connection took this one's place while it had not said hello");
+    return true;
+  };
+
   const refuse = (ws: WorkerSocket, code: number, reason: string) => {
     onRefused?.({ remote: ws.data.remote, code, reason });
     ws.close(code, reason);
@@ -74,9 +101,14 @@ export function workerSockets({ workers, admission, onRefused }: WorkerSocketsOp
 
   return {
     open(ws: WorkerSocket): void {
-      const verdict = admission.open(ws.data.address);
+      const { address } = ws.data;
+      let verdict = admission.open(address);
+      if (!verdict.ok && verdict.crowd !== undefined && makeWay(verdict.crowd, address)) verdict = admission.open(address);
       if (!verdict.ok) return refuse(ws, verdict.code, verdict.reason);
       ws.data.pending = true;
+      waiting.add(ws);
+      const key = addressKey(address);
+      waitingBy.set(key, (waitingBy.get(key) ?? new Set()).add(ws));
       ws.data.helloTimer = setTimeout(() => ws.close(CLOSE.malformed, `no hello within ${HELLO_SECONDS} s`), HELLO_SECONDS * 1000);
     },
 
@@ -93,8 +125,7 @@ export function workerSockets({ workers, admission, onRefused }: WorkerSocketsOp
       // workers could otherwise keep them out.
       if (!decoded.ok) return ws.close(decoded.code, decoded.reason);
       if (decoded.message.type !== "hello") return ws.close(CLOSE.malformed, "the first message must be hello");
-      clearTimeout(connection.helloTimer ?? undefined);
-      connection.pending = false;
+      stopWaiting(ws);
       const verdict = admission.hello(connection.address, decoded.message);
       if (!verdict.ok) return refuse(ws, verdict.code, verdict.reason);
       connection.admitted = true;
@@ -103,9 +134,8 @@ export function workerSockets({ workers, admission, onRefused }: WorkerSocketsOp
 
     close(ws: WorkerSocket, code: number, reason: string): void {
       const connection = ws.data;
-      clearTimeout(connection.helloTimer ?? undefined);
       if (connection.pending) admission.abandon(connection.address);
-      connection.pending = false;
+      stopWaiting(ws);
       if (connection.admitted) admission.left(connection.address);
       connection.admitted = false;
       if (connection.id !== null) workers.leave(connection.id, `connection closed (${code}${reason ? `: ${reason}` : ""})`);

@@ -34,7 +34,8 @@ export const DEFAULT_LIMITS: AdmissionLimits = {
 };
 
 export type Offence = "token" | "work";
-export type Verdict = { ok: true } | { ok: false; code: number; reason: string };
+/** Refused: why, and for a crowd of connections waiting for hello, whether it is this address's or the pool's. */
+export type Verdict = { ok: true } | { ok: false; code: number; reason: string; crowd?: "address" | "pool" };
 
 const ADMITTED: Verdict = { ok: true };
 
@@ -62,10 +63,10 @@ export class Admission {
     const key = addressKey(address);
     const mine = this.pendingBy.get(key) ?? 0;
     if (this.pendingTotal >= this.limits.maxPending) {
-      return { ok: false, code: CLOSE.crowded, reason: `the pool has ${this.pendingTotal} connections waiting for hello; retry later` };
+      return { ok: false, code: CLOSE.crowded, reason: `the pool has ${this.pendingTotal} connections waiting for hello; retry later`, crowd: "pool" };
     }
     if (mine >= this.limits.maxPendingPerAddress) {
-      return { ok: false, code: CLOSE.crowded, reason: `${mine} connections from this address are waiting for hello; retry later` };
+      return { ok: false, code: CLOSE.crowded, reason: `${mine} connections from this address are waiting for hello; retry later`, crowd: "address" };
     }
     this.pendingBy.set(key, mine + 1);
     this.pendingTotal++;
