@@ -14,6 +14,7 @@ import { CLOSE, POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
 import { until } from "./support/until";
 import { rawSocket } from "./support/raw-ws";
+import { requestFrom } from "./support/from-address";
 import { EASY, fromHex } from "./support/vectors";
 
 const TOKEN = "admission-test-token-0123456789";
@@ -245,3 +246,30 @@ test("without --auth, DELETE is accepted from loopback", async () => {
   expect(cancelled.status).toBe(200);
   expect(await cancelled.text()).toBe("cancelled\n");
 }, 30_000);
+
+test("5,000 wrong passwords to a real pool from one address: a handful are checked; post-service elsewhere is answered throughout", async () => {
+  const pool = await startPool("--auth", "smesher:s3cret");
+  const path = `/job/${miner}/9/${challenge}/${EASY}`;
+  const auth = { authorization: `Basic ${Buffer.from("smesher:s3cret").toString("base64")}` };
+  const started = performance.now();
+  let checked = 0;
+  let ownerSlowest = 0;
+  for (let i = 0; i < 5000; i++) {
+    const r = await fetch(pool.base + path, { headers: { authorization: `Basic ${Buffer.from(`smesher:guess-${i}`).toString("base64")}` } });
+    await r.arrayBuffer();
+    if (r.status === 401) checked++;
+    else expect(r.status).toBe(429);
+    if (i % 500 === 0) {
+      const t = performance.now();
+      expect(await requestFrom("127.0.0.2", pool.base, "GET", path, auth)).toMatchObject({ status: 201 });
+      ownerSlowest = Math.max(ownerSlowest, performance.now() - t);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`pool: 5,000 wrong passwords in ${seconds.toFixed(1)} s: ${checked} checked (${(checked / seconds).toFixed(1)} a second); post-service's slowest answer meanwhile ${ownerSlowest.toFixed(1)} ms`);
+  // A hold-off a guess, doubling: over the seconds this takes, a handful at most.
+  expect(checked).toBeLessThanOrEqual(Math.ceil(Math.log2(seconds + 1)) + 1);
+  // Asked from the owner's address: the guesser's is held off, right password or not.
+  const status = JSON.parse((await requestFrom("127.0.0.2", pool.base, "GET", "/status", auth)).body) as { refused: Record<string, number> };
+  expect(status.refused.guessing).toBe(5000 - checked);
+}, 60_000);
