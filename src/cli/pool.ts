@@ -130,10 +130,14 @@ function logEvent(log: Logger, e: PoolEvent): void {
       );
     case "store-lost":
       return log.error(
-        `${e.reason} while the pool ran; a new database was made there with the ${e.restored.queued} queued job(s) and ${e.restored.answers} answer(s) the old one held${e.movedTo === null ? "" : `, and the file found there was moved to ${e.movedTo}`}`,
+        `${e.reason} while the pool ran; its ${e.kept.queued} queued job(s) and ${e.kept.answers} answer(s) are kept in memory and answered, and written to a new database at the same path`,
       );
+    case "store-moved-aside":
+      return log.warn(`the file found at ${e.path} is not the pool's database: moved to ${e.movedTo}, never written into`);
     case "store-recovered":
       return log.info(`the pool database works again${e.written > 0 ? `; ${e.written} answer(s) kept in memory are written` : ""}`);
+    case "rule-broken":
+      return log.error(`the pool broke one of its own rules (a bug; please report it): ${e.error}`);
     case "check-failed":
       return log.error(`a check of a worker's work could not run: ${e.error}`);
   }
@@ -203,7 +207,6 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   const started = listenOrExplain(server.listen, config.host, config.port, log, tlsFiles);
   if (started === null) {
     coordinator.close();
-    store.close();
     await verifier.close();
     return EXIT.failed;
   }
@@ -217,6 +220,5 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     coordinator.close();
     await listening.stop(true);
     await verifier.close();
-    store.close();
   });
 }

@@ -23,6 +23,7 @@ import { MESSAGE_LIMIT, WorkerSession, type WorkerLink } from "./worker-session"
 export type { PoolStatus } from "../wire/status";
 
 export interface CoordinatorOptions {
+  /** Handed over: the pool closes it (or the one it made in its place, should the file be lost) on close. */
   store: JobStore;
   checker: Checker;
   /** Jobs queued or running at most; a new job beyond that is refused as busy (429). */
@@ -46,7 +47,8 @@ export type PoolEvent =
   | { type: "joined"; worker: string; remote: string; threads: number; mode: string }
   | { type: "left"; worker: string; reason: string }
   | { type: "dropped"; worker: string; remote: string; cause: DropCause; reason: string; undone: bigint }
-  | { type: "check-failed"; error: string };
+  | { type: "check-failed"; error: string }
+  | { type: "rule-broken"; error: string };
 
 /** Routes what happens to the pool to the rule it concerns; decides nothing itself. */
 export class Coordinator implements Events<PoolEvent> {
@@ -183,7 +185,7 @@ export class Coordinator implements Events<PoolEvent> {
     this.scheduler.assignIdle();
   }
 
-  /** Stops the clocks and tells every worker the pool is going. The queue stays in the store. */
+  /** Stops the clocks, tells every worker the pool is going and closes the store; the queue stays in it. */
   close(): void {
     this.scheduler.close();
     this.closing = true;

@@ -9,7 +9,7 @@ import type { Asker, JobAnswer } from "../jobs/job-api";
 import { jobOfKey } from "../jobs/job-params";
 import { addressKey } from "../net/address-scope";
 import type { Clock } from "./clock";
-import { renameSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { JobStore, type StoredAnswer } from "./job-store";
 import type { DatabaseHealth } from "../wire/status";
 
@@ -32,7 +32,8 @@ export type QueueEvent =
   | { type: "queued"; key: string; position: number }
   | { type: "store-failed"; error: string; unsaved: number }
   | { type: "store-recovered"; written: number }
-  | { type: "store-lost"; reason: string; restored: { queued: number; answers: number }; movedTo: string | null };
+  | { type: "store-lost"; reason: string; kept: { queued: number; answers: number; fromFile: number } }
+  | { type: "store-moved-aside"; path: string; movedTo: string };
 
 /** How often answers the database refused are offered to it again. */
 const RETRY_MS = 5000;
@@ -51,8 +52,8 @@ export class JobQueue {
   private storeError: string | null = null;
   private seq = 0;
   private readonly stopClocks: (() => void)[];
-  /** What a lost database held, while a new one could not be made yet. */
-  private toRestore: ReturnType<JobStore["dump"]> | null = null;
+  /** A database file lost and not yet made anew; `replaced` while someone's file is still to be moved aside. */
+  private missing: { path: string; replaced: boolean } | null = null;
   private lost: DatabaseHealth["lost"] = null;
 
   constructor(
@@ -78,6 +79,7 @@ export class JobQueue {
   request(key: string, job: K2powJob, from?: Asker): JobAnswer {
     const memo = this.unsaved.get(key);
     if (memo !== undefined) return answerOf(memo);
+    if (this.missing !== null) return { kind: "busy", reason: "the pool is making its lost database anew" };
     let stored: StoredAnswer | null;
     try {
       stored = this.store.answer(key);
@@ -167,7 +169,7 @@ export class JobQueue {
   counts(): { done: number; failed: number } {
     let { done, failed } = { done: 0, failed: 0 };
     try {
-      ({ done, failed } = this.store.counts());
+      if (this.missing === null) ({ done, failed } = this.store.counts());
     } catch (err) {
       this.failed(err);
     }
@@ -182,15 +184,17 @@ export class JobQueue {
   close(): void {
     for (const stop of this.stopClocks) stop();
     this.flush();
+    this.store.close();
   }
 
   /**
-   * Notices the database file deleted or replaced under the pool: everything the open file holds (it is still
-   * readable through the open handle) is written into a new database at the same path, and the pool carries on. A
-   * file put in its place is someone's: it is moved aside, not overwritten.
+   * Notices the database file deleted or replaced under the pool. What the lost file holds (still readable through
+   * the open handle) joins what is kept in memory and is answered from there; the pool carries on at once, and a new
+   * database at the same path is written with the queue and every answer. A file put in its place is someone's: it
+   * is moved aside, never written into.
    */
   private watch(): void {
-    if (this.toRestore !== null) return this.reopen();
+    if (this.missing !== null) return this.reopen();
     let what: "deleted" | "replaced" | null;
     try {
       what = this.store.lost();
@@ -199,44 +203,64 @@ export class JobQueue {
     }
     if (what === null) return;
     const { path } = this.store;
+    let held = 0;
     try {
-      this.toRestore = this.store.dump();
-    } catch (err) {
-      // Unreadable as well: what this queue holds in memory is written instead.
-      this.failed(err);
-      this.toRestore = { queued: this.entries.map((e) => ({ ...e })), answers: [] };
-    }
-    // Closed before a new one is made: SQLite removes the journal by its name when the last handle closes.
-    this.store.close();
-    let movedTo: string | null = null;
-    if (what === "replaced") {
-      movedTo = `${path}.replaced-${this.clock.now()}`;
-      try {
-        renameSync(path, movedTo);
-      } catch (err) {
-        this.failed(err);
-        movedTo = null;
+      for (const { key, answer, finishedAt } of this.store.dump().answers) {
+        if (this.unsaved.has(key)) continue;
+        this.unsaved.set(key, { ...answer, at: finishedAt });
+        held++;
       }
+    } catch (err) {
+      // Unreadable as well: the queue in memory is still whole, and answers given are kept only while unsaved.
+      this.failed(err);
     }
+    // Closed before its journal is removed: a handle left open would later delete the new file's journal by name.
+    this.store.close();
+    this.missing = { path, replaced: what === "replaced" };
     const reason = what === "deleted" ? `the database file ${path} was deleted` : `the database file ${path} was replaced by another file`;
     this.lost = { at: this.clock.now(), reason, restored: 0 };
-    this.reopen(movedTo);
+    this.emit({ type: "store-lost", reason, kept: { queued: this.entries.length, answers: this.unsaved.size, fromFile: held } });
+    this.reopen();
   }
 
-  /** Makes the database anew from what the lost one held; retried every WATCH_MS until it works. */
-  private reopen(movedTo: string | null = null): void {
-    const held = this.toRestore!;
+  /** Makes the database anew from the queue and answers in memory; retried every WATCH_MS until it works. */
+  private reopen(): void {
+    const missing = this.missing!;
+    const { path } = missing;
     try {
-      const store = new JobStore(this.store.path);
-      store.restore({ queued: held.queued, answers: held.answers });
-      this.store = store;
+      // The lost file's journal stays behind under the path's name, and SQLite reads it as the journal of whatever
+      // file is there: a file put in its place would show the pool's pages, a new database would take them as its own.
+      for (const journal of [`${path}-wal`, `${path}-shm`]) rmSync(journal, { force: true });
     } catch (err) {
       return this.failed(err);
     }
-    this.toRestore = null;
-    this.lost = { ...this.lost!, restored: held.answers.length };
-    this.emit({ type: "store-lost", reason: this.lost.reason, restored: { queued: held.queued.length, answers: held.answers.length }, movedTo });
-    this.flush();
+    if (missing.replaced) {
+      const movedTo = `${path}.replaced-${this.clock.now()}`;
+      try {
+        renameSync(path, movedTo);
+        this.emit({ type: "store-moved-aside", path, movedTo });
+      } catch (err) {
+        // Never open someone's file as the pool's: tried again on the next look (unless it is gone already).
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") return this.failed(err);
+      }
+      missing.replaced = false;
+    }
+    let store: JobStore | null = null;
+    try {
+      store = new JobStore(path);
+      const answers = [...this.unsaved].map(([key, { at, ...answer }]) => ({ key, answer: answer as StoredAnswer, finishedAt: at }));
+      store.restore({ queued: this.entries.map(({ key, seq, queuedAt, startedAt, resumeFrom }) => ({ key, seq, queuedAt, startedAt, resumeFrom })), answers });
+    } catch (err) {
+      store?.close();
+      return this.failed(err);
+    }
+    this.store = store;
+    this.missing = null;
+    const written = this.unsaved.size;
+    this.unsaved.clear();
+    this.lost = { ...this.lost!, restored: written };
+    this.storeError = null;
+    this.emit({ type: "store-recovered", written });
   }
 
   private add(entry: QueuedJob): void {
@@ -279,6 +303,8 @@ export class JobQueue {
 
   /** Runs one write; a failure is remembered and told once, a success after failures clears it. */
   private write(fn: () => void, announceRecovery = true): boolean {
+    // Lost and not yet made anew: what is kept in memory is written with the new file.
+    if (this.missing !== null) return false;
     try {
       fn();
     } catch (err) {

@@ -107,15 +107,21 @@ export class Scheduler {
 
   /** Hands every idle worker a range, the best proven record first, since nonces that came back go first. */
   assignIdle(): void {
-    const byRecord = [...this.parts.sessions.values()].sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
-    for (const session of byRecord) this.assign(session);
+    const idle: WorkerSession[] = [];
+    for (const session of this.parts.sessions.values()) if (this.ready(session)) idle.push(session);
+    if (idle.length > 1) idle.sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
+    for (const session of idle) this.assign(session);
+  }
+
+  /** Free for a range: none in hand, the last one's checks all in (a worker cannot run ahead of the proof of its work). */
+  private ready(session: WorkerSession): boolean {
+    return session.range === null && session.unsettled.size === 0 && !session.gone;
   }
 
   /** Hands an idle worker the next range of the running job, sized to the work it has proven it does. */
   assign(session: WorkerSession): void {
     const job = this.running;
-    // A worker's next range waits until its last one is checked: a worker cannot run ahead of the proof of its work.
-    if (job === null || session.range !== null || session.unsettled.size > 0 || session.gone || this.state !== "open") return;
+    if (job === null || !this.ready(session) || this.state !== "open") return;
     const now = this.parts.clock.now();
     const rate = session.sizingRate(now);
     const seconds = session.rangesDone === 0 ? FIRST_RANGE_SECONDS : RANGE_SECONDS;

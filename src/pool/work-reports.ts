@@ -108,7 +108,7 @@ export class WorkReports {
         scheduler.takeBack(range);
         scheduler.assignIdle();
       },
-    );
+    ).catch(this.broke);
   }
 
   /**
@@ -152,7 +152,8 @@ export class WorkReports {
       .finally(() => {
         session.checking--;
         this.settle(range);
-      });
+      })
+      .catch(this.broke);
   }
 
   /** A reported range whose checks are all in is credited to its worker's claim, and its coverage weighed. */
@@ -180,6 +181,11 @@ export class WorkReports {
   }
 
   /** A check that could not run leaves its share unchecked; only while the pool runs is that worth a word. */
+  /** A rule broken inside a check's follow-up (a bug): told, rather than left an unhandled rejection. */
+  private readonly broke = (err: unknown): void => {
+    this.parts.emit({ type: "rule-broken", error: (err as Error)?.message ?? String(err) });
+  };
+
   private checkFailed(err: unknown): void {
     if (!this.parts.closing()) this.parts.emit({ type: "check-failed", error: (err as Error)?.message ?? String(err) });
   }
