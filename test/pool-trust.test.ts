@@ -15,7 +15,7 @@ import { halfWorker } from "./support/half-search";
 import type { Work } from "../src/pool/protocol";
 import { lyingWorker, type Lie } from "./support/lying-worker";
 import { run } from "./support/run";
-import { fromHex } from "./support/vectors";
+import { EASY, fromHex } from "./support/vectors";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
 const TOKEN = "pool-trust-token-0123456789abcdef";
@@ -68,7 +68,8 @@ for (const { lie, code, reason, cause } of LIES) {
     try {
       await until("the liar to join", async () => ((await (await fetch(`${pool.base}/status`)).json()) as { totals: { workers: number } }).totals.workers === 1, 30_000);
       const honest = await startJoin(pool.base, "honest");
-      await probe(pool.base, 2);
+      // Easy jobs: each liar lies on its first range, so what is tested is its handling, not the honest search.
+      await probe(pool.base, 2, EASY);
       expect(liar.closes.length).toBeGreaterThan(0);
       for (const close of liar.closes.filter((c) => c.code !== CLOSE.heldOff)) {
         if (close.code !== code) console.log(close);

@@ -12,14 +12,14 @@ import { CLOSE, POOL_PATH, PROTOCOL_VERSION } from "../src/pool/protocol";
 import { startK2pow } from "./support/k2pow-process";
 import { until } from "./support/until";
 import { run } from "./support/run";
-import { fromHex } from "./support/vectors";
+import { EASY, fromHex } from "./support/vectors";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
 const TOKEN = "pool-test-token-0123456789abcdef";
 const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", K2POW_WORKER_TOKEN: TOKEN };
 const miner = "5a".repeat(32);
 const challenge = "0102030405060708";
-/** About one hash in 256 is below it: a few seconds of three light-mode workers. */
+/** About one hash in 256 is below it: a job that runs for seconds on light-mode workers, for tests that act mid-job. */
 const ONE_IN_256 = "00" + "ff".repeat(31);
 /** About one hash in 1024. */
 const ONE_IN_1024 = "003f" + "ff".repeat(30);
@@ -98,7 +98,7 @@ test("three workers: post-service's polling of 6 groups, 3 at a time, gets a val
   const pool = await startPool("--db", join(dir, "six.db"));
   const workers = await Promise.all(["a", "b", "c"].map((n) => startJoin(pool.base, n)));
   const { stdout, code } = await run(
-    [process.execPath, main, "probe", pool.base, "--groups", "6", "--parallelism", "3", "--backoff", "0.2", "--miner", miner, "--challenge", challenge, "--difficulty", ONE_IN_256],
+    [process.execPath, main, "probe", pool.base, "--groups", "6", "--parallelism", "3", "--backoff", "0.2", "--miner", miner, "--challenge", challenge, "--difficulty", EASY],
     { env },
   );
   console.log(stdout.trim());
@@ -109,7 +109,7 @@ test("three workers: post-service's polling of 6 groups, 3 at a time, gets a val
   for (const [, status] of answers.matchAll(/(\d{3}) ×\d+/g)) expect(["200", "201", "429"]).toContain(status!);
   for (let group = 0; group < 6; group++) {
     const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: .* nonce (\\d+), valid$`, "m"))![1]!);
-    expect(valid(group, ONE_IN_256, nonce)).toBe(true);
+    expect(valid(group, EASY, nonce)).toBe(true);
   }
   // All three got ranges of the head job.
   for (const w of workers) expect(w.log()).toMatch(/DEBUG range range=\d+ start=\d+ count=\d+/);
@@ -138,25 +138,25 @@ test("a restarted pool answers finished jobs at once and finishes the queued one
   const db = join(dir, "restart.db");
   const first = await startPool("--db", db);
   const worker = await startJoin(first.base, "w");
-  const done = await answerOf(first.base, jobPath(1, ONE_IN_256));
+  const done = await answerOf(first.base, jobPath(1, EASY));
   expect(done.status).toBe(200);
   worker.proc.kill("SIGKILL");
   await until("the worker to leave", async () => /worker left/.test(first.log()));
-  for (const group of [2, 3]) expect((await fetch(first.base + jobPath(group, ONE_IN_256))).status).toBe(201);
+  for (const group of [2, 3]) expect((await fetch(first.base + jobPath(group, EASY))).status).toBe(201);
   first.proc.kill("SIGKILL");
   await first.exited;
 
   const second = await startPool("--db", db);
   expect(second.log()).toMatch(/resuming 2 queued job\(s\)/);
-  const again = await fetch(second.base + jobPath(1, ONE_IN_256));
+  const again = await fetch(second.base + jobPath(1, EASY));
   expect(again.status).toBe(200);
   expect(await again.text()).toBe(done.body);
-  expect((await fetch(second.base + jobPath(2, ONE_IN_256))).status).toBe(201);
+  expect((await fetch(second.base + jobPath(2, EASY))).status).toBe(201);
   await startJoin(second.base, "w2");
   for (const group of [2, 3]) {
-    const answer = await answerOf(second.base, jobPath(group, ONE_IN_256));
+    const answer = await answerOf(second.base, jobPath(group, EASY));
     expect(answer.status).toBe(200);
-    expect(valid(group, ONE_IN_256, BigInt(answer.body))).toBe(true);
+    expect(valid(group, EASY, BigInt(answer.body))).toBe(true);
   }
 }, 180_000);
 
@@ -249,11 +249,11 @@ test("a worker that claims a wrong nonce is dropped, and the job's answer is sti
   await liar.opened;
   liar.hello();
   await until("welcome", async () => liar.messages.some((m) => m.type === "welcome"));
-  const path = jobPath(9, ONE_IN_256);
+  const path = jobPath(9, EASY);
   expect((await fetch(pool.base + path)).status).toBe(201);
   const work = await until("work", async () => liar.messages.find((m) => m.type === "work"));
   let wrong = BigInt(String(work.start));
-  while (valid(9, ONE_IN_256, wrong)) wrong++;
+  while (valid(9, EASY, wrong)) wrong++;
   liar.ws.send(JSON.stringify({ type: "found", range: work.range, nonce: wrong.toString() }));
   const closed = await liar.closed;
   expect(closed.code).toBe(CLOSE.invalidWork);
@@ -264,7 +264,7 @@ test("a worker that claims a wrong nonce is dropped, and the job's answer is sti
   const answer = await answerOf(pool.base, path);
   expect(answer.status).toBe(200);
   expect(BigInt(answer.body)).not.toBe(wrong);
-  expect(valid(9, ONE_IN_256, BigInt(answer.body))).toBe(true);
+  expect(valid(9, EASY, BigInt(answer.body))).toBe(true);
 }, 120_000);
 
 test("a full queue answers 429 to a new job only; a job past its timeout is a 500 that says timed out", async () => {
