@@ -97,8 +97,9 @@ test("a file put in its place that cannot be moved aside: never written into, an
   expect(events).toContainEqual({ type: "store-lost", reason, kept: { queued: 1, answers: 2, fromFile: 2 } });
   expect(events.filter((e) => e.type === "store-failed")).toEqual([{ type: "store-failed", error: expect.stringMatching(/not permitted/), unsaved: 2 }]);
   expect(queue.health()).toMatchObject({ ok: false, unsavedAnswers: 2, lost: { reason, restored: 0 } });
-  // Meanwhile: answers from memory, new jobs busy, a cancelled answer forgotten for good.
+  // Meanwhile: answers from memory, a queued job still queued, new jobs busy, a cancelled answer forgotten for good.
   expect(ask(1)).toEqual({ kind: "done", nonce: 1n });
+  expect(ask(3)).toEqual({ kind: "accepted" });
   expect(ask(4)).toMatchObject({ kind: "busy" });
   expect(queue.cancel(keyOf(2))).toBe(true);
   expect(ask(2)).toMatchObject({ kind: "busy" });

@@ -79,7 +79,9 @@ export class JobQueue {
   request(key: string, job: K2powJob, from?: Asker): JobAnswer {
     const memo = this.unsaved.get(key);
     if (memo !== undefined) return answerOf(memo);
-    if (this.missing !== null) return { kind: "busy", reason: "the pool is making its lost database anew" };
+    if (this.missing !== null) {
+      return this.byKey.has(key) ? { kind: "accepted" } : { kind: "busy", reason: "the pool is making its lost database anew" };
+    }
     let stored: StoredAnswer | null;
     try {
       stored = this.store.answer(key);
