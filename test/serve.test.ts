@@ -61,11 +61,12 @@ describe("k2pow serve", () => {
       K2POW_PROGRESS_INTERVAL: "0.5",
     });
     expect((await fetch(w.base + jobPath(SLOW_JOB))).status).toBe(201);
-    await Bun.sleep(2500);
-    const lines = w.log().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l.message === "job started")).toMatchObject({ level: "info", expected_hashes: 400 });
-    const progress = lines.filter((l) => l.message === "job running");
-    expect(progress.length).toBeGreaterThanOrEqual(2);
+    const lines = () => w.log().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const progress = await until("two progress lines of the running job", async () => {
+      const running = lines().filter((l) => l.message === "job running");
+      return running.length >= 2 && running;
+    });
+    expect(lines().find((l) => l.message === "job started")).toMatchObject({ level: "info", expected_hashes: 400 });
     expect(Number(progress.at(-1)!.hashes)).toBeGreaterThan(0);
 
     const stoppedIn = await terminate(w, "mid-job");
@@ -76,7 +77,10 @@ describe("k2pow serve", () => {
   test("SIGTERM while the dataset builds, with a job waiting for it: exit 0 well within 2 s, no error logged", async () => {
     const w = await k2pow(["-b", "127.0.0.1:0", "--randomx-mode", "fast", "--cores", "2"]);
     expect((await fetch(w.base + jobPath(easy))).status).toBe(201);
-    await Bun.sleep(1000);
+    await until("the dataset build to be under way", async () => {
+      const status = (await (await fetch(w.base + "/status")).json()) as { dataset: { state: string; progress: number } };
+      return status.dataset.state === "building" && status.dataset.progress > 0;
+    });
     const stoppedIn = await terminate(w, "mid-build");
     expect(stoppedIn).toBeLessThan(1500);
     expect(w.log()).not.toMatch(/ERROR|WARN/);

@@ -1,9 +1,10 @@
-/** Asks for a job as post-service does, every 50 ms until the answer is no longer 201; returns that answer. */
-export async function pollUntilAnswered(url: string): Promise<{ status: number; body: string }> {
-  for (;;) {
+import { until } from "./until";
+
+/** Asks for a job as post-service does until the answer is no longer 201; returns that answer, or throws naming the job. */
+export function pollUntilAnswered(url: string, ms = 90_000): Promise<{ status: number; body: string }> {
+  return until(`an answer (anything but 201) to ${new URL(url).pathname}`, async () => {
     const r = await fetch(url);
     const body = await r.text();
-    if (r.status !== 201) return { status: r.status, body };
-    await Bun.sleep(50);
-  }
+    return r.status === 201 ? null : { status: r.status, body };
+  }, ms);
 }
