@@ -6,6 +6,7 @@ import { EngineError, SearchCancelled } from "../src/engine/engine-error";
 import { hashInput, meetsDifficulty } from "../src/engine/k2pow-rule";
 import { hugetlbFree } from "../src/engine/resources";
 import { failureOf } from "./support/failure";
+import { until } from "./support/until";
 import { EASY, fromHex, hashVectors, jobOf, smallestVectors, toHex, UNREACHABLE } from "./support/vectors";
 
 let one: Engine;
@@ -136,7 +137,7 @@ describe("light mode", () => {
   test("a second search while one runs is refused, and the first goes on", async () => {
     const abort = new AbortController();
     const running = two.search(jobOf(hashVectors[0]!, UNREACHABLE), { signal: abort.signal });
-    await Bun.sleep(100);
+    await until("the first search under way", async () => two.status().searching !== null);
     expect((await failureOf(two.search(easyJob(3, 3)))).message).toMatch(/already running/);
     expect(two.status().searching).not.toBeNull();
     abort.abort();
@@ -146,8 +147,7 @@ describe("light mode", () => {
   test("a cancelled search stops within 200 ms, and hashing stops with it", async () => {
     const abort = new AbortController();
     const running = two.search(jobOf(hashVectors[1]!, UNREACHABLE), { signal: abort.signal });
-    await Bun.sleep(500);
-    expect(two.status().searching!.hashes > 0n).toBe(true);
+    await until("the search to have hashed", async () => (two.status().searching?.hashes ?? 0n) > 0n);
     const t0 = performance.now();
     abort.abort();
     expect(await failureOf(running)).toBeInstanceOf(SearchCancelled);
@@ -278,7 +278,7 @@ describe("closing", () => {
     const engine = new Engine({ mode: "light", threads: 2 });
     await engine.ready;
     const failure = failureOf(engine.search(jobOf(hashVectors[2]!, UNREACHABLE)));
-    await Bun.sleep(300);
+    await until("the search to have hashed", async () => (engine.status().searching?.hashes ?? 0n) > 0n);
     const t0 = performance.now();
     await engine.close();
     expect(await failure).toBeInstanceOf(SearchCancelled);

@@ -227,16 +227,18 @@ test("repeated wrong tokens get 4007 with the wait; neither the token nor a gues
       ws.onerror = () => reject(new Error("could not connect"));
     });
   const guesses = ["guess-aaaaaaaaaaaaaaaa", "guess-bbbbbbbbbbbbbbbb", "guess-cccccccccccccccc"];
+  const heldOff = { code: CLOSE.heldOff, reason: expect.stringMatching(/^too many wrong tokens from this address; wait \d+ s$/) };
   expect(await attempt(guesses[0]!)).toEqual({ code: CLOSE.refused, reason: "wrong worker token" });
-  expect(await attempt(TOKEN)).toEqual({ code: CLOSE.heldOff, reason: "too many wrong tokens from this address; wait 1 s" });
-  await Bun.sleep(1100);
-  expect(await attempt(guesses[1]!)).toEqual({ code: CLOSE.refused, reason: "wrong worker token" });
-  expect(await attempt(guesses[2]!)).toEqual({ code: CLOSE.heldOff, reason: "too many wrong tokens from this address; wait 2 s" });
+  // Even the right token is not looked at while the address is held off (how long, by the pool's clock, is
+  // test/pool-admission's in-process case).
+  expect(await attempt(TOKEN)).toEqual(heldOff);
+  await until("the hold-off to lapse, and the next guess to be checked", async () => (await attempt(guesses[1]!)).code === CLOSE.refused, 90_000);
+  expect(await attempt(guesses[2]!)).toEqual(heldOff);
   await until("the refusals logged", async () => (pool.log().match(/worker refused/g) ?? []).length >= 4);
   expect(pool.log()).toMatch(/WARN  worker refused remote=127\.0\.0\.1:\d+ code=4001 reason="wrong worker token"/);
-  expect(pool.log()).toMatch(/DEBUG worker refused .* code=4007 reason="too many wrong tokens from this address; wait 2 s"/);
+  expect(pool.log()).toMatch(/DEBUG worker refused .* code=4007 reason="too many wrong tokens from this address; wait \d+ s"/);
   for (const secret of [TOKEN, ...guesses]) expect(pool.log()).not.toContain(secret);
-}, 30_000);
+}, 120_000);
 
 test("without --auth, DELETE is accepted from loopback", async () => {
   const pool = await startPool();

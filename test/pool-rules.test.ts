@@ -154,6 +154,23 @@ test("a bar stays with the nonces: taken by another worker and given back, or cl
   expect(space.take(w(5, "name third"), 200n, ask)).toEqual(span);
 });
 
+test("a worker caught after its unproven claim was put back to be searched: those nonces are kept from its name and address too", () => {
+  const space = new NonceSpace(0n, 100n, 400n);
+  const liar = w(1, "name liar", "address 192.0.2.1");
+  const claimed = space.take(liar, 200n, ask)!;
+  space.take(w(2, "name honest"), 200n, ask);
+  space.claim(claimed, 1, unproven);
+  // The space is all handed out: the unproven claim is put back, and another worker takes part of it.
+  const part = space.take(w(3, "name third"), 100n, ask)!;
+  expect(part).toEqual({ start: 0n, count: 100n });
+  space.undo(1, suspect(liar.names));
+  // Neither the rest of it, nor the part once given back, goes to a connection sharing the liar's name or address.
+  space.giveBack(part);
+  expect(space.take(w(4, "name liar"), 100n, { ...ask, alone: true })).toBeNull();
+  expect(space.take(w(5, "name other", "address 192.0.2.1"), 100n, { ...ask, alone: true })).toBeNull();
+  expect(space.take(w(6, "name fourth"), 100n, ask)).toEqual({ start: 0n, count: 100n });
+});
+
 test("a worker that may not take reopened nonces gets fresh ones while they last, and reopened ones after", () => {
   const space = new NonceSpace(0n, 100n, 600n);
   const a = space.take(w(1), 200n, ask)!;

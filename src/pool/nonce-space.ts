@@ -116,8 +116,17 @@ export class NonceSpace {
     this.claims.push({ start: span.start, count: span.count, bars, session, ...proof });
   }
 
-  /** Everything `session` reported searched goes back to be searched by others, under `bar`; the nonces it had claimed. */
+  /**
+   * Everything `session` reported searched goes back to be searched by others, under `bar`; the nonces it had claimed.
+   * Its claims already put back to be searched again (unproven) take the bar too, wherever they are now: otherwise a
+   * connection sharing its name or address could be handed them back.
+   */
   undo(session: number, bar: Bar): bigint {
+    const name = sessionName(session);
+    const fromIt = (span: Barred) => span.bars.some((b) => b.kind === "unproven" && b.names.includes(name));
+    for (const [i, w] of this.waiting.entries()) if (fromIt(w)) this.waiting[i] = { ...w, bars: [...w.bars, bar] };
+    for (const [start, out] of this.inFlight) if (fromIt(out)) this.inFlight.set(start, { ...out, bars: [...out.bars, bar] });
+    for (const [i, claim] of this.claims.entries()) if (fromIt(claim)) this.claims[i] = { ...claim, bars: [...claim.bars, bar] };
     let nonces = 0n;
     for (let i = this.claims.length - 1; i >= 0; i--) {
       const claim = this.claims[i]!;
