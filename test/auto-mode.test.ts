@@ -38,11 +38,13 @@ async function proveInCgroup(dir: string, mode: string) {
   return run(["sh", "-c", `echo $$ > ${dir}/cgroup.procs && exec "$@"`, "sh", process.execPath, main, ...argv]);
 }
 
-test("within a 1.5 GiB limit, auto picks light mode and says why; fast refuses and says what to do", async () => {
-  if ("reason" in cgroup) {
-    console.log(`not run: ${cgroup.reason}`);
-    return;
-  }
+// Without a memory cgroup to make (not root, no cgroup v2) the test is reported skipped, saying why; under CI that is
+// a failure instead.
+const missing = "reason" in cgroup ? cgroup.reason : null;
+if (missing !== null && !process.env.CI) console.log(`auto-mode test not run: ${missing}`);
+
+test.skipIf(missing !== null && !process.env.CI)("within a 1.5 GiB limit, auto picks light mode and says why; fast refuses and says what to do", async () => {
+  if ("reason" in cgroup) throw new Error(`cannot test auto mode under a memory limit: ${cgroup.reason}`);
   const auto = await proveInCgroup(cgroup.dir, "auto");
   expect(auto.stderr).toMatch(/fast mode needs about 2,\d{3} MiB, 1,\d{3} MiB available: using light mode/);
   expect(auto.stdout).toBe("10\n");
