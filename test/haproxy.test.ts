@@ -124,11 +124,12 @@ describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of three workers (examples/h
   }, 120_000);
 
   test("a worker killed (SIGKILL) while it holds a job: the probe still succeeds, post-service sees no error", async () => {
-    // About 400 hashes a group on one light thread: several seconds a job, so there is a job to kill.
-    const slow = "00a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3d70a3";
+    // About 128 hashes a group on one light thread: seconds a job, so there is a job to kill.
+    const slow = "01" + "ff".repeat(31);
     const cluster = await startCluster();
     try {
-      const running = probe(cluster.base, ["--difficulty", slow]);
+      // Three groups on three workers: one each, one of them cut off and run again elsewhere.
+      const running = probe(cluster.base, ["--groups", "3", "--difficulty", slow]);
       let victim: Proc | undefined;
       let victimJob = "";
       for (const deadline = Date.now() + 30_000; !victim && Date.now() < deadline; await Bun.sleep(200)) {

@@ -138,26 +138,32 @@ test("at the full defaults: a worker that searches half of each range and hides 
   }
 }, 300_000);
 
-test("a flood of reconnecting liars does not slow the pool's answers to post-service", async () => {
+test("a flood of reconnecting liars: every request of post-service's is answered while it lasts, none held up behind the liars", async () => {
   const pool = await startPool();
   const liars = (["wrong-nonce", "done-at-once", "random-shares", "wrong-nonce"] as const).map((lie) => lyingWorker(pool.base, TOKEN, lie, 0));
   try {
     await startJoin(pool.base, "honest");
     const latencies: number[] = [];
+    const statuses = new Set<number>();
+    let probing = true;
+    // post-service's health checks, back to back, for as long as the jobs run.
     const polling = (async () => {
-      for (let i = 0; i < 100; i++) {
+      while (probing) {
         const t = performance.now();
-        await fetch(`${pool.base}/`);
+        statuses.add((await fetch(`${pool.base}/`)).status);
         latencies.push(performance.now() - t);
         await Bun.sleep(50);
       }
     })();
     await probe(pool.base, 2);
+    probing = false;
     await polling;
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
-    console.log(`GET / under attack: median ${latencies[50]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
-    expect(p99).toBeLessThan(250);
+    console.log(`GET / under attack: ${latencies.length} requests, median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, slowest ${latencies.at(-1)!.toFixed(1)} ms`);
+    expect([...statuses]).toEqual([200]);
+    // Not a latency figure (bench/ has those): a pool whose event loop waited on the liars' checks would take seconds.
+    expect(latencies.at(-1)!).toBeLessThan(2000);
     expect(liars.reduce((n, l) => n + l.closes.length, 0)).toBeGreaterThan(4);
   } finally {
     await Promise.all(liars.map((l) => l.stop()));
