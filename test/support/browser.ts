@@ -34,6 +34,8 @@ export async function recordStatus(page: Page): Promise<StatusRecorder> {
   let gate: Promise<void> | null = null;
   let open = () => {};
   let underWay = 0;
+  /** The page's data-updated before the last good answer was handed to it: once it differs, that answer is drawn. */
+  let drawnBefore: string | null = null;
   await page.route(/\/status$/, async (route) => {
     if (gate !== null) await gate;
     underWay++;
@@ -43,6 +45,7 @@ export async function recordStatus(page: Page): Promise<StatusRecorder> {
       if (response === null) return await route.abort("connectionrefused");
       const body = await response.text();
       if (response.ok()) bodies.push(JSON.parse(body));
+      drawnBefore = response.ok() ? String(await page.evaluate("document.body.dataset.updated ?? ''")) : null;
       await route.fulfill({ response, body });
     } finally {
       underWay--;
@@ -53,7 +56,8 @@ export async function recordStatus(page: Page): Promise<StatusRecorder> {
     async hold() {
       gate = new Promise((resolve) => (open = resolve));
       while (underWay > 0) await Bun.sleep(20);
-      await Bun.sleep(500); // the page draws what it was answered
+      // The page draws a good answer, then stamps <body data-updated>: wait for the stamp of the last one.
+      if (drawnBefore !== null) await page.waitForFunction(`document.body.dataset.updated !== ${JSON.stringify(drawnBefore)}`, undefined, { timeout: 15_000 });
     },
     release() {
       gate = null;
