@@ -1,13 +1,16 @@
 // A `k2pow` process for tests: started, waited for until it listens, its log kept, killed when the test that
 // started it finishes, pass or fail. A hook registered here at import would apply to the first test file only (Bun
 // loads this module once for the whole run), so each process is tied to its own test; any still running when the
-// test runner exits (a process started outside a test) is killed then.
+// run ends (a process started outside a test) is killed then, by test/support/setup.ts: Bun's test runner does not
+// emit the process's "exit" event.
 import { onTestFinished } from "bun:test";
 
 const running = new Set<ReturnType<typeof Bun.spawn>>();
-process.once("exit", () => {
+
+/** Kills every process a test started that is still running; called once the whole run is over. */
+export function killLeftovers(): void {
   for (const p of running) p.kill("SIGKILL");
-});
+}
 
 /** Kills `proc` when the current test finishes, or at the latest when the test runner exits. */
 export function endWithTest(proc: ReturnType<typeof Bun.spawn>): void {
@@ -18,7 +21,7 @@ export function endWithTest(proc: ReturnType<typeof Bun.spawn>): void {
       proc.kill("SIGKILL");
     });
   } catch {
-    // Started outside a test (in a beforeAll): the exit handler above ends it.
+    // Started outside a test (in a beforeAll): killLeftovers ends it at the latest.
   }
 }
 

@@ -7,6 +7,12 @@ import { join } from "node:path";
 import { Engine } from "../../src/engine/engine";
 
 let file: Promise<{ path: string; builtWith: string | null }> | null = null;
+let dir: string | null = null;
+
+/** Removes the run's dataset file (2 GiB); called once the whole run is over. */
+export function removeSharedDataset(): void {
+  if (dir !== null) rmSync(dir, { recursive: true, force: true });
+}
 
 /** The path of a whole, checked dataset file; the first call takes a build (about 10 s on two cores). */
 export async function sharedDatasetFile(): Promise<string> {
@@ -16,8 +22,7 @@ export async function sharedDatasetFile(): Promise<string> {
 /** The same, and what built it (the engine's default build: "AVX-512" or "AVX2" on x86-64). */
 export function sharedDataset(): Promise<{ path: string; builtWith: string | null }> {
   file ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), "k2pow-shared-dataset-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    dir = mkdtempSync(join(tmpdir(), "k2pow-shared-dataset-"));
     const path = join(dir, "randomx-dataset.bin");
     const engine = new Engine({ mode: "fast", datasetFile: path });
     let builtWith: string | null = null;
