@@ -230,6 +230,7 @@ describe("a file that cannot be used or written never stops the worker", () => {
     for (const d of [full, readOnly, shared]) mkdirSync(d);
     mount(["-t", "tmpfs", "-o", "size=64m", "tmpfs", full]);
     mount(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", readOnly]);
+    let stores: DatasetStore[] = [];
     try {
       // The dataset's bytes as a save reads them: this test's own memory, filled from the good file.
       const memory = memoryOfTest();
@@ -238,7 +239,7 @@ describe("a file that cannot be used or written never stops the worker", () => {
 
       const cases = [join(full, "randomx-dataset.bin"), join(readOnly, "k2pow", "randomx-dataset.bin"), join(shared, "randomx-dataset.bin"), join(shared, "randomx-dataset.bin")];
       const notes = cases.map(() => [] as string[]);
-      const stores = cases.map((path, i) => new DatasetStore(path, native, IDENTITY, (m, level) => notes[i]!.push(`${level ?? "info"}: ${m}`)));
+      stores = cases.map((path, i) => new DatasetStore(path, native, IDENTITY, (m, level) => notes[i]!.push(`${level ?? "info"}: ${m}`)));
       for (const s of stores) s.save(source);
       await until("every save to end", async () => stores.every((s) => s.saveState === "saved" || s.saveState === "failed"), 120_000);
 
@@ -254,6 +255,9 @@ describe("a file that cannot be used or written never stops the worker", () => {
       expect(readdirSync(shared)).toEqual(["randomx-dataset.bin"]);
       expect(readAll(cases[2]!, memory)).toBeNull();
     } finally {
+      // Closed, they stop watching their files: a store left open would write its file again after the run's
+      // clean-up removed it, from this test's memory.
+      await Promise.all(stores.map((s) => s.close()));
       Bun.spawnSync(["umount", "--lazy", full]);
       Bun.spawnSync(["umount", "--lazy", readOnly]);
     }
