@@ -5,24 +5,13 @@
 // proven claim. Seeded, so a failure names the sequence that shows it.
 import { expect, test } from "bun:test";
 import { NonceSpace, sessionName, type Bar, type Span, type Taker } from "../src/pool/nonce-space";
+import { seededRandom } from "./support/seeded-random";
 
 const LIMIT = 240;
 const LEAST = 8n;
 const SEQUENCES = 300;
 const STEPS = 120;
 const HOLD_MS = 50;
-
-/** mulberry32: small, seedable, good enough to pick steps. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type State = { kind: "free" } | { kind: "out"; session: number } | { kind: "claimed"; session: number; proven: boolean };
 
@@ -56,7 +45,7 @@ class Model {
 const takerOf = (id: number): Taker => ({ id, names: [sessionName(id), `address ${id % 2}`] });
 
 function runSequence(seed: number): void {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const space = new NonceSpace(0n, LEAST, BigInt(LIMIT));
   const model = new Model();

@@ -4,18 +4,7 @@
 // a seeded generator, so the figures in docs/pool-protocol.md and the README are what the code does.
 import { describe, expect, test } from "bun:test";
 import { EXPECTED_SHARES, PART_SHARES, PROOF_PARTS, PROVEN_SHARES, proofOf } from "../src/pool/proof-audit";
-
-/** A small seeded generator (mulberry32): the same draws every run. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./support/seeded-random";
 
 function poisson(mean: number, random: () => number): number {
   const limit = Math.exp(-mean);
@@ -54,7 +43,7 @@ const everyOther = (i: number) => RANGE.start + 2n * BigInt(i);
 const HALF = Number(RANGE.count) / 2;
 
 function provenRate(trials: number, seed: number, searched: (i: number) => bigint, nonces: number): number {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   let proven = 0;
   for (let t = 0; t < trials; t++) {
     const shares = search(searched, nonces, random);
@@ -95,7 +84,7 @@ describe("a claim is proven only when its shares show the range searched", () =>
   });
 
   test("a claim with any share unchecked is not proven, and its strength says how much was checked", () => {
-    const shares = search(whole, Number(RANGE.count), generator(9));
+    const shares = search(whole, Number(RANGE.count), seededRandom(9));
     expect(shares.length).toBeGreaterThanOrEqual(PROVEN_SHARES);
     expect(proofOf(RANGE, shares, shares.length)).toEqual({ proven: true, strength: 1 });
     expect(proofOf(RANGE, shares, shares.length - 1)).toEqual({ proven: false, strength: (shares.length - 1) / shares.length });

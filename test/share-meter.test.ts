@@ -3,17 +3,7 @@
 // and the meter must come back with the speed it was given, within what chance allows for that many shares. Seeded.
 import { expect, test } from "bun:test";
 import { ShareMeter } from "../src/pool/share-meter";
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./support/seeded-random";
 
 const RANGE_MS = 5_000;
 const HASHES_PER_SHARE = 70;
@@ -50,7 +40,7 @@ test("the proven rate is the speed the worker hashed at, whatever part of its sh
     [4, 5000, 0.05, 2_000],
   ] as const) {
     const meter = new ShareMeter();
-    const { now, checked } = work(meter, random(seed), 0, 150, rate, sampled, idleMs);
+    const { now, checked } = work(meter, seededRandom(seed), 0, 150, rate, sampled, idleMs);
     const measured = meter.rate(now)!;
     expect(Math.abs(measured - rate), `seed ${seed}: ${measured.toFixed(1)} H/s from ${checked} shares, hashed at ${rate}`).toBeLessThan(tolerance(rate, checked));
   }
@@ -58,7 +48,7 @@ test("the proven rate is the speed the worker hashed at, whatever part of its sh
 
 test("the proven rate follows a worker that slows down once its faster shares leave the 15-minute window", () => {
   const meter = new ShareMeter();
-  const rnd = random(7);
+  const rnd = seededRandom(7);
   const fast = work(meter, rnd, 0, 180, 2000, 0.5);
   const slow = work(meter, rnd, fast.now, 90, 1000, 0.5);
   // Half the window each: in between.

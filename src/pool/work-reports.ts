@@ -180,14 +180,14 @@ export class WorkReports {
     scheduler.assignIdle();
   }
 
-  /** A check that could not run leaves its share unchecked; only while the pool runs is that worth a word. */
   /** A rule broken inside a check's follow-up (a bug): told, rather than left an unhandled rejection. */
   private readonly broke = (err: unknown): void => {
-    this.parts.emit({ type: "rule-broken", error: (err as Error)?.message ?? String(err) });
+    this.parts.emit({ type: "rule-broken", error: messageOf(err) });
   };
 
+  /** A check that could not run leaves its share unchecked; only while the pool runs is that worth a word. */
   private checkFailed(err: unknown): void {
-    if (!this.parts.closing()) this.parts.emit({ type: "check-failed", error: (err as Error)?.message ?? String(err) });
+    if (!this.parts.closing()) this.parts.emit({ type: "check-failed", error: messageOf(err) });
   }
 
   /** A share that is not what its range asked for: counted, and its worker caught. */
@@ -215,4 +215,9 @@ export class WorkReports {
   private barOf(session: WorkerSession): Bar {
     return { names: session.names, until: this.parts.clock.now() + HOLD_OFF_LIMITS.forgetMs, kind: "suspect" };
   }
+}
+
+/** What went wrong, in words, whatever was thrown. */
+function messageOf(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
 }

@@ -57,8 +57,6 @@ export class WorkerSession {
   readonly names: readonly string[];
   /** Of its last COVERAGE_WINDOW claims whose every share was checked, whether each was proven. */
   private readonly coverage: boolean[] = [];
-  /** How many of `coverage` are false: asked on every hand-out, so counted rather than filtered. */
-  private thin = 0;
   /** Closed; and caught sending false work, which undoes its claims. */
   gone = false;
   caught = false;
@@ -93,13 +91,12 @@ export class WorkerSession {
     // Only a claim whose every share was checked says how well the range was covered.
     if (proof.strength < 1) return;
     this.coverage.push(proof.proven);
-    if (!proof.proven) this.thin++;
-    if (this.coverage.length > COVERAGE_WINDOW && !this.coverage.shift()) this.thin--;
+    if (this.coverage.length > COVERAGE_WINDOW) this.coverage.shift();
   }
 
   /** Of its last COVERAGE_WINDOW fully checked claims, those whose shares covered the range too thinly. */
   get thinClaims(): number {
-    return this.thin;
+    return this.coverage.filter((proven) => !proven).length;
   }
 
   /** Its record, to hand reopened nonces to the most trusted worker first: proven claims, none thin of late. */
