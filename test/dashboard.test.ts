@@ -74,7 +74,7 @@ interface WorkerBody {
 }
 
 test("worker: idle, then the page shows /status as it was, charts the rate, updates live, needs the password, goes stale", async () => {
-  const worker = await startK2pow([process.execPath, main, "serve", "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "2", "--auth", AUTH], { env });
+  const worker = await startK2pow([process.execPath, main, "serve", "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1", "--auth", AUTH], { env });
   const browser = await openBrowser();
   // Before any job, once its engine is up (a second or so): idle, and says what it waits for.
   await until("the worker's engine to be ready", async () => (await getJson<{ engine: { phase: string } }>(`${worker.base}/status`)).engine.phase === "ready");

@@ -2,7 +2,8 @@
 // search on one and two threads, ranges, cancellation, refusals, and a search thread that dies.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Engine } from "../src/engine/engine";
-import { EngineError, SearchCancelled } from "../src/engine/engine-error";
+import { EngineError, NoValidNonce, SearchCancelled } from "../src/engine/engine-error";
+import { CHUNK } from "../src/engine/search";
 import { hashInput, meetsDifficulty } from "../src/engine/k2pow-rule";
 import { hugetlbFree } from "../src/engine/resources";
 import { failureOf } from "./support/failure";
@@ -144,20 +145,22 @@ describe("light mode", () => {
     expect(await failureOf(running)).toBeInstanceOf(SearchCancelled);
   });
 
-  test("a cancelled search stops within 200 ms, and hashing stops with it", async () => {
+  test("a cancelled search stops within the chunk each thread holds, and hashing stops with it", async () => {
     const abort = new AbortController();
     const running = two.search(jobOf(hashVectors[1]!, UNREACHABLE), { signal: abort.signal });
     await until("the search to have hashed", async () => (two.status().searching?.hashes ?? 0n) > 0n);
+    const atAbort = two.status().hashes;
     const t0 = performance.now();
     abort.abort();
     expect(await failureOf(running)).toBeInstanceOf(SearchCancelled);
-    const stoppedIn = performance.now() - t0;
-    console.log(`cancelled search stopped in ${stoppedIn.toFixed(1)} ms`);
-    expect(stoppedIn).toBeLessThan(200);
+    // How long is the machine's business (bench/ has latency figures); how much more was hashed is the engine's.
+    console.log(`cancelled search stopped in ${(performance.now() - t0).toFixed(1)} ms`);
     const after = two.status().hashes;
-    await Bun.sleep(100);
-    expect(two.status().hashes).toBe(after);
+    expect(after - atAbort <= 2n * CHUNK.light).toBe(true);
     expect(two.status().searching).toBeNull();
+    // Nothing hashes after it: a search of 8 nonces that holds no valid one adds exactly 8.
+    expect(await failureOf(two.search(jobOf(hashVectors[1]!, UNREACHABLE), { start: 0n, count: 8n }))).toBeInstanceOf(NoValidNonce);
+    expect(two.status().hashes).toBe(after + 8n);
   });
 
   test("the engine serves job after job without rebuilding", async () => {
@@ -216,7 +219,7 @@ describe("a search thread that dies", () => {
   test("is replaced before the next job when it died while idle, and that job does not fail", async () => {
     const first = easyJob(203, 1);
     expect(engine.verify(first, (await engine.search(first)).nonce)).toBe(true);
-    await Bun.sleep(200);
+    await until("thread 1 to end while idle", async () => engine.status().stoppedThreads.includes(1));
     notes.length = 0;
     const next = easyJob(0, 9);
     expect(engine.verify(next, (await engine.search(next)).nonce)).toBe(true);
@@ -230,7 +233,8 @@ describe("a search thread that dies", () => {
       await subject.ready;
       const first = easyJob(203, 2);
       await subject.search(first);
-      await Bun.sleep(200); // thread 1 is dead now; the next search replaces it first
+      // Once thread 1 is dead, the next search replaces it first.
+      await until("thread 1 to end while idle", async () => subject.status().stoppedThreads.includes(1));
       const abort = new AbortController();
       const failure = failureOf(subject.search({ ...easyJob(0, 3), difficulty: fromHex(UNREACHABLE) }, { signal: abort.signal }));
       const t0 = performance.now();

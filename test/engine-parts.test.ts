@@ -7,6 +7,7 @@ import { Hasher } from "../src/engine/hasher";
 import { hashInput } from "../src/engine/k2pow-rule";
 import { KNOWN_HASH, KNOWN_INPUT, selfTestFailure } from "../src/engine/self-test";
 import { failureOf } from "./support/failure";
+import { until } from "./support/until";
 import { fromHex, hashVectors, jobOf, toHex, UNREACHABLE } from "./support/vectors";
 
 const engines: Engine[] = [];
@@ -107,7 +108,8 @@ describe("a chunked search", () => {
     const abort = new AbortController();
     const start = 5_000n;
     const running = two.search(jobOf(hashVectors[3]!, UNREACHABLE), { start, signal: abort.signal });
-    await Bun.sleep(1_500);
+    // Well under way: several chunks done by each thread.
+    await until("the search to have hashed 40 nonces", async () => (two.status().searching?.hashes ?? 0n) >= 40n);
     abort.abort();
     const failure = await failureOf(running);
     expect(failure).toBeInstanceOf(SearchCancelled);

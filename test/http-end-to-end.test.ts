@@ -3,6 +3,7 @@
 // and /status and /metrics follow the real work. The rest of the contract is test/http-contract.test.ts.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { pollUntilAnswered } from "./support/poll";
+import { until } from "./support/until";
 import { fromHex, smallestVectors } from "./support/vectors";
 import { jobPath, SLOW_JOB, startWorker } from "./support/worker";
 
@@ -39,7 +40,7 @@ test("a job is 201, then 200 with the vectors' smallest valid nonce; asked again
 
 test("while a job runs (~8 s on one thread): 201 again, another job 429, junk does not disturb it, and it ends with a valid nonce", async () => {
   expect(await get(jobPath(SLOW_JOB))).toEqual({ status: 201, body: "" });
-  await Bun.sleep(300);
+  await until("the job to be searched", async () => worker.engine.status().searching !== null);
   expect((await get(jobPath({ ...SLOW_JOB, difficulty: SLOW_JOB.difficulty.toUpperCase() }))).status).toBe(201);
   expect((await get(jobPath({ ...easy, nonceGroup: 9 }))).status).toBe(429);
   const running = await status();

@@ -142,7 +142,7 @@ test("a flood of reconnecting liars: every request of post-service's is answered
   const pool = await startPool();
   const liars = (["wrong-nonce", "done-at-once", "random-shares", "wrong-nonce"] as const).map((lie) => lyingWorker(pool.base, TOKEN, lie, 0));
   try {
-    await startJoin(pool.base, "honest");
+    await startJoin(pool.base, "honest", "fast");
     const latencies: number[] = [];
     const statuses = new Set<number>();
     let probing = true;
@@ -175,8 +175,10 @@ function startPool(...args: string[]) {
   return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", ...checkMode, ...args], { env });
 }
 
-function startJoin(base: string, name: string) {
-  return startK2pow([process.execPath, main, "join", base, "--randomx-mode", "light", "--cores", "1", "--name", name], {
+/** An honest worker on one core: in light mode, or in fast mode (the default) from the run's shared dataset file. */
+async function startJoin(base: string, name: string, mode: "light" | "fast" = "light") {
+  const randomx = mode === "light" ? ["--randomx-mode", "light"] : ["--randomx-mode", "fast", "--dataset-file", await sharedDatasetFile()];
+  return startK2pow([process.execPath, main, "join", base, ...randomx, "--cores", "1", "--name", name], {
     env,
     ready: /connected to the pool/,
   });

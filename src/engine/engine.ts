@@ -101,6 +101,8 @@ export interface EngineStatus {
   hashes: bigint;
   /** The same, per search thread. */
   hashesByThread: bigint[];
+  /** Search threads that ended on their own; each is started again before the next search. */
+  stoppedThreads: number[];
   searching: { hashes: bigint; seconds: number } | null;
   error: string | null;
 }
@@ -184,6 +186,7 @@ export class Engine {
           : null,
       hashes,
       hashesByThread: Array.from({ length: this.threads }, (_, t) => this.shared.hashes(t)),
+      stoppedThreads: this.pool === null ? [] : Array.from({ length: this.pool.size }, (_, t) => t).filter((t) => this.pool!.thread(t).crashed !== null),
       searching: running
         ? { hashes: hashes - running.hashesBefore, seconds: (performance.now() - running.started) / 1000 }
         : null,

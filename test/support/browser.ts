@@ -2,6 +2,7 @@
 // fail. The flags keep it off the network (this machine's is closed) and out of any profile but a fresh one.
 import { onTestFinished } from "bun:test";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { until } from "./until";
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -55,7 +56,7 @@ export async function recordStatus(page: Page): Promise<StatusRecorder> {
     bodies,
     async hold() {
       gate = new Promise((resolve) => (open = resolve));
-      while (underWay > 0) await Bun.sleep(20);
+      await until("the page's /status requests under way to finish", async () => underWay === 0, 15_000);
       // The page draws a good answer, then stamps <body data-updated>: wait for the stamp of the last one.
       if (drawnBefore !== null) await page.waitForFunction(`document.body.dataset.updated !== ${JSON.stringify(drawnBefore)}`, undefined, { timeout: 15_000 });
     },

@@ -46,6 +46,7 @@ async function make(): Promise<{ path: string; builtWith: string | null }> {
 
 // `npm test` runs this file before the suite (pretest), so that no test file waits on the build.
 if (import.meta.main) {
+  const started = performance.now();
   const { builtWith } = await sharedDataset();
-  console.log(`tests' shared dataset: ${path}${builtWith ? ` (built with ${builtWith})` : ""}`);
+  console.log(`tests' shared dataset: ${path} (built with ${builtWith}), ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
