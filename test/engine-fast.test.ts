@@ -1,6 +1,6 @@
-// The engine in fast mode: the 2 GiB dataset loaded from the run's shared dataset file (built once by whichever test
-// asked first; test/dataset-file.test.ts is about the build and the file), then the reference vectors and real
-// searches on it.
+// The engine in fast mode: the 2 GiB dataset loaded from the tests' shared dataset file (made once before the run,
+// test/support/shared-dataset.ts; test/dataset-file.test.ts is about the build and the file), then the reference
+// vectors and real searches on it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Engine } from "../src/engine/engine";
 import { hashInput } from "../src/engine/k2pow-rule";

@@ -131,7 +131,7 @@ test("at the full defaults: a worker that searches half of each range and hides 
     // Caught for what it did: thin coverage (or, where its half fell short, too few shares for a search).
     for (const close of caught) expect(close.reason).toMatch(/^5 of its last 10 ranges came with shares too few or too uneven for a whole search$|^range \d+ reported searched with \d+ share\(s\)/);
     // Nothing given to a connection of it after one was caught overlaps what that one was given, in the same job.
-    const jobOf = (w: Work) => `${w.job.nonceGroup}/${w.job.difficulty}`;
+    const jobOf = (w: Work) => `${w.job.miner}/${w.job.challenge}/${w.job.nonceGroup}/${w.job.difficulty}`;
     const overlaps = (a: Work, b: Work) =>
       jobOf(a) === jobOf(b) && BigInt(a.start) < BigInt(b.start) + BigInt(b.count) && BigInt(b.start) < BigInt(a.start) + BigInt(a.count);
     liar.closes.forEach((close, connection) => {
@@ -189,5 +189,7 @@ async function startJoin(base: string, name: string, mode: "light" | "fast" = "l
   return startK2pow([process.execPath, main, "join", base, ...randomx, "--cores", "1", "--name", name], {
     env,
     ready: /connected to the pool/,
+    // Loading the 2 GiB file (or building, if it went missing) takes a while on a busy machine.
+    startMs: mode === "fast" ? 90_000 : undefined,
   });
 }

@@ -31,6 +31,8 @@ const EASY = "f0" + "ff".repeat(31);
 
 const v = smallestVectors.find((x) => x.smallest_valid_nonce === "10")!;
 const real = { miner: v.miner, nonceGroup: v.nonce_group, challenge: v.challenge, difficulty: v.difficulty };
+const q = smallestVectors.find((x) => x.smallest_valid_nonce === "0")!;
+const quick = { miner: q.miner, nonceGroup: q.nonce_group, challenge: q.challenge, difficulty: q.difficulty };
 const hard = (nonceGroup = 1, difficulty = AT_BOUND) => ({ miner: "6b".repeat(32), nonceGroup, challenge: "0102030405060708", difficulty });
 
 const worker = (...args: string[]) =>
@@ -91,13 +93,14 @@ describe("the worker", () => {
   }, 60_000);
 
   test("a job past --job-timeout answers 500 'timed out', remembered, and the next job runs; open to the network, it warns", async () => {
-    const w = await worker("-b", "0.0.0.0:0", "--job-timeout", "1");
+    const w = await worker("-b", "0.0.0.0:0", "--job-timeout", "2");
     expect((await get(w.base + jobPath(hard(4)))).status).toBe(201);
     const timedOut = await pollUntilAnswered(w.base + jobPath(hard(4)));
     expect(timedOut.status).toBe(500);
     expect(timedOut.body).toMatch(/^timed out after \d+ s \(the worker's --job-timeout\)$/);
     expect(await get(w.base + jobPath(hard(4)))).toEqual(timedOut);
-    expect((await pollUntilAnswered(w.base + jobPath(real))).body).toBe(v.smallest_valid_nonce);
+    // The next job needs one hash, so that it ends well inside the timeout however loaded the machine is.
+    expect((await pollUntilAnswered(w.base + jobPath(quick))).body).toBe(q.smallest_valid_nonce);
     expect((await status(w.base)).jobs).toMatchObject({ failed: 1 });
     expect(w.log()).toMatch(/ERROR job failed .*error="timed out after \d+ s \(the worker's --job-timeout\)"/);
     // Checked last: the warning is written just after the "listening" line the test waits for.

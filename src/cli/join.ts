@@ -10,7 +10,7 @@ import { command, commandHelp, envName, EXIT, field, readCommand, switchField, U
 import { engineFields, engineOptions, startEngine } from "./engine-options";
 import { createLogger } from "./log";
 import { CA_FIELD, LOG_FORMAT, LOG_LEVEL, WORKER_TOKEN } from "./shared-flags";
-import { runUntilStopped } from "./shutdown";
+import { catchStopSignal, runUntilStopped } from "./shutdown";
 import { readCa } from "./tls-files";
 
 export const JOIN = command({
@@ -79,6 +79,7 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
   }
 
   const log = createLogger(config.logLevel, config.logFormat);
+  const signalled = catchStopSignal();
   let ca: string | undefined;
   if (config.ca !== undefined) {
     const read = readCa(config.ca);
@@ -130,7 +131,7 @@ export async function join(argv: string[], { workerUrl }: CommandContext): Promi
     (outcome) => ("refused" in outcome ? `the pool refused this worker: ${outcome.refused}` : undefined),
     (err: Error) => `the engine could not start: ${err.message}`,
   );
-  return runUntilStopped(log, failed, async () => {
+  return runUntilStopped(log, signalled, failed, async () => {
     member.stop();
     // A build in progress stops only when the engine closes; once it is ready, the member's last range ends first.
     if (engine.status().phase !== "ready") await engine.close();

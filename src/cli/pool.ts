@@ -15,7 +15,7 @@ import { DATASET_FILE, datasetFileOption } from "./engine-options";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { AUTH, BIND_ADDRESS, LIMIT_FIELDS, LOG_FORMAT, LOG_LEVEL, PROGRESS_INTERVAL, TLS_FIELDS, tlsPair, WORKER_TOKEN } from "./shared-flags";
-import { runUntilStopped } from "./shutdown";
+import { catchStopSignal, runUntilStopped } from "./shutdown";
 import { tlsFilesOf } from "./tls-files";
 
 /**
@@ -150,6 +150,7 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     return EXIT.ok;
   }
   const log = createLogger(config.logLevel, config.logFormat);
+  const signalled = catchStopSignal();
   log.info(`k2pow ${VERSION} pool starting`, {
     db: config.db,
     queue_size: config.queueSize,
@@ -216,7 +217,7 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
   const warning = server.warning();
   if (warning !== null) log.warn(warning);
 
-  return runUntilStopped(log, verifierFailed, async () => {
+  return runUntilStopped(log, signalled, verifierFailed, async () => {
     coordinator.close();
     await listening.stop(true);
     await verifier.close();

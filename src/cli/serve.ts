@@ -12,7 +12,7 @@ import { engineFields, engineOptions, startEngine } from "./engine-options";
 import { listenOrExplain } from "./listen";
 import { createLogger, type Logger } from "./log";
 import { AUTH, BIND_ADDRESS, LIMIT_FIELDS, LOG_FORMAT, LOG_LEVEL, PROGRESS_INTERVAL, TLS_FIELDS, tlsPair } from "./shared-flags";
-import { runUntilStopped } from "./shutdown";
+import { catchStopSignal, runUntilStopped } from "./shutdown";
 import { tlsFilesOf } from "./tls-files";
 
 const BUSY_STATUS = field({
@@ -96,6 +96,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     return EXIT.ok;
   }
   const log = createLogger(config.logLevel, config.logFormat);
+  const signalled = catchStopSignal();
   log.info(`k2pow ${VERSION} starting`, { target: TARGET, librandomx: randomxVersion(), bun: Bun.version });
 
   const engine = startEngine(config.engine, workerUrl, { note: (m, level = "info") => log[level](m), error: (m) => log.error(m) });
@@ -133,7 +134,7 @@ export async function serve(argv: string[], { workerUrl }: CommandContext): Prom
     () => undefined,
     (err: Error) => `the engine could not start: ${err.message}`,
   );
-  return runUntilStopped(log, engineFailed, async () => {
+  return runUntilStopped(log, signalled, engineFailed, async () => {
     await listening.stop(true);
     // Together: a job may be waiting for the dataset, and only closing the engine stops the build.
     await Promise.all([jobs.close(), engine.close()]);

@@ -8,11 +8,25 @@ import type { Logger } from "./log";
 export const SHUTDOWN_MS = 2000;
 
 /**
- * Waits for a signal, or for `failure` to resolve with the line to log (resolving with nothing is no failure), then
- * runs `close` and returns the exit code. A failure after the signal (closing cut a start short) is not reported.
+ * Catches the first SIGTERM or SIGINT from now on. A command calls it before it says it is running: whoever sends a
+ * signal on reading that line (systemd, a script, a test) must find the handler in place, or the signal's default
+ * action kills the process without closing anything.
  */
-export async function runUntilStopped(log: Logger, failure: Promise<string | void>, close: () => Promise<void>): Promise<number> {
-  const signalled = new Promise<null>((resolve) => process.once("SIGTERM", () => resolve(null)).once("SIGINT", () => resolve(null)));
+export function catchStopSignal(): Promise<null> {
+  return new Promise<null>((resolve) => process.once("SIGTERM", () => resolve(null)).once("SIGINT", () => resolve(null)));
+}
+
+/**
+ * Waits for the signal `signalled` (from catchStopSignal), or for `failure` to resolve with the line to log (resolving
+ * with nothing is no failure), then runs `close` and returns the exit code. A failure after the signal (closing cut a
+ * start short) is not reported.
+ */
+export async function runUntilStopped(
+  log: Logger,
+  signalled: Promise<null>,
+  failure: Promise<string | void>,
+  close: () => Promise<void>,
+): Promise<number> {
   const failed = failure.then((line) => (typeof line === "string" ? line : new Promise<never>(() => {})));
   const line = await Promise.race([signalled, failed]);
   if (line !== null) log.error(line);
