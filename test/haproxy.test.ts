@@ -113,7 +113,7 @@ describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of three workers (examples/h
       expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
       expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
       // Every worker took part: the load balancer spread the jobs.
-      for (const w of cluster.workers) expect(w.log()).toMatch(/job done/);
+      for (const w of cluster.workers) await w.logged(/job done/);
       // Sticky: each job was started once, on one worker, however many polls it took.
       const started = cluster.workers.flatMap((w) => [...w.log().matchAll(/job started job=(\S+)/g)].map((m) => m[1]));
       expect(started.length).toBe(6);

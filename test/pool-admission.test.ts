@@ -211,7 +211,7 @@ test("silent connections past the per-address cap make way for newer ones (4006)
       await checker.close();
     }
     expect(worker.log()).not.toContain(TOKEN);
-    expect(pool.log()).toMatch(/DEBUG worker refused remote=127\.0\.0\.2:\d+ code=4006/);
+    await pool.logged(/DEBUG worker refused remote=127\.0\.0\.2:\d+ code=4006/);
   } finally {
     for (const s of crowd) s.end();
   }

@@ -1,5 +1,5 @@
 // The pool's scheduling and trust rules in-process, at the default tuning, with time driven by a manual clock: a
-// real SQLite store, a real light-mode verifier thread checking what workers send, and workers played by the test
+// real SQLite store, a real fast-mode verifier thread checking what workers send, and workers played by the test
 // through the coordinator's link interface. An honest worker's shares come from the real engine's search (fast mode).
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,9 +37,12 @@ let dir: string;
 const open: Coordinator[] = [];
 beforeAll(async () => {
   // Fast mode, from the run's shared dataset file: the honest and half searches hash 5-10 times faster than light.
-  engine = new Engine({ mode: "fast", threads: 2, datasetFile: await sharedDatasetFile() });
-  verifier = new Verifier({ mode: "light", threads: 1 });
-  await Promise.all([engine.ready, verifier.ready]);
+  const datasetFile = await sharedDatasetFile();
+  engine = new Engine({ mode: "fast", threads: 2, datasetFile });
+  // The pool's default check mode, from the same file: its checks cost a tenth of light mode's.
+  verifier = new Verifier({ mode: "fast", threads: 1, datasetFile });
+  await Promise.all([engine.ready, verifier.settled]);
+  if (verifier.mode !== "fast") throw new Error("the test's verifier could not start in fast mode");
   dir = mkdtempSync(join(tmpdir(), "k2pow-coordinator-"));
 });
 afterEach(() => {
@@ -121,10 +124,8 @@ const SHARE_BURST = 12;
 
 /**
  * Plays an honest worker for its current range: every share as it is found, then done, `seconds` of clock time later.
- * 15 s by default: its 72 shares then come at about 5 a second, within the share budget of the test's light-mode
- * verifier on one thread even on a busy machine, so every one is checked (at 14 a second, a real worker's 5 s, some
- * would go unchecked and leave the claim unproven, rightly; docs/pool-protocol.md says how many workers a verifier
- * checks in full).
+ * 15 s by default: its 72 shares then come at about 5 a second, well within the share budget of the test's checker,
+ * so every one is checked (docs/pool-protocol.md says how many workers a verifier checks in full).
  */
 async function searchHonestly(c: Coordinator, clock: ManualClock, worker: ReturnType<typeof fakeWorker>, seconds = 15) {
   const work = worker.lastWork();

@@ -77,7 +77,7 @@ for (const { lie, code, reason, cause } of LIES) {
         expect(close.code).toBe(code);
         expect(close.reason).toMatch(reason);
       }
-      expect(pool.log()).toMatch(/WARN +worker dropped worker=liar-/);
+      await pool.logged(/WARN +worker dropped worker=liar-/);
       const metrics = await (await fetch(`${pool.base}/metrics`)).text();
       const dropped = Number(metrics.match(new RegExp(`^k2pow_pool_workers_dropped_total\\{reason="${cause}"\\} (\\d+)$`, "m"))?.[1]);
       expect(dropped).toBeGreaterThanOrEqual(1);

@@ -102,7 +102,7 @@ describe("the worker", () => {
     // The next job needs one hash, so that it ends well inside the timeout however loaded the machine is.
     expect((await pollUntilAnswered(w.base + jobPath(quick))).body).toBe(q.smallest_valid_nonce);
     expect((await status(w.base)).jobs).toMatchObject({ failed: 1 });
-    expect(w.log()).toMatch(/ERROR job failed .*error="timed out after \d+ s \(the worker's --job-timeout\)"/);
+    await w.logged(/ERROR job failed .*error="timed out after \d+ s \(the worker's --job-timeout\)"/);
     // Checked last: the warning is written just after the "listening" line the test waits for.
     expect(w.log()).toContain(
       "WARN  open to the network without --auth: anyone who reaches this port can run jobs on this worker, each for up to --job-timeout while post-service's wait, and read its jobs (miner ids, challenges, nonces) in /status and /ui; set --auth USER:PASSWORD (K2POW_AUTH), or bind to 127.0.0.1",
@@ -180,7 +180,7 @@ describe("the pool", () => {
     const s = await status(p.base);
     expect(s.refused["queue-share"]).toBe(745);
     expect(await refusedMetric(p.base, "k2pow_pool_requests_refused_total", "queue-share")).toBe(745);
-    expect(p.log()).toMatch(/job failed .*error="timed out after \d+ s \(the pool's --job-timeout\)"/);
+    await p.logged(/job failed .*error="timed out after \d+ s \(the pool's --job-timeout\)"/);
     // Checked last: the warning is written just after the "listening" line the test waits for.
     expect(p.log()).toMatch(/WARN  open to the network without --auth: anyone who reaches this port can queue jobs on this pool, up to --queue-per-address/);
   }, 120_000);

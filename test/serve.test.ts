@@ -46,7 +46,7 @@ describe("k2pow serve", () => {
     const ready = (await (await fetch(w.base + "/status")).json()) as { dataset: { state: string; buildSeconds: number }; engine: { mode: string } };
     expect(ready).toMatchObject({ dataset: { state: "ready" }, engine: { mode: "fast" } });
     expect(w.log()).toMatch(/dataset built with (AVX-512|AVX2|librandomx) in [\d.]+ s on 2 threads/);
-    expect(w.log()).toMatch(/job done .*nonce=\d+ hashes=\d+/);
+    await w.logged(/job done .*nonce=\d+ hashes=\d+/);
 
     w.proc.kill("SIGTERM");
     expect(await w.exited).toBe(0);

@@ -4,6 +4,7 @@
 // run ends (a process started outside a test) is killed then, by test/support/setup.ts: Bun's test runner does not
 // emit the process's "exit" event.
 import { onTestFinished } from "bun:test";
+import { until } from "./until";
 
 const running = new Set<ReturnType<typeof Bun.spawn>>();
 
@@ -65,5 +66,21 @@ export async function startK2pow(
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`k2pow did not start:\n${log}`);
     await Bun.sleep(20);
   }
-  return { proc, base: `http://127.0.0.1:${port}`, log: () => log, exited: pump.then(() => proc.exited) };
+  return {
+    proc,
+    base: `http://127.0.0.1:${port}`,
+    log: () => log,
+    /**
+     * Waits for a line matching `pattern`. The log is read as it comes, so a line written before an answer the test
+     * got over HTTP may not have been read yet: a test waits for the line rather than expecting it already there.
+     */
+    logged: async (pattern: RegExp, ms = 30_000) => {
+      try {
+        await until(`a log line matching ${pattern}`, async () => pattern.test(log), ms);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; the log so far:\n${log}`);
+      }
+    },
+    exited: pump.then(() => proc.exited),
+  };
 }
