@@ -98,7 +98,7 @@ test("at the full defaults (fast-mode checks): a done-at-once liar beside an hon
   const liar = lyingWorker(pool.base, TOKEN, "done-at-once");
   try {
     // Checks start in light mode; this test is about fast-mode checks, so it waits for them (the dataset is loaded).
-    await until("fast-mode checks", async () => /checks: now in fast mode \(dataset loaded from its file\)/.test(pool.log()), 120_000);
+    await pool.logged(/checks: now in fast mode \(dataset loaded from its file\)/, 120_000);
     await startJoin(pool.base, "honest");
     await probe(pool.base, 1);
     expect(liar.closes.some((c) => c.code === CLOSE.invalidWork)).toBe(true);
@@ -116,7 +116,7 @@ test("at the full defaults: a worker that searches half of each range and hides 
   const liar = halfWorker(pool.base, TOKEN, "partial", "every-other", engine, { hideFinds: true, addresses: ["127.0.0.2", "127.0.0.3", "127.0.0.4"] });
   try {
     await engine.ready;
-    await until("fast-mode checks", async () => /checks: now in fast mode \(dataset loaded from its file\)/.test(pool.log()), 120_000);
+    await pool.logged(/checks: now in fast mode \(dataset loaded from its file\)/, 120_000);
     // The honest worker in fast mode, the default, on jobs of about 2,048 hashes: each runs long enough for the liar
     // to finish ranges (one cut short by the job's end says nothing of it), and what bounds the test is the liar's
     // ranges (5 s each at the defaults, a verdict by its 5th to 10th), not the honest search.

@@ -122,7 +122,7 @@ test("a worker killed mid-job: the pool notices, and the range it held is search
   expect((await fetch(pool.base + path)).status).toBe(201);
   const held = await until("a to hold a range", async () => (await poolStatus(pool.base)).workers[0]?.range ?? null);
   a.proc.kill("SIGKILL");
-  await until("the pool to notice", async () => /worker left worker=a#/.test(pool.log()));
+  await pool.logged(/worker left worker=a#/);
   await startJoin(pool.base, "b");
   const answer = await answerOf(pool.base, path);
   expect(answer.status).toBe(200);
@@ -139,7 +139,7 @@ test("a restarted pool answers finished jobs at once and finishes the queued one
   const done = await answerOf(first.base, jobPath(1, EASY));
   expect(done.status).toBe(200);
   worker.proc.kill("SIGKILL");
-  await until("the worker to leave", async () => /worker left/.test(first.log()));
+  await first.logged(/worker left/);
   for (const group of [2, 3]) expect((await fetch(first.base + jobPath(group, EASY))).status).toBe(201);
   first.proc.kill("SIGKILL");
   await first.exited;
@@ -235,7 +235,7 @@ test("a worker reconnects with backoff when the pool goes away, keeping its engi
   const port = new URL(first.base).port;
   const worker = await startJoin(first.base, "w");
   first.proc.kill("SIGKILL");
-  await until("the worker to notice", async () => /WARN  lost the pool; reconnecting/.test(worker.log()));
+  await worker.logged(/WARN  lost the pool; reconnecting/);
   const second = await startK2pow([process.execPath, main, "pool", "-b", `127.0.0.1:${port}`, "--db", db, "--check-mode", "light"], { env });
   await until("the worker to come back", async () => (worker.log().match(/connected to the pool/g) ?? []).length === 2, 30_000);
   expect(worker.log().match(/light mode ready/g)).toHaveLength(1);

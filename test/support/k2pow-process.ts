@@ -74,7 +74,7 @@ export async function startK2pow(
      * Waits for a line matching `pattern`. The log is read as it comes, so a line written before an answer the test
      * got over HTTP may not have been read yet: a test waits for the line rather than expecting it already there.
      */
-    logged: async (pattern: RegExp, ms = 30_000) => {
+    logged: async (pattern: RegExp, ms?: number) => {
       try {
         await until(`a log line matching ${pattern}`, async () => pattern.test(log), ms);
       } catch (err) {
