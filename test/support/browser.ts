@@ -48,6 +48,9 @@ export async function recordStatus(page: Page): Promise<StatusRecorder> {
       if (response.ok()) bodies.push(JSON.parse(body));
       drawnBefore = response.ok() ? String(await page.evaluate("document.body.dataset.updated ?? ''")) : null;
       await route.fulfill({ response, body });
+    } catch (err) {
+      // The test ended while a request was on its way: its browser is closed, and there is no page left to answer.
+      if (!page.isClosed() && !/has been closed/.test((err as Error).message)) throw err;
     } finally {
       underWay--;
     }
