@@ -4,7 +4,9 @@
 #                      shim into build/native/, where a run from the checkout loads them, and this architecture's
 #                      executables into dist/
 #   build.sh release   for every target, cross-compiling: dist/k2pow-linux-x64, -x64-baseline and -arm64, each with
-#                      its own shim and librandomx embedded, and dist/SHA256SUMS
+#                      its own shim and librandomx embedded, dist/k2pow-windows-x64.exe, and dist/SHA256SUMS
+#   build.sh image     the container images localhost/k2pow:VERSION-x64 and -arm64 (and :latest, this machine's) in
+#                      podman's local store, from the Linux release executables (examples/container/build-image.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -47,6 +49,32 @@ native() {
   cp -p "$rx/VERSION" "$out/librandomx.version"
 }
 
+# The Windows shim: librandomx built from Debian's source with mingw-w64 (librandomx/windows.sh), linked with the shim
+# and the C++ runtime, libgcc and winpthread into one DLL that needs only Windows' own DLLs. It takes the name the
+# imports of src/engine/native-paths.ts use, libk2pow.so; librandomx.so.0 is only a note, since librandomx is inside
+# (src/engine/native.ts loads the one DLL on Windows).
+native_windows() {
+  local rx=librandomx/windows-x64 out=build/native-windows-x64 cc=x86_64-w64-mingw32-gcc-posix
+  # -muse-unaligned-vector-move: GCC cannot align the Windows stack beyond 16 bytes (GCC bug 54412), so an AVX spill
+  # with an aligned move could fault; the assembler makes every such move an unaligned one.
+  local flags=(-std=c11 -Wall -Wextra -Werror -Wa,-muse-unaligned-vector-move)
+  bash librandomx/windows.sh
+  mkdir -p "$out"
+  if [ ! -f "$out/libk2pow.so" ] || [ -n "$(find ffi -name '*.[ch]' -newer "$out/libk2pow.so" -print -quit)" ] \
+    || [ "$rx/VERSION" -nt "$out/libk2pow.so" ] || [ build.sh -nt "$out/libk2pow.so" ]; then
+    "$cc" -O1 "${flags[@]}" -c -o "$out/dataset-vectors.o" ffi/dataset-vectors.c
+    # -static: libstdc++, libgcc and winpthread inside; --exclude-libs: only the shim's own functions are exported.
+    "$cc" -O2 "${flags[@]}" -shared -s -I"$rx/include" -o "$out/libk2pow.so" ffi/k2pow.c "$out/dataset-vectors.o" \
+      "$rx/lib/librandomx.a" -static -lstdc++ -Wl,--exclude-libs,ALL
+    rm "$out/dataset-vectors.o"
+    echo "build.sh: built $out/libk2pow.so (a Windows DLL)" >&2
+  fi
+  echo "librandomx is linked into libk2pow.so in the Windows build" >"$out/librandomx.so.0"
+  # The upstream version: built from the source of Debian's package, not Debian's build of it.
+  cut -d- -f1 "$rx/VERSION" >"$out/librandomx.version"
+  touch -r "$rx/VERSION" "$out/librandomx.so.0" "$out/librandomx.version"
+}
+
 # Makes TARGET's libraries the ones in build/native/: what a checkout's run loads and the next executable embeds.
 stage() {
   mkdir -p build/native
@@ -73,14 +101,19 @@ up_to_date() {
 executables() {
   local target=$1 always=${2:-} variant variants bun=node_modules/.bin/bun
   [ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
-  variants=("linux-$target")
-  [ "$target" = x64 ] && variants+=("linux-x64-baseline")
+  case $target in
+    x64) variants=(linux-x64 linux-x64-baseline) ;;
+    windows-x64) variants=(windows-x64) ;;
+    *) variants=("linux-$target") ;;
+  esac
   mkdir -p dist
   for variant in "${variants[@]}"; do
-    [ -z "$always" ] && up_to_date "dist/k2pow-$variant" && continue
+    local file=dist/k2pow-$variant
+    [[ $variant = windows-* ]] && file=$file.exe
+    [ -z "$always" ] && up_to_date "$file" && continue
     "$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
-      src/main.ts src/engine/search-worker.ts --outfile "dist/k2pow-$variant" >/dev/null
-    echo "build.sh: built dist/k2pow-$variant" >&2
+      src/main.ts src/engine/search-worker.ts --outfile "$file" >/dev/null
+    echo "build.sh: built $file" >&2
   done
 }
 
@@ -101,11 +134,26 @@ case ${1:-} in
       stage "$target"
       executables "$target" always
     done
-    (cd dist && sha256sum k2pow-linux-x64 k2pow-linux-x64-baseline k2pow-linux-arm64 > SHA256SUMS)
+    native_windows
+    stage windows-x64
+    executables windows-x64 always
+    (cd dist && sha256sum k2pow-linux-x64 k2pow-linux-x64-baseline k2pow-linux-arm64 k2pow-windows-x64.exe > SHA256SUMS)
     echo "build.sh: wrote dist/SHA256SUMS" >&2
     ;;
+  image)
+    # The container images (examples/container/) hold the Linux release executables: built first where missing or
+    # older than their sources.
+    trap 'stage "$host"' EXIT
+    ui
+    for target in x64 arm64; do
+      native "$target"
+      stage "$target"
+      executables "$target"
+    done
+    bash examples/container/build-image.sh x64 arm64
+    ;;
   *)
-    echo "build.sh: unknown mode '$1'; use no argument (this machine) or 'release' (every target)" >&2
+    echo "build.sh: unknown mode '$1'; use no argument (this machine), 'release' (every target) or 'image' (the container images)" >&2
     exit 2
     ;;
 esac

@@ -5,11 +5,15 @@
 
 #include "dataset-vectors.h"
 
-#include <fcntl.h>
 #include <fenv.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 static const char KEY[] = "spacemesh-randomx-cache-key";
 
@@ -34,14 +38,20 @@ unsigned long k2pow_dataset_items(void) { return randomx_dataset_item_count(); }
 uint64_t k2pow_dataset_bytes(void) { return (uint64_t)randomx_dataset_item_count() * RANDOMX_DATASET_ITEM_SIZE; }
 
 /* Asks the kernel for transparent huge pages on the dataset before any page of it is touched. madvise needs a
- * page-aligned start; the few bytes before the first page boundary stay on small pages. */
+ * page-aligned start; the few bytes before the first page boundary stay on small pages. Windows has no such pages:
+ * its large pages are the hugetlb mode's, so the dataset stays on plain pages there. */
 static int advise_huge_pages(randomx_dataset *dataset) {
+#ifdef _WIN32
+  (void)dataset;
+  return -1;
+#else
   uintptr_t begin = (uintptr_t)randomx_get_dataset_memory(dataset);
   uintptr_t end = begin + k2pow_dataset_bytes();
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
   uintptr_t first = (begin + page - 1) & ~(page - 1);
   if (first >= end) return -1;
   return madvise((void *)first, (end - first) & ~(page - 1), MADV_HUGEPAGE);
+#endif
 }
 
 randomx_dataset *k2pow_dataset_alloc(int pages, int32_t *obtained) {
@@ -116,7 +126,35 @@ void *k2pow_dataset_memory(randomx_dataset *dataset) {
 
 int k2pow_file_forget(int fd, uint64_t offset, uint64_t length) {
   if (fd < 0 || offset > INT64_MAX || length > INT64_MAX) return K2POW_EINVAL;
+#ifdef _WIN32
+  /* Windows has no per-range advice for the file cache; it trims cached file pages itself under memory pressure. */
+  return 0;
+#else
   return posix_fadvise(fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED);
+#endif
+}
+
+int k2pow_lock_pages_privilege(void) {
+#ifdef _WIN32
+  /* librandomx enables the privilege itself before each large-page allocation, but keeps the reason when it cannot;
+   * asking first lets the engine say what to change. */
+  HANDLE token;
+  TOKEN_PRIVILEGES privileges = {.PrivilegeCount = 1};
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &token)) return (int)GetLastError();
+  DWORD error = ERROR_SUCCESS;
+  if (!LookupPrivilegeValueA(NULL, "SeLockMemoryPrivilege", &privileges.Privileges[0].Luid)) {
+    error = GetLastError();
+  } else {
+    privileges.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+    /* It succeeds even when the account lacks the right; ERROR_NOT_ALL_ASSIGNED then says so. */
+    if (!AdjustTokenPrivileges(token, FALSE, &privileges, 0, NULL, NULL) || GetLastError() != ERROR_SUCCESS)
+      error = GetLastError();
+  }
+  CloseHandle(token);
+  return (int)error;
+#else
+  return 0;
+#endif
 }
 
 randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset) {

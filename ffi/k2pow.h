@@ -7,7 +7,7 @@
 #include <randomx.h>
 
 /* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
-#define K2POW_ABI_VERSION 5
+#define K2POW_ABI_VERSION 6
 
 #define K2POW_INPUT_SIZE 48
 #define K2POW_HASH_SIZE 32
@@ -59,6 +59,12 @@ void *k2pow_dataset_memory(randomx_dataset *dataset);
 /* Tells the kernel that bytes [offset, offset+length) of an open file will not be read again, so a 2 GiB dataset
  * file read once does not stay in the page cache beside the copy in the dataset. 0, or an errno value. */
 int k2pow_file_forget(int fd, uint64_t offset, uint64_t length);
+
+/* Whether this process may put memory in large pages, enabling the right on the way: on Windows, 0 once
+ * SeLockMemoryPrivilege ("Lock pages in memory") is enabled for the process, else the Windows error code (1300,
+ * ERROR_NOT_ALL_ASSIGNED: the account does not hold the right). Always 0 elsewhere: Linux's reserved huge pages need
+ * no right, only vm.nr_hugepages. */
+int k2pow_lock_pages_privilege(void);
 
 /* A VM on the dataset (fast mode) when dataset is not NULL, else on the cache (light mode). */
 randomx_vm *k2pow_vm_create(int flags, randomx_cache *cache, randomx_dataset *dataset);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // k2pow command line: one entry point, one subcommand per job a user has.
 import { bench } from "./cli/bench";
+import { health } from "./cli/health";
 import { EXIT, optionsHelp, UsageError, type CommandContext } from "./cli/config";
 import { join } from "./cli/join";
 import { pool } from "./cli/pool";
@@ -19,6 +20,7 @@ Usage:
   k2pow pool --worker-token TOKEN [options]                      a pool: queues jobs, splits each across its workers
   k2pow join POOL_URL --worker-token TOKEN [options]             work for a pool (connects out; no inbound port)
   k2pow probe URL [options]                                      check a worker, load balancer or pool end to end
+  k2pow health [options]                                         exit 0 when the server on this box answers GET /
   k2pow --bench [options]                                        measure this box in under a minute
   k2pow --version | --help
   k2pow COMMAND --help                                           options of a command
@@ -28,7 +30,7 @@ ${optionsHelp(SERVE.fields)}
 ${SERVE.after}`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
-const commands: Record<string, Command> = { serve, prove, verify, pool, join, probe, bench, "--bench": bench };
+const commands: Record<string, Command> = { serve, prove, verify, pool, join, probe, health, bench, "--bench": bench };
 const context: CommandContext = { workerUrl: new URL("./engine/search-worker.ts", import.meta.url) };
 
 async function main(argv: string[]): Promise<number> {

@@ -135,6 +135,11 @@ describe("--dataset-file's default: where a user expects a cache", () => {
     ["~/.cache", { HOME: "/home/u" }, "/home/u/.cache/k2pow/randomx-dataset.bin"],
   ] as const)("%s", (_, env, path) => expect(defaultDatasetFile(env)).toBe(path));
 
+  test("Windows: %LOCALAPPDATA%\\k2pow, where Windows programs keep such files", () => {
+    const env = { LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local", USERPROFILE: "C:\\Users\\u" };
+    expect(defaultDatasetFile(env, "win32")).toBe("C:\\Users\\u\\AppData\\Local\\k2pow\\randomx-dataset.bin");
+  });
+
   test("none turns it off; a path is taken as given", () => {
     expect(serveConfig(["--dataset-file", "none"], {})).toMatchObject({ engine: { datasetFile: null } });
     expect(poolConfig([], { K2POW_WORKER_TOKEN: TOKEN, K2POW_DATASET_FILE: "/srv/d.bin" })).toMatchObject({ datasetFile: "/srv/d.bin" });

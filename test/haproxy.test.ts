@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startK2pow } from "./support/k2pow-process";
 import { run } from "./support/run";
+import { freePort } from "./support/free-port";
 
 const root = join(import.meta.dir, "..");
 const main = join(root, "src", "main.ts");
@@ -14,22 +15,14 @@ const haveHaproxy = Bun.which("haproxy") !== null;
 
 type Proc = Awaited<ReturnType<typeof startK2pow>>;
 
-/** A loopback port free right now. */
-function freePort(): number {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = server.port!;
-  server.stop(true);
-  return port;
+/** The example config, with only its bind address changed to this test's. */
+function configFor(port: number): string {
+  const example = readFileSync(join(root, "examples", "haproxy", "haproxy-2.6.cfg"), "utf8");
+  return example.replace(/^(\s*)bind :3000$/m, `$1bind 127.0.0.1:${port}`);
 }
 
-/** The example config, with only its addresses changed to this test's. */
-function configFor(port: number, workerPorts: number[]): string {
-  const example = readFileSync(join(root, "examples", "haproxy", "haproxy-2.6.cfg"), "utf8");
-  let n = 0;
-  return example
-    .replace(/^(\s*)bind :3000$/m, `$1bind 127.0.0.1:${port}`)
-    .replace(/^(\s*server worker\d) 127\.0\.0\.1:300\d check$/gm, (_m, head: string) => `${head} 127.0.0.1:${workerPorts[n++]} check`);
-}
+/** The workers' addresses, as the config reads them from its environment (K2POW_WORKER1 …). */
+const workerAddresses = (ports: number[]) => Object.fromEntries(ports.map((p, i) => [`K2POW_WORKER${i + 1}`, `127.0.0.1:${p}`]));
 
 /**
  * Three light-mode workers (busy answered 503, as the 2.6 config needs) and HAProxy in front of them, for one
@@ -40,11 +33,12 @@ async function startCluster() {
     [1, 2, 3].map(() => startK2pow([process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1", "--busy-status", "503"])),
   );
   const port = freePort();
-  const config = configFor(port, workers.map((w) => Number(new URL(w.base).port)));
-  expect(config.match(/127\.0\.0\.1:\d+ check$/gm)!.length).toBe(3);
+  const config = configFor(port);
+  expect(config.match(/^\s*server worker\d "\$\{K2POW_WORKER\d-127\.0\.0\.1:300\d\}" check$/gm)!.length).toBe(3);
   const dir = mkdtempSync(join(tmpdir(), "k2pow-haproxy-"));
   writeFileSync(join(dir, "haproxy.cfg"), config);
-  const haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], { stdout: "pipe", stderr: "pipe" });
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", ...workerAddresses(workers.map((w) => Number(new URL(w.base).port))) };
+  const haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], { stdout: "pipe", stderr: "pipe", env });
   let log = "";
   (async () => {
     for await (const chunk of haproxy.stdout as ReadableStream<Uint8Array>) log += new TextDecoder().decode(chunk);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startK2pow } from "./support/k2pow-process";
 import { run } from "./support/run";
 import { until } from "./support/until";
+import { freePort } from "./support/free-port";
 
 const root = join(import.meta.dir, "..");
 const main = join(root, "src", "main.ts");
@@ -44,14 +45,6 @@ const dashboard = JSON.parse(readFileSync(join(examples, "grafana-dashboard.json
   templating: { list: { name: string; type: string; query?: unknown; definition?: string; datasource?: Source }[] };
 };
 const dashboardQueries = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
-
-/** A loopback port free right now. */
-function freePort(): number {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = server.port!;
-  server.stop(true);
-  return port;
-}
 
 /** Grafana's variables as Prometheus would see them once Grafana has filled them in. */
 function withoutVariables(expr: string): string {

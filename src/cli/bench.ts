@@ -1,6 +1,6 @@
 // k2pow --bench: what a buyer of a rented box wants to know, in under a minute: the CPU, the page size obtained, the
 // dataset build time, hashes per second per thread count, and how long a job of N space units would take.
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { readFileSync } from "node:fs";
 import { Type } from "@sinclair/typebox";
 import { threadsFromCaches } from "../engine/cache-threads";
@@ -49,10 +49,25 @@ interface Measurement {
 }
 
 function cpuModel(): { model: string; flags: string[] } {
+  if (process.platform === "win32") return { model: windowsCpuModel(), flags: [] };
   const info = readFileSync("/proc/cpuinfo", "utf8");
   const model = info.match(/^(?:model name|Model)\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
   const flags = info.match(/^(?:flags|Features)\s*:\s*(.+)$/m)?.[1]?.split(/\s+/) ?? [];
   return { model, flags: ["aes", "avx2", "ssse3", "pmull", "sha2"].filter((f) => flags.includes(f)) };
+}
+
+/**
+ * Windows has no /proc/cpuinfo: the model as Windows names it to Node, else (where that fails, as under wine) the
+ * family and model Windows puts in PROCESSOR_IDENTIFIER. The instruction sets are not told either way.
+ */
+function windowsCpuModel(): string {
+  try {
+    const model = cpus()[0]?.model.trim();
+    if (model) return model;
+  } catch {
+    // Below.
+  }
+  return process.env.PROCESSOR_IDENTIFIER?.trim() || "unknown CPU";
 }
 
 /** 1, 2, 4, ... below the chosen count, then the chosen count and its neighbours, up to `max`. */

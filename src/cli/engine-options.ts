@@ -2,7 +2,7 @@
 // choosing a page size and --dataset-file for where the fast-mode dataset is kept between starts; the options they
 // make; and starting it, with the one way a command reports that it cannot.
 import { homedir } from "node:os";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, win32 } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { Engine, type EngineOptions, type ModeRequest } from "../engine/engine";
 import { EngineError, type Note } from "../engine/engine-error";
@@ -19,9 +19,12 @@ const DATASET_FILE_NAME = "randomx-dataset.bin";
 
 /**
  * Where the dataset is kept when no --dataset-file is given: the cache directory systemd gives the service
- * (CacheDirectory=, the first of $CACHE_DIRECTORY), else $XDG_CACHE_HOME/k2pow, else ~/.cache/k2pow.
+ * (CacheDirectory=, the first of $CACHE_DIRECTORY), else $XDG_CACHE_HOME/k2pow, else ~/.cache/k2pow. On Windows,
+ * where programs keep such files under %LOCALAPPDATA%: %LOCALAPPDATA%\k2pow.
  */
-export function defaultDatasetFile(env: Env): string {
+export function defaultDatasetFile(env: Env, platform: NodeJS.Platform = process.platform): string {
+  const local = env.LOCALAPPDATA;
+  if (platform === "win32" && local && win32.isAbsolute(local)) return win32.join(local, "k2pow", DATASET_FILE_NAME);
   const systemd = env.CACHE_DIRECTORY?.split(":")[0];
   if (systemd) return join(systemd, DATASET_FILE_NAME);
   const xdg = env.XDG_CACHE_HOME;
@@ -37,7 +40,8 @@ export const DATASET_FILE = field({
   takes: "a file path, or none",
   help:
     "fast mode: where the 2 GiB dataset is saved after a build and loaded from at the next start (checked " +
-    "before use), or none; default $CACHE_DIRECTORY, $XDG_CACHE_HOME/k2pow or ~/.cache/k2pow, file " +
+    "before use), or none; default $CACHE_DIRECTORY, $XDG_CACHE_HOME/k2pow or ~/.cache/k2pow (on Windows " +
+    "%LOCALAPPDATA%\\k2pow), file " +
     DATASET_FILE_NAME,
 });
 

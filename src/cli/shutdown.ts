@@ -8,12 +8,21 @@ import type { Logger } from "./log";
 export const SHUTDOWN_MS = 2000;
 
 /**
- * Catches the first SIGTERM or SIGINT from now on. A command calls it before it says it is running: whoever sends a
- * signal on reading that line (systemd, a script, a test) must find the handler in place, or the signal's default
- * action kills the process without closing anything.
+ * The signals that stop a command. Windows sends no SIGTERM; it has Ctrl+C (SIGINT), Ctrl+Break (SIGBREAK), and the
+ * console window being closed (SIGHUP, after which Windows ends the process within seconds).
+ */
+const STOP_SIGNALS: NodeJS.Signals[] =
+  process.platform === "win32" ? ["SIGTERM", "SIGINT", "SIGBREAK", "SIGHUP"] : ["SIGTERM", "SIGINT"];
+
+/**
+ * Catches the first stop signal (SIGTERM or SIGINT) from now on. A command calls it before it says it is running:
+ * whoever sends a signal on reading that line (systemd, a script, a test) must find the handler in place, or the
+ * signal's default action kills the process without closing anything.
  */
 export function catchStopSignal(): Promise<null> {
-  return new Promise<null>((resolve) => process.once("SIGTERM", () => resolve(null)).once("SIGINT", () => resolve(null)));
+  return new Promise<null>((resolve) => {
+    for (const signal of STOP_SIGNALS) process.once(signal, () => resolve(null));
+  });
 }
 
 /**

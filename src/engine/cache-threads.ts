@@ -187,7 +187,11 @@ export function threadsFromCaches(root = "/", cpus?: number): CacheThreads {
     return { threads, reason: `${plural(threads, "thread")}: ${why}`, caches: { ...totals, usableBytes: 0 } };
   };
 
-  if (!caches.length) return perLogicalCpu(`no CPU cache sizes readable under ${cpuDir}, so one per logical CPU`);
+  if (!caches.length) {
+    // Windows has no sysfs; its cache sizes are not within reach of Bun.
+    const where = process.platform === "win32" && root === "/" ? "on Windows" : `under ${cpuDir}`;
+    return perLogicalCpu(`no CPU cache sizes readable ${where}, so one per logical CPU`);
+  }
   const processor = readProcessor(root);
   // Arm server L3s are system-level caches shared with the whole chip; sizing threads by them left most cores of a
   // 64-core Graviton2 idle (XMRig counted that a bug and runs every core on Arm).

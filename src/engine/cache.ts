@@ -2,7 +2,7 @@
 // filling it, about a second of work, may be done by a search thread so the owner's event loop is not held up.
 import { EngineError } from "./engine-error";
 import { RANDOMX_FLAG_LARGE_PAGES, type Address, type Native } from "./native";
-import { hugetlbFree, mib } from "./resources";
+import { hugetlbFree, mib, windowsLargePagesRefusal } from "./resources";
 
 export const CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -27,11 +27,17 @@ export class Cache {
     if (pages === "hugetlb") {
       const address = native.k2pow_cache_alloc(flags | RANDOMX_FLAG_LARGE_PAGES);
       if (address !== null) return new Cache(native, address, "hugetlb");
-      const { bytes } = hugetlbFree();
-      if (required) {
-        throw new EngineError(`cannot allocate the 256 MiB cache in hugetlb pages (${mib(bytes)} free); raise vm.nr_hugepages`);
+      if (process.platform === "win32") {
+        const why = windowsLargePagesRefusal(native) ?? "Windows could not find 256 MiB in large pages (fragmented memory)";
+        if (required) throw new EngineError(`cannot allocate the 256 MiB cache in large pages: ${why}`);
+        note(`cache: not using large pages: ${why}; using plain pages`);
+      } else {
+        const { bytes } = hugetlbFree();
+        if (required) {
+          throw new EngineError(`cannot allocate the 256 MiB cache in hugetlb pages (${mib(bytes)} free); raise vm.nr_hugepages`);
+        }
+        note("cache: reserved huge pages could not be had; using plain pages");
       }
-      note("cache: reserved huge pages could not be had; using plain pages");
     }
     const address = native.k2pow_cache_alloc(flags & ~RANDOMX_FLAG_LARGE_PAGES);
     if (address === null) throw new EngineError("RandomX could not allocate its 256 MiB cache (out of memory?)");

@@ -1,9 +1,10 @@
 // bun:ffi bindings to the C shim (ffi/k2pow.c). Loaded once per thread: the main thread and every search Worker.
 import { dlopen, FFIType } from "bun:ffi";
 import { EngineError } from "./engine-error";
+import { loadableDll } from "./windows-dll";
 
 /** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
-const ABI_VERSION = 5;
+const ABI_VERSION = 6;
 
 const symbols = {
   k2pow_abi_version: { args: [], returns: FFIType.i32 },
@@ -23,6 +24,7 @@ const symbols = {
   k2pow_dataset_destroy: { args: [FFIType.ptr], returns: FFIType.void },
   k2pow_dataset_memory: { args: [FFIType.ptr], returns: FFIType.ptr },
   k2pow_file_forget: { args: [FFIType.i32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  k2pow_lock_pages_privilege: { args: [], returns: FFIType.i32 },
   k2pow_vm_create: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
   k2pow_vm_destroy: { args: [FFIType.ptr], returns: FFIType.void },
   k2pow_hash: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
@@ -52,6 +54,7 @@ export interface Native {
   k2pow_dataset_destroy(dataset: In): void;
   k2pow_dataset_memory(dataset: In): Address | null;
   k2pow_file_forget(fd: number, offset: number, length: number): number;
+  k2pow_lock_pages_privilege(): number;
   k2pow_vm_create(flags: number, cache: In, dataset: In): Address | null;
   k2pow_vm_destroy(vm: In): void;
   k2pow_hash(vm: In, input: Uint8Array, out: Uint8Array): number;
@@ -67,7 +70,10 @@ export interface Native {
   ): number;
 }
 
-/** Where the two native libraries are: librandomx first, so the shim's dependency on its SONAME resolves. */
+/**
+ * Where the two native libraries are: librandomx first, so the shim's dependency on its SONAME resolves. On Windows
+ * the shim is one DLL with librandomx linked in, and `randomx` is not loaded.
+ */
 export interface NativePaths {
   randomx: string;
   shim: string;
@@ -87,13 +93,20 @@ export const MISMATCH = -2;
 export function openNative(paths: NativePaths): Native {
   let shim;
   try {
-    dlopen(paths.randomx, { randomx_get_flags: { args: [], returns: FFIType.i32 } });
-    shim = dlopen(paths.shim, symbols);
+    if (process.platform === "win32") {
+      shim = dlopen(loadableDll(paths.shim), symbols);
+    } else {
+      dlopen(paths.randomx, { randomx_get_flags: { args: [], returns: FFIType.i32 } });
+      shim = dlopen(paths.shim, symbols);
+    }
   } catch (err) {
     // A compiled executable unpacks its embedded libraries into the temporary directory before loading them.
-    const advice = paths.shim.startsWith("/$bunfs/")
-      ? "the executable unpacks them into $TMPDIR (else /tmp): check that it exists, is writable and is not mounted noexec"
-      : "run npm run build (or ./build.sh) in the checkout";
+    const advice =
+      process.platform === "win32"
+        ? "the executable unpacks its DLL into %TEMP%: check that it exists and is writable, and that no antivirus program blocks the DLL there"
+        : paths.shim.startsWith("/$bunfs/")
+          ? "the executable unpacks them into $TMPDIR (else /tmp): check that it exists, is writable and is not mounted noexec"
+          : "run npm run build (or ./build.sh) in the checkout";
     throw new EngineError(`cannot load the RandomX libraries: ${(err as Error).message}; ${advice}`);
   }
   const abi = shim.symbols.k2pow_abi_version();

@@ -1,5 +1,8 @@
-// What this machine offers the engine: memory that can be had, and which kinds of huge pages.
+// What this machine offers the engine: memory that can be had, and which kinds of huge pages. Linux tells through
+// /proc and /sys; Windows has neither, so there the answers come from Node's os module and the shim.
 import { readFileSync } from "node:fs";
+import { freemem } from "node:os";
+import type { Native } from "./native";
 
 const MiB = 1024 * 1024;
 
@@ -16,8 +19,12 @@ function meminfo(field: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Bytes this process can still allocate: MemAvailable, lowered by any cgroup memory limit (v1 or v2) above it. */
+/**
+ * Bytes this process can still allocate: MemAvailable, lowered by any cgroup memory limit (v1 or v2) above it. On
+ * Windows, the available physical memory (which, like MemAvailable, counts the file cache it can reclaim).
+ */
 export function availableMemory(): number {
+  if (process.platform === "win32") return freemem();
   const available = (meminfo("MemAvailable") ?? Number.MAX_SAFE_INTEGER / 1024) * 1024;
   return Math.min(available, cgroupHeadroom());
 }
@@ -72,6 +79,23 @@ export function thpResidentBytes(): number {
   const match = readText("/proc/self/smaps_rollup")?.match(/^AnonHugePages:\s+(\d+) kB$/m);
   return match ? Number(match[1]) * 1024 : 0;
 }
+
+/**
+ * Why large pages cannot be had on Windows, or null when this process holds the right to them (it is then enabled).
+ * Windows gives them only to accounts granted "Lock pages in memory", and a grant takes effect at the next sign-in.
+ */
+export function windowsLargePagesRefusal(native: Pick<Native, "k2pow_lock_pages_privilege">): string | null {
+  const error = native.k2pow_lock_pages_privilege();
+  if (error === 0) return null;
+  const code = error === ERROR_NOT_ALL_ASSIGNED ? "" : ` (Windows error ${error})`;
+  return (
+    `Windows large pages need the "Lock pages in memory" right${code}: run secpol.msc, Local Policies → User Rights ` +
+    "Assignment → Lock pages in memory, add the account that runs k2pow, then sign out and in again"
+  );
+}
+
+/** AdjustTokenPrivileges: the account does not hold the privilege asked for. */
+const ERROR_NOT_ALL_ASSIGNED = 1300;
 
 /** Resident set size of this process, in bytes. */
 export function residentBytes(): number {
