@@ -77,8 +77,13 @@ native_windows() {
 
 # Makes TARGET's libraries the ones in build/native/: what a checkout's run loads and the next executable embeds.
 stage() {
+  local file
   mkdir -p build/native
-  cp -p build/native-"$1"/* build/native/
+  # Each file copied beside its place and renamed over it: a process that has the old one loaded keeps it whole.
+  for file in build/native-"$1"/*; do
+    cp -p "$file" "build/native/.$(basename "$file").new"
+    mv -f "build/native/.$(basename "$file").new" "build/native/$(basename "$file")"
+  done
 }
 
 # The dashboard's script (src/ui/browser/ and uPlot) in one file for the browser; src/ui/page.ts inlines it into the
@@ -143,13 +148,18 @@ case ${1:-} in
   image)
     # The container images (examples/container/) hold the Linux release executables: built first where missing or
     # older than their sources.
-    trap 'stage "$host"' EXIT
-    ui
-    for target in x64 arm64; do
-      native "$target"
-      stage "$target"
-      executables "$target"
-    done
+    stale=()
+    up_to_date dist/k2pow-linux-x64-baseline || stale+=(x64)
+    up_to_date dist/k2pow-linux-arm64 || stale+=(arm64)
+    if [ ${#stale[@]} -gt 0 ]; then
+      trap 'stage "$host"' EXIT
+      ui
+      for target in "${stale[@]}"; do
+        native "$target"
+        stage "$target"
+        executables "$target"
+      done
+    fi
     bash examples/container/build-image.sh x64 arm64
     ;;
   *)

@@ -14,12 +14,14 @@ out=$here/windows-x64
 cc=x86_64-w64-mingw32-gcc-posix
 cxx=x86_64-w64-mingw32-g++-posix
 
-if [ -f "$out/VERSION" ] && [ "$(cat "$out/VERSION")" = "$version" ] && [ -f "$out/lib/librandomx.a" ] && [ -f "$out/include/randomx.h" ]; then
+# Up to date: this version, built by this script as it is now.
+if [ -f "$out/VERSION" ] && [ "$(cat "$out/VERSION")" = "$version" ] && [ -f "$out/lib/librandomx.a" ] && [ -f "$out/include/randomx.h" ] \
+  && [ "$out/VERSION" -nt "$0" ]; then
   exit 0
 fi
-for tool in "$cc" "$cxx" cmake make; do
+for tool in "$cc" "$cxx" cmake make curl; do
   command -v "$tool" >/dev/null || {
-    echo "librandomx/windows.sh: $tool is missing; install Debian's gcc-mingw-w64-x86-64-posix, g++-mingw-w64-x86-64-posix, cmake and make" >&2
+    echo "librandomx/windows.sh: $tool is missing; install Debian's gcc-mingw-w64-x86-64-posix, g++-mingw-w64-x86-64-posix, cmake, make and curl" >&2
     exit 1
   }
 done

@@ -132,4 +132,12 @@ describe.skipIf(skip)("dist/k2pow-windows-x64.exe under wine", () => {
     );
     expect(code).toBe(3);
   });
+
+  test("the DLL inside needs only Windows' own DLLs (librandomx, libstdc++, libgcc and winpthread linked in)", async () => {
+    const dll = join(import.meta.dir, "..", "build", "native-windows-x64", "libk2pow.so");
+    const { stdout, code } = await run(["x86_64-w64-mingw32-objdump", "-p", dll]);
+    expect(code).toBe(0);
+    const imports = [...stdout.matchAll(/^\s*DLL Name: (\S+)$/gm)].map((m) => m[1]!.toUpperCase()).sort();
+    expect(imports).toEqual(["ADVAPI32.DLL", "KERNEL32.DLL", "MSVCRT.DLL"]);
+  });
 });

@@ -14,7 +14,7 @@ so in a container or beside a service it takes no arguments. 'join' listens on n
     bindAddress: { ...BIND_ADDRESS, help: "the server's --bind-address; an address of every interface is asked on loopback" },
     tlsCert: {
       ...TLS_FIELDS.tlsCert,
-      help: "the server's --tls-cert: when set, asks over https without checking the certificate (it is this box's own)",
+      help: "the server's --tls-cert: when set, asks over https, without checking the certificate when on loopback (it is this box's own)",
     },
     timeout: field({
       flag: "timeout",
@@ -40,7 +40,10 @@ export function healthConfig(argv: string[], env: Env = process.env) {
   const read = readCommand(HEALTH, argv, env);
   if (read === "help") return "help";
   const { bindAddress, tlsCert, timeout } = read.values;
-  return { url: healthUrl(bindAddress, tlsCert !== undefined), timeoutMs: timeout * 1000 };
+  const url = healthUrl(bindAddress, tlsCert !== undefined);
+  // On loopback the server is this box's own and its certificate names the public name, not 127.0.0.1.
+  const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(new URL(url).hostname);
+  return { url, timeoutMs: timeout * 1000, checkCertificate: !loopback };
 }
 
 export async function health(argv: string[]): Promise<number> {
@@ -49,9 +52,9 @@ export async function health(argv: string[]): Promise<number> {
     console.log(commandHelp(HEALTH));
     return EXIT.ok;
   }
-  const { url, timeoutMs } = config;
+  const { url, timeoutMs, checkCertificate } = config;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), tls: { rejectUnauthorized: false } });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), tls: { rejectUnauthorized: checkCertificate } });
     await response.arrayBuffer();
     if (response.status === 200) return EXIT.ok;
     console.error(`k2pow health: ${url} answered ${response.status}, not 200`);

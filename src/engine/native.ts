@@ -103,7 +103,7 @@ export function openNative(paths: NativePaths): Native {
     // A compiled executable unpacks its embedded libraries into the temporary directory before loading them.
     const advice =
       process.platform === "win32"
-        ? "the executable unpacks its DLL into %TEMP%: check that it exists and is writable, and that no antivirus program blocks the DLL there"
+        ? "the executable unpacks its DLL into %LOCALAPPDATA%\\k2pow: check that it is writable, and that no antivirus program blocks the DLL there"
         : paths.shim.startsWith("/$bunfs/")
           ? "the executable unpacks them into $TMPDIR (else /tmp): check that it exists, is writable and is not mounted noexec"
           : "run npm run build (or ./build.sh) in the checkout";

@@ -80,6 +80,9 @@ export function thpResidentBytes(): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/** AdjustTokenPrivileges: the account does not hold the privilege asked for. */
+const ERROR_NOT_ALL_ASSIGNED = 1300;
+
 /**
  * Why large pages cannot be had on Windows, or null when this process holds the right to them (it is then enabled).
  * Windows gives them only to accounts granted "Lock pages in memory", and a grant takes effect at the next sign-in.
@@ -93,9 +96,6 @@ export function windowsLargePagesRefusal(native: Pick<Native, "k2pow_lock_pages_
     "Assignment → Lock pages in memory, add the account that runs k2pow, then sign out and in again"
   );
 }
-
-/** AdjustTokenPrivileges: the account does not hold the privilege asked for. */
-const ERROR_NOT_ALL_ASSIGNED = 1300;
 
 /** Resident set size of this process, in bytes. */
 export function residentBytes(): number {

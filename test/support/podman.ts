@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "./run";
 
-/** Names and labels of this run's containers and volumes. */
+/** Names and labels of this run's containers, volumes, networks and images: two runs on one machine share none. */
 export const RUN = `k2pow-test-${process.pid}`;
 
 /**
@@ -54,13 +54,19 @@ export async function compose(file: string, project: string, args: string[], env
   return result;
 }
 
-/** Removes every container and volume of this run. */
-export async function removeAll(): Promise<void> {
-  const ids = (await podman(["ps", "-aq", "--filter", `label=${RUN}`], { allowFailure: true })).stdout.split("\n").filter(Boolean);
-  const named = (await podman(["ps", "-aq", "--filter", `name=^${RUN}`], { allowFailure: true })).stdout.split("\n").filter(Boolean);
+const lines = (text: string) => text.split("\n").filter(Boolean);
+
+/** Removes every container, volume, network and image of this run. */
+export async function removeAll(images: string[]): Promise<void> {
+  const mine = `^${RUN}-`;
+  const ids = lines((await podman(["ps", "-aq", "--filter", `label=${RUN}`], { allowFailure: true })).stdout);
+  const named = lines((await podman(["ps", "-aq", "--filter", `name=${mine}`], { allowFailure: true })).stdout);
   if (ids.length + named.length > 0) await podman(["rm", "-f", "-v", "-t", "0", ...new Set([...ids, ...named])], { allowFailure: true });
-  const volumes = (await podman(["volume", "ls", "-q", "--filter", `name=^${RUN}`], { allowFailure: true })).stdout.split("\n").filter(Boolean);
+  const volumes = lines((await podman(["volume", "ls", "-q", "--filter", `name=${mine}`], { allowFailure: true })).stdout);
   if (volumes.length > 0) await podman(["volume", "rm", "-f", ...volumes], { allowFailure: true });
+  const networks = lines((await podman(["network", "ls", "-q", "--filter", `name=${mine}`], { allowFailure: true })).stdout);
+  if (networks.length > 0) await podman(["network", "rm", "-f", ...networks], { allowFailure: true });
+  if (images.length > 0) await podman(["rmi", "-f", ...images], { allowFailure: true });
 }
 
 /**

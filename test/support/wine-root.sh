@@ -26,6 +26,8 @@ work=$(mktemp -d "$root.new.XXXXXX")
 # A private mount namespace for the steps that need /proc and /dev: the kernel undoes those mounts when they end.
 in_root() { unshare --mount --propagation private -- sh -c 'mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" && exec chroot "$0" "$@"' "$work" "$@"; }
 trap 'rm -rf --one-file-system "$work" "$work.log"' EXIT
+# Ended by a signal (a CI run stopped early): the clean-up above still runs.
+trap 'exit 1' TERM INT
 
 started=$SECONDS
 # minbase: dpkg, apt and the essential tools, nothing else; wine and what it needs come with apt below.

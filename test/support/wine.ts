@@ -57,7 +57,6 @@ export async function startWine(exe: string): Promise<Wine> {
   // Persistent (-p): wine's start-up services stay up between commands instead of starting again for each.
   const server = Bun.spawn(inRoot(["wineserver", "-f", "-p"]), { env: env(), stdout: "ignore", stderr: "pipe" });
   endWithTest(server);
-  // Its socket there before the first command, or that command would start a wineserver of its own.
   const close = async () => {
     // wineserver -k ends every process wine runs for this run (the server's clients), then the server itself.
     await run(inRoot(["wineserver", "-k"]), { env: env() });
