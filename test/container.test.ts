@@ -103,6 +103,16 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
     await probe(worker.base, 3);
   });
 
+  test("every command is the image's: probe of a worker, and --bench", async () => {
+    const worker = await start("probed", [], { K2POW_RANDOMX_MODE: "light", K2POW_CORES: "1" });
+    const probed = await podman(["run", "--rm", "--label", RUN, "--network", "host", IMAGE, "probe", worker.base, "--groups", "2", "--backoff", "0.2"]);
+    expect(probed.stdout).toContain("OK: every group got a valid nonce; post-service would have succeeded");
+    const bench = await podman(["run", "--rm", "--label", RUN, IMAGE, "--bench", "--randomx-mode", "light", "--seconds", "1", "--json"]);
+    const result = JSON.parse(bench.stdout) as { target: string; mode: string; byThreads: { hashesPerSecond: number }[] };
+    expect(result).toMatchObject({ target: "linux-x64-baseline", mode: "light" });
+    for (const m of result.byThreads) expect(m.hashesPerSecond).toBeGreaterThan(0);
+  });
+
   test("a second start with the dataset volume loads the dataset in seconds instead of building it", async () => {
     // The volume is given the file a build wrote (the suite's shared one, made by the same executable's code): a
     // first start's 25 s build is what this spares, and the dataset-file tests cover the writing.
@@ -144,6 +154,7 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
       expect(sum(join(dir, "k2pow"))).toBe(sum(join(root, "dist", "k2pow-linux-arm64")));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      await podman(["rm", "-v", ctr], { allowFailure: true });
     }
   });
 

@@ -107,6 +107,14 @@ describe.skipIf(skip)("dist/k2pow-windows-x64.exe under wine", () => {
     expect(outcome!.ok ? String(outcome!.nonce) : outcome!.error).toBe(v.smallest_valid_nonce);
   });
 
+  test("probe, from Windows, checks a worker on the Linux side end to end", async () => {
+    const main = join(import.meta.dir, "..", "src", "main.ts");
+    const worker = await startK2pow([process.execPath, main, "-b", "127.0.0.1:0", "--randomx-mode", "light", "--cores", "1"]);
+    const { stdout, code } = await k2pow("probe", worker.base, "--groups", "2", "--parallelism", "2", "--backoff", "0.2", "--timeout", "60");
+    expect(stdout).toContain("OK: every group got a valid nonce; post-service would have succeeded");
+    expect(code).toBe(0);
+  });
+
   test("--bench measures, with Windows' memory and CPU figures (no /proc there)", async () => {
     const { stdout, stderr, code } = await k2pow("--bench", "--randomx-mode", "light", "--seconds", "1", "--json");
     expect({ code, stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining("hashing on 1 thread(s)") });
