@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { compose, hostProgramImage, podman, podmanEnv, removeAll, RUN } from "./support/podman";
 import { run } from "./support/run";
 import { sharedDatasetFile } from "./support/shared-dataset";
+import { pollUntilAnswered } from "./support/poll";
 import { until } from "./support/until";
 import { smallestVectors } from "./support/vectors";
+import { jobPath } from "./support/worker";
 import { freePort } from "./support/free-port";
 
 const root = join(import.meta.dir, "..");
@@ -92,12 +94,7 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
   test("answers post-service's requests with the vectors' nonces (one thread searches from 0: the smallest valid one)", async () => {
     const worker = await start("vectors", [], { K2POW_RANDOMX_MODE: "light", K2POW_CORES: "1" });
     for (const v of smallestVectors) {
-      const url = `${worker.base}/job/${v.miner}/${v.nonce_group}/${v.challenge}/${v.difficulty}`;
-      const answer = await until(`an answer to the vector job of group ${v.nonce_group}`, async () => {
-        const r = await fetch(url);
-        const body = await r.text();
-        return r.status === 201 ? null : { status: r.status, body };
-      });
+      const answer = await pollUntilAnswered(worker.base + jobPath({ ...v, nonceGroup: v.nonce_group }), 60_000);
       expect(answer).toEqual({ status: 200, body: v.smallest_valid_nonce });
     }
     await probe(worker.base, 3);
@@ -132,11 +129,7 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
     console.log(`container with the dataset volume: loaded in ${loaded[1]} s, ready ${((performance.now() - started) / 1000).toFixed(1)} s after podman run`);
     expect(await worker.logs()).not.toMatch(/building the dataset|dataset built/);
     const v = smallestVectors[0]!;
-    const body = await until("the vector job answered in fast mode", async () => {
-      const r = await fetch(`${worker.base}/job/${v.miner}/${v.nonce_group}/${v.challenge}/${v.difficulty}`);
-      return r.status === 200 ? r.text() : null;
-    });
-    expect(body).toBe(v.smallest_valid_nonce);
+    expect(await pollUntilAnswered(worker.base + jobPath({ ...v, nonceGroup: v.nonce_group }), 60_000)).toEqual({ status: 200, body: v.smallest_valid_nonce });
   });
 
   test("the arm64 image is built from the arm64 executable", async () => {

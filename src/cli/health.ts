@@ -2,6 +2,7 @@
 // HEALTHCHECK (the image has no curl) and any supervisor: it reads the same K2POW_BIND_ADDRESS and K2POW_TLS_CERT
 // as the server beside it, so it needs no arguments there.
 import { Type } from "@sinclair/typebox";
+import { isLoopback } from "../net/address-scope";
 import { command, commandHelp, EXIT, field, readCommand, type Env } from "./config";
 import { BIND_ADDRESS, TLS_FIELDS } from "./shared-flags";
 
@@ -42,8 +43,8 @@ export function healthConfig(argv: string[], env: Env = process.env) {
   const { bindAddress, tlsCert, timeout } = read.values;
   const url = healthUrl(bindAddress, tlsCert !== undefined);
   // On loopback the server is this box's own and its certificate names the public name, not 127.0.0.1.
-  const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(new URL(url).hostname);
-  return { url, timeoutMs: timeout * 1000, checkCertificate: !loopback };
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+  return { url, timeoutMs: timeout * 1000, checkCertificate: !(isLoopback(host) || host === "localhost") };
 }
 
 export async function health(argv: string[]): Promise<number> {

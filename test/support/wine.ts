@@ -60,8 +60,12 @@ export async function startWine(exe: string): Promise<Wine> {
   const close = async () => {
     // wineserver -k ends every process wine runs for this run (the server's clients), then the server itself.
     await run(inRoot(["wineserver", "-k"]), { env: env() });
-    const ended = await Promise.race([server.exited, Bun.sleep(10_000).then(() => null)]);
-    if (ended === null) server.kill("SIGKILL");
+    await until("this run's wineserver to end after wineserver -k", async () => server.exitCode !== null || server.signalCode !== null, 10_000).catch(
+      () => {
+        console.log("wineserver had not ended 10 s after wineserver -k: killed");
+        server.kill("SIGKILL");
+      },
+    );
     await server.exited;
     rmSync(dir, { recursive: true, force: true });
   };
