@@ -33,25 +33,40 @@ void k2pow_cache_destroy(randomx_cache *cache) {
   if (cache != NULL) randomx_release_cache(cache);
 }
 
+/* librandomx 1.1.10 has no call that gives the cache's memory; it is the first member of its randomx_cache. A
+ * different layout would build wrong items, which the vector build's comparison with librandomx reports. */
+static uint8_t *cache_memory(randomx_cache *cache) { return *(uint8_t *const *)cache; }
+
 unsigned long k2pow_dataset_items(void) { return randomx_dataset_item_count(); }
 
 uint64_t k2pow_dataset_bytes(void) { return (uint64_t)randomx_dataset_item_count() * RANDOMX_DATASET_ITEM_SIZE; }
 
-/* Asks the kernel for transparent huge pages on the dataset before any page of it is touched. madvise needs a
+/* Asks the kernel for transparent huge pages on memory no page of which has been touched yet. madvise needs a
  * page-aligned start; the few bytes before the first page boundary stay on small pages. Windows has no such pages:
- * its large pages are the hugetlb mode's, so the dataset stays on plain pages there. */
-static int advise_huge_pages(randomx_dataset *dataset) {
+ * its large pages are the hugetlb mode's, so the memory stays on plain pages there. */
+static int advise_huge_pages(void *memory, uint64_t bytes) {
 #ifdef _WIN32
-  (void)dataset;
+  (void)memory;
+  (void)bytes;
   return -1;
 #else
-  uintptr_t begin = (uintptr_t)randomx_get_dataset_memory(dataset);
-  uintptr_t end = begin + k2pow_dataset_bytes();
+  uintptr_t begin = (uintptr_t)memory;
+  uintptr_t end = begin + bytes;
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
   uintptr_t first = (begin + page - 1) & ~(page - 1);
-  if (first >= end) return -1;
+  if (memory == NULL || first >= end) return -1;
   return madvise((void *)first, (end - first) & ~(page - 1), MADV_HUGEPAGE);
 #endif
+}
+
+static int advise_dataset(randomx_dataset *dataset) { return advise_huge_pages(randomx_get_dataset_memory(dataset), k2pow_dataset_bytes()); }
+
+/* The cache's size: librandomx's RANDOMX_ARGON_MEMORY (262,144 KiB), which its public header does not give. */
+#define CACHE_BYTES (256ull * 1024 * 1024)
+
+int k2pow_cache_advise_huge_pages(randomx_cache *cache) {
+  if (cache == NULL) return -1;
+  return advise_huge_pages(cache_memory(cache), CACHE_BYTES);
 }
 
 randomx_dataset *k2pow_dataset_alloc(int pages, int32_t *obtained) {
@@ -64,7 +79,7 @@ randomx_dataset *k2pow_dataset_alloc(int pages, int32_t *obtained) {
     case K2POW_PAGES_THP:
       dataset = randomx_alloc_dataset(RANDOMX_FLAG_DEFAULT);
       if (dataset == NULL) return NULL;
-      *obtained = advise_huge_pages(dataset) == 0 ? K2POW_PAGES_THP : K2POW_PAGES_PLAIN;
+      *obtained = advise_dataset(dataset) == 0 ? K2POW_PAGES_THP : K2POW_PAGES_PLAIN;
       return dataset;
     case K2POW_PAGES_PLAIN:
       *obtained = K2POW_PAGES_PLAIN;
@@ -83,10 +98,6 @@ int k2pow_dataset_build(randomx_dataset *dataset, randomx_cache *cache, uint64_t
 }
 
 int k2pow_dataset_vector_lanes(void) { return k2pow_vectors_lanes(); }
-
-/* librandomx 1.1.10 has no call that gives the cache's memory; it is the first member of its randomx_cache. A
- * different layout would build wrong items, which the comparison below reports. */
-static const uint8_t *cache_memory(randomx_cache *cache) { return *(const uint8_t *const *)cache; }
 
 /* Whether librandomx builds item `item` as it already is in the dataset; the item is then librandomx's either way. */
 static int same_as_librandomx(randomx_dataset *dataset, randomx_cache *cache, uint64_t item) {

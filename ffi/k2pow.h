@@ -7,7 +7,7 @@
 #include <randomx.h>
 
 /* Raised whenever a signature below changes, so a stale build is refused instead of misbehaving. */
-#define K2POW_ABI_VERSION 6
+#define K2POW_ABI_VERSION 7
 
 #define K2POW_INPUT_SIZE 48
 #define K2POW_HASH_SIZE 32
@@ -34,6 +34,9 @@ int k2pow_recommended_flags(void);
 randomx_cache *k2pow_cache_alloc(int flags);
 int k2pow_cache_init(randomx_cache *cache);
 void k2pow_cache_destroy(randomx_cache *cache);
+/* Asks for transparent huge pages on a cache allocated without RANDOMX_FLAG_LARGE_PAGES, before k2pow_cache_init
+ * touches it: 0 when asked, -1 where there are none (Windows) or the kernel refused. */
+int k2pow_cache_advise_huge_pages(randomx_cache *cache);
 
 /* Allocates the dataset in the page mode asked for; NULL when that fails. *obtained says what it got: THP falls
  * back to plain pages (keeping the allocation) when the kernel refuses the advice. */

@@ -1,14 +1,19 @@
 // The engine's parts on their own: the hasher with no Worker thread, the self-test every VM passes before "ready",
 // and the chunked search that keeps every thread busy while its range has nonces left.
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { Engine } from "../src/engine/engine";
 import { EngineError, NoValidNonce, SearchCancelled } from "../src/engine/engine-error";
 import { Hasher } from "../src/engine/hasher";
+import { thpSetting } from "../src/engine/resources";
 import { hashInput } from "../src/engine/k2pow-rule";
 import { KNOWN_HASH, KNOWN_INPUT, selfTestFailure } from "../src/engine/self-test";
 import { failureOf } from "./support/failure";
 import { until } from "./support/until";
 import { fromHex, hashVectors, jobOf, toHex, UNREACHABLE } from "./support/vectors";
+
+/** Bytes of this process the kernel backs with transparent huge pages. */
+const anonHugeBytes = () => Number(readFileSync("/proc/self/smaps_rollup", "utf8").match(/^AnonHugePages:\s+(\d+) kB$/m)![1]) * 1024;
 
 const engines: Engine[] = [];
 afterAll(() => Promise.all(engines.map((e) => e.close())));
@@ -78,12 +83,22 @@ describe("the self-test", () => {
     expect((await failureOf(broken.search(jobOf(hashVectors[0]!, UNREACHABLE)))).message).toBe(failure.message);
   });
 
-  test("an engine that starts says its self-test passed", async () => {
+  test("an engine that starts says its self-test passed, and the pages its cache is on: transparent huge pages where the kernel has them", async () => {
+    const thp = ["always", "madvise"].includes(thpSetting());
     const notes: string[] = [];
+    const before = anonHugeBytes();
     const ok = engine({ mode: "light", threads: 1, onNote: (m) => notes.push(m) });
     await ok.ready;
-    expect(notes).toContain("light mode ready: 1 thread, plain pages, self-test passed");
+    expect(notes).toContain(`light mode ready: 1 thread, ${thp ? "thp" : "plain"} pages, self-test passed`);
+    // The kernel really backs the 256 MiB cache with huge pages (most of it: it may fall short where memory is
+    // fragmented), which halves a light-mode start's CPU time (bench/light-start.ts).
+    if (thp) expect(anonHugeBytes() - before).toBeGreaterThanOrEqual(128 * 1024 * 1024);
     await ok.close();
+    const plain: string[] = [];
+    const asked = engine({ mode: "light", threads: 1, pages: "plain", onNote: (m) => plain.push(m) });
+    await asked.ready;
+    expect(plain).toContain("light mode ready: 1 thread, plain pages, self-test passed");
+    await asked.close();
   });
 });
 

@@ -3,7 +3,7 @@
 // search at a time on all threads. Knows nothing of HTTP or of jobs' bookkeeping.
 import { availableParallelism } from "node:os";
 import { NONCE_LIMIT } from "../bytes/hex";
-import { Cache, CACHE_BYTES } from "./cache";
+import { Cache, CACHE_BYTES, type CachePages } from "./cache";
 import { threadsFromCaches } from "./cache-threads";
 import { Dataset, type DatasetBuilder, type DatasetSource } from "./dataset";
 import { DatasetStore, type SaveState } from "./dataset-store";
@@ -357,7 +357,7 @@ export class Engine {
         stopping: () => this.closing !== null,
       });
       const flags = this.native.k2pow_recommended_flags();
-      const cachePages = this.mode === "light" ? this.lightPages(pages) : "plain";
+      const cachePages = this.mode === "light" ? this.lightPages(pages) : pages === "plain" ? "plain" : "thp";
       const cache = Cache.allocate(this.native, flags, cachePages, this.note, pages === "hugetlb");
       this.cache = cache;
       // Filled on a search thread: about a second that this thread's event loop stays free for. A dataset file is
@@ -411,10 +411,9 @@ export class Engine {
   }
 
   /** Light mode puts its cache in reserved huge pages when asked or when enough are free; nothing else helps it. */
-  private lightPages(request: PageRequest): "hugetlb" | "plain" {
+  private lightPages(request: PageRequest): CachePages {
     if (request === "hugetlb" || (request === "auto" && hugetlbFree().bytes >= CACHE_BYTES)) return "hugetlb";
-    if (request === "thp") this.note("light mode: transparent huge pages apply to the fast-mode dataset only");
-    return "plain";
+    return request === "plain" ? "plain" : "thp";
   }
 
   private async runCheck(index: number, inputs: Uint8Array, targets: Uint8Array): Promise<CheckResult> {

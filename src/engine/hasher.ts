@@ -37,7 +37,7 @@ export class Hasher {
   static light(paths: NativePaths = nativePaths): Hasher {
     const native = openNative(paths);
     const flags = native.k2pow_recommended_flags();
-    const cache = Cache.allocate(native, flags, "plain", () => {});
+    const cache = Cache.allocate(native, flags, "thp", () => {});
     try {
       cache.fillHere();
       return new Hasher(native, flags, cache.pointer, null, cache);

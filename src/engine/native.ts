@@ -4,7 +4,7 @@ import { EngineError } from "./engine-error";
 import { loadableDll } from "./windows-dll";
 
 /** Must equal K2POW_ABI_VERSION in ffi/k2pow.h. */
-const ABI_VERSION = 6;
+const ABI_VERSION = 7;
 
 const symbols = {
   k2pow_abi_version: { args: [], returns: FFIType.i32 },
@@ -12,6 +12,7 @@ const symbols = {
   k2pow_cache_alloc: { args: [FFIType.i32], returns: FFIType.ptr },
   k2pow_cache_init: { args: [FFIType.ptr], returns: FFIType.i32 },
   k2pow_cache_destroy: { args: [FFIType.ptr], returns: FFIType.void },
+  k2pow_cache_advise_huge_pages: { args: [FFIType.ptr], returns: FFIType.i32 },
   k2pow_dataset_alloc: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.ptr },
   k2pow_dataset_items: { args: [], returns: FFIType.u64 },
   k2pow_dataset_bytes: { args: [], returns: FFIType.u64 },
@@ -45,6 +46,7 @@ export interface Native {
   k2pow_cache_alloc(flags: number): Address | null;
   k2pow_cache_init(cache: In): number;
   k2pow_cache_destroy(cache: In): void;
+  k2pow_cache_advise_huge_pages(cache: In): number;
   k2pow_dataset_alloc(pages: number, obtained: Int32Array): Address | null;
   k2pow_dataset_items(): bigint;
   k2pow_dataset_bytes(): bigint;
