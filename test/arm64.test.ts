@@ -39,7 +39,9 @@ describe.skipIf(skip)("dist/k2pow-linux-arm64 under qemu-user", () => {
     rmSync(dir, { recursive: true });
   }, 60_000);
 
-  test.each(hashVectors.slice(0, 3).map((v) => [v.nonce, v] as const))(
+  // One vector's hash checks the whole chain under emulation (cache, VM, input; each run costs seconds of qemu); the
+  // encoding of every vector's input is the same code, checked against all of them on x64. The largest nonce.
+  test.each(hashVectors.slice(2, 3).map((v) => [v.nonce, v] as const))(
     "k2pow verify reproduces the vector hash of nonce %s (light mode)",
     async (nonce, v) => {
       const { dir, exe: alone } = inEmptyDir();

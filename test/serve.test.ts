@@ -1,6 +1,7 @@
 // The worker as users run it: the `k2pow` process, configured by flags and environment, answering while its
 // dataset builds, logging its jobs, and stopping within 2 s of SIGTERM.
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startK2pow } from "./support/k2pow-process";
 import { pollUntilAnswered } from "./support/poll";
@@ -9,6 +10,7 @@ import { smallestVectors } from "./support/vectors";
 import { jobPath, SLOW_JOB } from "./support/worker";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
+const MiB = 1024 * 1024;
 const k2pow = (args: string[], env?: Record<string, string>) =>
   startK2pow([process.execPath, main, ...args], env && { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
 
@@ -47,6 +49,19 @@ describe("k2pow serve", () => {
     expect(ready).toMatchObject({ dataset: { state: "ready" }, engine: { mode: "fast" } });
     expect(w.log()).toMatch(/dataset built with (AVX-512|AVX2|librandomx) in [\d.]+ s on 2 threads/);
     await w.logged(/job done .*nonce=\d+ hashes=\d+/);
+
+    // What the build leaves resident while the worker searches: the dataset, the cache (kept for the light re-check),
+    // 2 MiB of scratchpad a thread, and at most 150 MiB for the rest of the process, HTTP server included (the budget
+    // fast mode is chosen by; test/engine-memory.test.ts holds a loaded dataset and light mode to it).
+    expect((await fetch(w.base + jobPath(SLOW_JOB))).status).toBe(201);
+    await until("the slow job to be searching", async () => {
+      const status = (await (await fetch(w.base + "/status")).json()) as { job: { hashes: number } | null };
+      return (status.job?.hashes ?? 0) > 100;
+    });
+    const resident = Number(readFileSync(`/proc/${w.proc.pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB$/m)![1]) * 1024;
+    const budget = (2080 + 256 + 2 * 2 + 150) * MiB;
+    console.log(`fast mode (dataset built), 2 threads: resident ${(resident / MiB).toFixed(0)} MiB, budget ${budget / MiB} MiB`);
+    expect(resident).toBeLessThanOrEqual(budget);
 
     w.proc.kill("SIGTERM");
     expect(await w.exited).toBe(0);

@@ -46,7 +46,9 @@ describe.skipIf(skip)("dist/k2pow-windows-x64.exe under wine", () => {
     expect(code).toBe(0);
   });
 
-  test.each(hashVectors.slice(0, 3).map((v) => [v.nonce, v] as const))(
+  // One vector's hash checks the whole chain (cache, VM, input); the encoding of every vector's input is the same
+  // code, checked against all of them on Linux. The largest nonce: the most of its bytes used.
+  test.each(hashVectors.slice(2, 3).map((v) => [v.nonce, v] as const))(
     "verify reproduces the vector hash of nonce %s",
     async (nonce, v) => {
       const { stdout, code } = await k2pow("verify", v.miner, String(v.nonce_group), v.challenge, "ff".repeat(32), nonce);
