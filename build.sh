@@ -3,6 +3,8 @@
 #   build.sh           for this machine: Debian's librandomx (fetched and checked by librandomx/fetch.sh) and the C
 #                      shim into build/native/, where a run from the checkout loads them, and this architecture's
 #                      executables into dist/
+#   build.sh native    only the libraries into build/native/ and the dashboard's script: what a run from the checkout
+#                      loads
 #   build.sh release   for every target, cross-compiling: dist/k2pow-linux-x64, -x64-baseline and -arm64, each with
 #                      its own shim and librandomx embedded, dist/k2pow-windows-x64.exe, and dist/SHA256SUMS
 #   build.sh image     the container images localhost/k2pow:VERSION-x64 and -arm64 (and :latest, this machine's) in
@@ -75,7 +77,7 @@ native_windows() {
   touch -r "$rx/VERSION" "$out/librandomx.so.0" "$out/librandomx.version"
 }
 
-# Makes TARGET's libraries the ones in build/native/: what a checkout's run loads and the next executable embeds.
+# Makes TARGET's libraries the ones in build/native/: what a checkout's run loads (only ever this machine's).
 stage() {
   local file
   mkdir -p build/native
@@ -96,15 +98,29 @@ ui() {
   echo "build.sh: built $out" >&2
 }
 
-# Whether an executable is newer than everything it embeds; then a host build leaves it (and a release's sums) be.
+# Whether TARGET's executable FILE is newer than everything it embeds; then a host build leaves it (and a release's
+# sums) be.
 up_to_date() {
-  [ -f "$1" ] && [ -z "$(find src build/native build/ui package.json package-lock.json -newer "$1" -type f -print -quit)" ]
+  [ -f "$2" ] && [ -z "$(find src build/native-"$1" build/ui package.json package-lock.json -newer "$2" -type f -print -quit)" ]
+}
+
+# A copy of the sources with TARGET's libraries where src/engine/native-paths.ts imports them (build/native/), for
+# bun build --compile to embed. build/native/ itself stays this machine's: a run from the checkout (the test suite
+# beside a release build) never finds another target's libraries there.
+source_tree() {
+  local dir=build/tree-$1
+  rm -rf "$dir"
+  mkdir -p "$dir/build"
+  cp -r src package.json "$dir/"
+  cp -r build/ui "$dir/build/ui"
+  cp -rL "build/native-$1" "$dir/build/native"
+  ln -s ../../node_modules "$dir/node_modules"
 }
 
 # Self-contained executables for TARGET, with its shim and librandomx embedded: a box needs only glibc and
 # libstdc++. The search Worker is a second entry point so that it is embedded too.
 executables() {
-  local target=$1 always=${2:-} variant variants bun=node_modules/.bin/bun
+  local target=$1 always=${2:-} variant variants bun=node_modules/.bin/bun root=$PWD
   [ -x "$bun" ] || { echo "build.sh: $bun is missing; run npm ci first" >&2; exit 1; }
   case $target in
     x64) variants=(linux-x64 linux-x64-baseline) ;;
@@ -112,14 +128,17 @@ executables() {
     *) variants=("linux-$target") ;;
   esac
   mkdir -p dist
+  local tree=""
   for variant in "${variants[@]}"; do
     local file=dist/k2pow-$variant
     [[ $variant = windows-* ]] && file=$file.exe
-    [ -z "$always" ] && up_to_date "$file" && continue
-    "$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
-      src/main.ts src/engine/search-worker.ts --outfile "$file" >/dev/null
+    [ -z "$always" ] && up_to_date "$target" "$file" && continue
+    [ -n "$tree" ] || { source_tree "$target"; tree=build/tree-$target; }
+    (cd "$tree" && "$root/$bun" build --compile --target="bun-$variant" --define "process.env.K2POW_BUILD_TARGET=\"$variant\"" \
+      src/main.ts src/engine/search-worker.ts --outfile "$root/$file" >/dev/null)
     echo "build.sh: built $file" >&2
   done
+  [ -z "$tree" ] || rm -rf "$tree"
 }
 
 case ${1:-} in
@@ -129,18 +148,20 @@ case ${1:-} in
     ui
     executables "$host"
     ;;
+  native)
+    # Only what a run from the checkout loads (.ci/run starts the tests' shared dataset on it, beside a release build).
+    native "$host"
+    stage "$host"
+    ui
+    ;;
   release)
     rm -f dist/SHA256SUMS
-    # Whatever happens, a checkout's runs go on loading this machine's libraries.
-    trap 'stage "$host"' EXIT
     ui
     for target in x64 arm64; do
       native "$target"
-      stage "$target"
       executables "$target" always
     done
     native_windows
-    stage windows-x64
     executables windows-x64 always
     (cd dist && sha256sum k2pow-linux-x64 k2pow-linux-x64-baseline k2pow-linux-arm64 k2pow-windows-x64.exe > SHA256SUMS)
     echo "build.sh: wrote dist/SHA256SUMS" >&2
@@ -148,22 +169,15 @@ case ${1:-} in
   image)
     # The container images (examples/container/) hold the Linux release executables: built first where missing or
     # older than their sources.
-    stale=()
-    up_to_date dist/k2pow-linux-x64-baseline || stale+=(x64)
-    up_to_date dist/k2pow-linux-arm64 || stale+=(arm64)
-    if [ ${#stale[@]} -gt 0 ]; then
-      trap 'stage "$host"' EXIT
-      ui
-      for target in "${stale[@]}"; do
-        native "$target"
-        stage "$target"
-        executables "$target"
-      done
-    fi
+    ui
+    for target in x64 arm64; do
+      native "$target"
+      executables "$target"
+    done
     bash examples/container/build-image.sh x64 arm64
     ;;
   *)
-    echo "build.sh: unknown mode '$1'; use no argument (this machine), 'release' (every target) or 'image' (the container images)" >&2
+    echo "build.sh: unknown mode '$1'; use no argument (this machine), 'native' (its libraries only), 'release' (every target) or 'image' (the container images)" >&2
     exit 2
     ;;
 esac

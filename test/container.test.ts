@@ -61,8 +61,7 @@ async function start(name: string, args: string[], env: Record<string, string>, 
 describe.skipIf(skip)("the container image and examples/compose under podman", () => {
   beforeAll(async () => {
     expect(missing).toEqual([]);
-    // What `build.sh image` runs once the release executables are there (.ci/run builds them before the suite):
-    // build.sh itself would re-stage build/native/ under the test files running beside this one.
+    // What `build.sh image` runs once the release executables are there (.ci/run builds them before the suite).
     const built = await run(["bash", join(root, "examples", "container", "build-image.sh"), "x64", "arm64"], { env: podmanEnv({ K2POW_IMAGE_NAME: NAME }) });
     if (built.code !== 0) throw new Error(`examples/container/build-image.sh exited ${built.code}: ${built.stderr.trim().slice(-2000)}`);
     await hostProgramImage(HAPROXY_IMAGE, Bun.which("haproxy")!, "/usr/local/sbin/haproxy");
