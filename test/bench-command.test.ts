@@ -1,5 +1,6 @@
-// k2pow --bench with its defaults (fast mode, all cores) finishes in under a minute and reports what it measured;
-// run again, it loads the dataset the first run saved.
+// k2pow --bench in its default mode (fast, all cores) reports what it measured; run again, it loads the dataset the
+// first run saved. One second per thread count, not the default five: what is tested is what it reports, not how long
+// it takes (the README gives that, measured).
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,15 +13,12 @@ const datasetFile = join(dir, "randomx-dataset.bin");
 const env = { ...(process.env as Record<string, string>), K2POW_DATASET_FILE: datasetFile };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test("--bench --json: one JSON object within a minute, progress as plain lines when not on a terminal", async () => {
-  const t0 = performance.now();
-  const { stdout: out, stderr: err, code } = await run([process.execPath, main, "--bench", "--json", "--units", "1000"], { env });
-  const seconds = (performance.now() - t0) / 1000;
+test("--bench --json: one JSON object, progress as plain lines when not on a terminal", async () => {
+  const { stdout: out, stderr: err, code } = await run([process.execPath, main, "--bench", "--json", "--units", "1000", "--seconds", "1"], { env });
   expect(code).toBe(0);
   const result = JSON.parse(out) as Record<string, unknown> & { byThreads: { threads: number; hashesPerSecond: number }[] };
   const threads = result.threads as number;
-  console.log(`--bench took ${seconds.toFixed(1)} s:`, out.trim());
-  expect(seconds).toBeLessThan(60);
+  console.log("--bench:", out.trim());
   expect(out.trim().split("\n").length).toBe(1);
   expect(result).toMatchObject({ mode: "fast", threads: expect.any(Number), pageMode: expect.stringMatching(/^(hugetlb|thp|plain)$/) });
   expect(result.hashesPerSecond as number).toBeGreaterThan(0);
@@ -40,7 +38,6 @@ test("--bench --json: one JSON object within a minute, progress as plain lines w
 }, 120_000);
 
 test("--bench again: the dataset is loaded from the file the first run saved, and it says so", async () => {
-  // What is tested is the load: one second per thread count, not the default five.
   const { stdout: out, stderr: err, code } = await run([process.execPath, main, "--bench", "--json", "--units", "1000", "--seconds", "1"], { env });
   expect(code).toBe(0);
   const result = JSON.parse(out) as Record<string, unknown>;
