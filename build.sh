@@ -170,10 +170,8 @@ case ${1:-} in
     # The container images (examples/container/) hold the Linux release executables: built first where missing or
     # older than their sources.
     ui
-    for target in x64 arm64; do
-      native "$target"
-      executables "$target"
-    done
+    up_to_date x64 dist/k2pow-linux-x64-baseline || { native x64; executables x64; }
+    up_to_date arm64 dist/k2pow-linux-arm64 || { native arm64; executables arm64; }
     bash examples/container/build-image.sh x64 arm64
     ;;
   *)

@@ -9,6 +9,8 @@ import { startK2pow } from "./support/k2pow-process";
 import { run } from "./support/run";
 import { hashVectors } from "./support/vectors";
 
+const largestNonce = hashVectors.reduce((a, b) => (BigInt(b.nonce) > BigInt(a.nonce) ? b : a));
+
 const root = join(import.meta.dir, "..");
 const exe = join(root, "dist", "k2pow-linux-arm64");
 const qemu = Bun.which("qemu-aarch64-static");
@@ -41,7 +43,7 @@ describe.skipIf(skip)("dist/k2pow-linux-arm64 under qemu-user", () => {
 
   // One vector's hash checks the whole chain under emulation (cache, VM, input; each run costs seconds of qemu); the
   // encoding of every vector's input is the same code, checked against all of them on x64. The largest nonce.
-  test.each(hashVectors.slice(2, 3).map((v) => [v.nonce, v] as const))(
+  test.each([largestNonce].map((v) => [v.nonce, v] as const))(
     "k2pow verify reproduces the vector hash of nonce %s (light mode)",
     async (nonce, v) => {
       const { dir, exe: alone } = inEmptyDir();

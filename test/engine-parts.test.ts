@@ -91,7 +91,7 @@ describe("the self-test", () => {
     await ok.ready;
     expect(notes).toContain(`light mode ready: 1 thread, ${thp ? "thp" : "plain"} pages, self-test passed`);
     // The kernel really backs the 256 MiB cache with huge pages (most of it: it may fall short where memory is
-    // fragmented), which halves a light-mode start's CPU time (bench/light-start.ts).
+    // fragmented), which takes about a quarter off a light-mode start's CPU time (bench/light-start.ts).
     if (thp) expect(anonHugeBytes() - before).toBeGreaterThanOrEqual(128 * 1024 * 1024);
     await ok.close();
     const plain: string[] = [];

@@ -20,32 +20,35 @@ export class Cache {
   }
 
   /**
-   * Allocates on the calling thread. Reserved huge pages, when asked for, fall back to plain pages with a note,
-   * unless `required`: then their lack is an error that says what to change. Transparent huge pages, where the
-   * kernel has none (or on Windows), are plain pages without a word: nothing to change for them.
+   * Allocates on the calling thread. Reserved huge pages, when asked for, fall back to transparent huge pages (or
+   * plain pages where the kernel has none) with a note, unless `required`: then their lack is an error that says what
+   * to change. Transparent huge pages that cannot be had are plain pages without a word: nothing to change for them.
    */
   static allocate(native: Native, flags: number, pages: CachePages, note: (m: string) => void, required = false): Cache {
+    // The advice is taken without error even where THP is turned off; only the setting says whether it does anything.
+    const thpUsable = ["always", "madvise"].includes(thpSetting());
+    let wanted = pages;
     if (pages === "hugetlb") {
       const address = native.k2pow_cache_alloc(flags | RANDOMX_FLAG_LARGE_PAGES);
       if (address !== null) return new Cache(native, address, "hugetlb");
+      const fallback = thpUsable ? "transparent huge pages" : "plain pages";
       if (process.platform === "win32") {
         const why = windowsLargePagesRefusal(native) ?? "Windows could not find 256 MiB in large pages (fragmented memory)";
         if (required) throw new EngineError(`cannot allocate the 256 MiB cache in large pages: ${why}`);
-        note(`cache: not using large pages: ${why}; using plain pages`);
+        note(`cache: not using large pages: ${why}; using ${fallback}`);
       } else {
         const { bytes } = hugetlbFree();
         if (required) {
           throw new EngineError(`cannot allocate the 256 MiB cache in hugetlb pages (${mib(bytes)} free); raise vm.nr_hugepages`);
         }
-        note("cache: reserved huge pages could not be had; using plain pages");
+        note(`cache: reserved huge pages could not be had; using ${fallback}`);
       }
+      wanted = "thp";
     }
     const address = native.k2pow_cache_alloc(flags & ~RANDOMX_FLAG_LARGE_PAGES);
     if (address === null) throw new EngineError("RandomX could not allocate its 256 MiB cache (out of memory?)");
-    // Filling it writes every page once: on 2 MiB pages that is about half the CPU time of a light-mode start.
-    // The advice is taken without error even where THP is turned off; only the setting says whether it does anything.
-    const thp = pages === "thp" && ["always", "madvise"].includes(thpSetting());
-    if (thp && native.k2pow_cache_advise_huge_pages(address) === 0) return new Cache(native, address, "thp");
+    // Filling it writes every page once: on 2 MiB pages a light-mode start takes about three quarters of the CPU time.
+    if (wanted === "thp" && thpUsable && native.k2pow_cache_advise_huge_pages(address) === 0) return new Cache(native, address, "thp");
     return new Cache(native, address, "plain");
   }
 

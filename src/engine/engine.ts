@@ -357,7 +357,8 @@ export class Engine {
         stopping: () => this.closing !== null,
       });
       const flags = this.native.k2pow_recommended_flags();
-      const cachePages = this.mode === "light" ? this.lightPages(pages) : pages === "plain" ? "plain" : "thp";
+      // Fast mode's cache stays on plain pages: the dataset's count of huge pages (the whole process's) stays its own.
+      const cachePages = this.mode === "light" ? this.lightPages(pages) : "plain";
       const cache = Cache.allocate(this.native, flags, cachePages, this.note, pages === "hugetlb");
       this.cache = cache;
       // Filled on a search thread: about a second that this thread's event loop stays free for. A dataset file is
@@ -410,7 +411,10 @@ export class Engine {
     }
   }
 
-  /** Light mode puts its cache in reserved huge pages when asked or when enough are free; nothing else helps it. */
+  /**
+   * Light mode puts its cache in reserved huge pages when asked or when enough are free, else in transparent huge
+   * pages unless plain pages are asked for.
+   */
   private lightPages(request: PageRequest): CachePages {
     if (request === "hugetlb" || (request === "auto" && hugetlbFree().bytes >= CACHE_BYTES)) return "hugetlb";
     return request === "plain" ? "plain" : "thp";
