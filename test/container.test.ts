@@ -58,6 +58,10 @@ async function start(name: string, args: string[], env: Record<string, string>, 
   return { name: `${RUN}-${name}`, base, logs };
 }
 
+/** One light-mode worker of one thread from the image, for the tests that only ask it things (started once). */
+let lightWorker: ReturnType<typeof start> | null = null;
+const sharedWorker = () => (lightWorker ??= start("light", [], { K2POW_RANDOMX_MODE: "light", K2POW_CORES: "1" }));
+
 describe.skipIf(skip)("the container image and examples/compose under podman", () => {
   beforeAll(async () => {
     expect(missing).toEqual([]);
@@ -79,7 +83,7 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
     expect(Object.keys(config.Volumes as object)).toEqual(["/data"]);
     expect(image!.Healthcheck.Test).toEqual(["CMD", "/usr/local/bin/k2pow", "health"]);
 
-    const worker = await start("settings", [], { K2POW_RANDOMX_MODE: "light", K2POW_CORES: "1" });
+    const worker = await sharedWorker();
     const top = await podman(["top", worker.name, "user", "huser"]);
     expect(top.stdout.trim().split("\n").slice(1).map((line) => line.trim().split(/\s+/))).toEqual([["k2pow", "10001"]]);
     await until("'light mode ready: 1 thread' in the log (K2POW_RANDOMX_MODE, K2POW_CORES)", async () => /light mode ready: 1 thread/.test(await worker.logs()));
@@ -91,7 +95,7 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
   });
 
   test("answers post-service's requests with the vectors' nonces (one thread searches from 0: the smallest valid one)", async () => {
-    const worker = await start("vectors", [], { K2POW_RANDOMX_MODE: "light", K2POW_CORES: "1" });
+    const worker = await sharedWorker();
     for (const v of smallestVectors) {
       const answer = await pollUntilAnswered(worker.base + jobPath({ ...v, nonceGroup: v.nonce_group }), 60_000);
       expect(answer).toEqual({ status: 200, body: v.smallest_valid_nonce });
@@ -100,7 +104,7 @@ describe.skipIf(skip)("the container image and examples/compose under podman", (
   });
 
   test("every command is the image's: probe of a worker, and --bench", async () => {
-    const worker = await start("probed", [], { K2POW_RANDOMX_MODE: "light", K2POW_CORES: "1" });
+    const worker = await sharedWorker();
     const probed = await podman(["run", "--rm", "--label", RUN, "--network", "host", IMAGE, "probe", worker.base, "--groups", "2", "--backoff", "0.2"]);
     expect(probed.stdout).toContain("OK: every group got a valid nonce; post-service would have succeeded");
     const bench = await podman(["run", "--rm", "--label", RUN, IMAGE, "--bench", "--randomx-mode", "light", "--seconds", "1", "--json"]);

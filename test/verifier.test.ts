@@ -78,10 +78,10 @@ describe("a light-mode verifier on two threads", () => {
     },
   );
 
-  test("hundreds of checks submitted at once all answer rightly, and pending returns to 0", async () => {
-    const all = Array.from({ length: 240 }, (_, i) => cases[i % cases.length]!);
+  test("120 checks submitted at once (several batches a thread) all answer rightly, and pending returns to 0", async () => {
+    const all = Array.from({ length: 120 }, (_, i) => cases[i % cases.length]!);
     const answers = Promise.all(all.map((c, i) => verifier.check(c.input, c.target, i % 5 === 0 ? "nonce" : "share")));
-    expect(verifier.pending).toBe(240);
+    expect(verifier.pending).toBe(120);
     expect(await answers).toEqual(all.map((c) => c.expected));
     expect(verifier.pending).toBe(0);
     await verifier.idle();
@@ -115,9 +115,10 @@ describe("a light-mode verifier on two threads", () => {
     expect(sharesBeforeLastNonce).toBeLessThan(20);
   }, 30_000);
 
-  test("the main thread stays responsive while 200 checks run", async () => {
+  test("the main thread stays responsive while 80 checks run", async () => {
     const c = cases[0]!;
-    const answers = Promise.all(Array.from({ length: 200 }, () => verifier.check(c.input, c.target, "share")));
+    // About a second of both threads: dozens of 10 ms timers.
+    const answers = Promise.all(Array.from({ length: 80 }, () => verifier.check(c.input, c.target, "share")));
     const lateness: number[] = [];
     while (verifier.pending > 20) {
       const due = performance.now() + 10;
