@@ -1,6 +1,7 @@
 // The fast-mode dataset kept on disk: a build saves it, the next start loads and checks it, and no damaged, foreign
-// or forged file is ever used to hand out an answer. Two builds in all: the first starts from a cut-short file and
-// writes the file the other tests read; the second is the rebuild that a forged file must end in.
+// or forged file is ever used to hand out an answer. One whole build: the rebuild a forged file must end in, whose
+// save is checked too; a cut-short file is followed until its build starts. The other tests use a copy of the run's
+// shared dataset file (written by the same engine code after a build: test/support/shared-dataset.ts).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { hashInput, KEY } from "../src/engine/k2pow-rule";
 import { openNative } from "../src/engine/native";
 import { nativePaths, randomxVersion } from "../src/engine/native-paths";
 import { copy, flipByte, forge, readHeader, writeHeader } from "./support/dataset-files";
+import { sharedDatasetFile } from "./support/shared-dataset";
 import { until } from "./support/until";
 import { hashVectors, jobOf, smallestVectors, toHex, UNREACHABLE } from "./support/vectors";
 
@@ -26,9 +28,9 @@ const native = openNative(nativePaths);
 
 let dir: string;
 let file: string;
-/** The first engine: started on a cut-short file, so it removed it, built the dataset and saved it. */
+/** The first engine: started on a copy of the shared file, which it loaded and watches. */
 let first: Engine;
-const built: string[] = [];
+const notesOfFirst: string[] = [];
 /** The size of the cut-short file: a header that matches, and a mebibyte of the dataset. */
 const CUT = HEADER_BYTES + 1024 * 1024;
 
@@ -68,11 +70,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "k2pow-dataset-"));
   file = join(dir, "cache", "randomx-dataset.bin");
   mkdirSync(join(dir, "cache"));
-  const header = encodeHeader({ format: "k2pow-randomx-dataset", version: 1, librandomx: randomxVersion(), key: KEY, bytes: BYTES, pieceBytes: PIECE_BYTES, checksum: "xxhash64", pieces: Array(33).fill("0".repeat(16)) });
-  writeFileSync(file, Buffer.concat([header, new Uint8Array(CUT - HEADER_BYTES)]));
-  first = fastEngine(file, built);
+  copy(await sharedDatasetFile(), file);
+  first = fastEngine(file, notesOfFirst);
   await first.ready;
-  await saved(first);
 }, 240_000);
 
 afterAll(async () => {
@@ -81,31 +81,24 @@ afterAll(async () => {
 });
 
 describe("a dataset file", () => {
-  test("cut short (a crash mid-write by another program, a full disk): removed, the dataset built, and the file written again", async () => {
-    expect(built).toContainEqual(
-      `warn: dataset file ${file} is ${CUT} bytes, not ${HEADER_BYTES + BYTES} (truncated, or written in part); removed it: building the dataset instead`,
-    );
-    expect(first.status().dataset?.source).toBe("built");
-    await expectVectors(first);
+  test("cut short (a crash mid-write by another program, a full disk): removed, and the dataset built instead", async () => {
+    const cut = join(dir, "cut", "randomx-dataset.bin");
+    mkdirSync(join(dir, "cut"));
+    const header = encodeHeader({ format: "k2pow-randomx-dataset", version: 1, librandomx: randomxVersion(), key: KEY, bytes: BYTES, pieceBytes: PIECE_BYTES, checksum: "xxhash64", pieces: Array(33).fill("0".repeat(16)) });
+    writeFileSync(cut, Buffer.concat([header, new Uint8Array(CUT - HEADER_BYTES)]));
+    const notes: string[] = [];
+    const engine = fastEngine(cut, notes);
+    try {
+      // Followed until its build is under way; the forged file's test below follows a build to its save.
+      await until("the build to start after the cut-short file", async () => (engine.status().dataset?.itemsBuilt ?? 0) > 0 && !engine.status().dataset?.loading, 60_000);
+      expect(notes).toContainEqual(
+        `warn: dataset file ${cut} is ${CUT} bytes, not ${HEADER_BYTES + BYTES} (truncated, or written in part); removed it: building the dataset instead`,
+      );
+      expect(readdirSync(join(dir, "cut"))).toEqual([]);
+    } finally {
+      await engine.close();
+    }
   }, 60_000);
-
-  test("is written after a build, atomically, and names what it holds", () => {
-    expect(built.some((n) => /^dataset saved to .*randomx-dataset\.bin \(2,080 MiB\) in \d+\.\d s/.test(n))).toBe(true);
-    expect(statSync(file).size).toBe(HEADER_BYTES + BYTES);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(readdirSync(join(dir, "cache"))).toEqual(["randomx-dataset.bin"]);
-    expect(readHeader(file)).toMatchObject({
-      format: "k2pow-randomx-dataset",
-      version: 1,
-      librandomx: randomxVersion(),
-      key: KEY,
-      bytes: BYTES,
-      pieceBytes: PIECE_BYTES,
-      checksum: "xxhash64",
-      pieces: expect.any(Array),
-    });
-    expect(readHeader(file).pieces).toHaveLength(33);
-  });
 
   test("is loaded at the next start, every piece checked, and gives the vectors' hashes and smallest nonces", async () => {
     const notes: string[] = [];
@@ -140,8 +133,8 @@ describe("a dataset file", () => {
 describe("a dataset file deleted while the worker runs", () => {
   test("is written again from memory within seconds, whole: every piece reads back as a load checks it", async () => {
     rmSync(file);
-    await until("the worker to notice its dataset file deleted", async () => built.some((n) => n.includes("was deleted while this worker ran")), 30_000);
-    expect(built).toContainEqual(`warn: dataset file ${file} was deleted while this worker ran: writing it again from memory`);
+    await until("the worker to notice its dataset file deleted", async () => notesOfFirst.some((n) => n.includes("was deleted while this worker ran")), 30_000);
+    expect(notesOfFirst).toContainEqual(`warn: dataset file ${file} was deleted while this worker ran: writing it again from memory`);
     await saved(first);
     expect(readAll(file, memoryOfTest())).toBeNull();
     expect(readdirSync(join(dir, "cache"))).toEqual(["randomx-dataset.bin"]);
@@ -293,6 +286,22 @@ describe("a wrong dataset cannot hand out a wrong nonce", () => {
       await expectVectors(engine);
       await saved(engine);
       expect(readAll(forged, memoryOfTest())).toBeNull();
+      // Written after the build, atomically (nothing else left beside it), owner-only, and naming what it holds.
+      expect(notes.some((n) => /^dataset saved to .*randomx-dataset\.bin \(2,080 MiB\) in \d+\.\d s/.test(n))).toBe(true);
+      expect(statSync(forged).size).toBe(HEADER_BYTES + BYTES);
+      expect(statSync(forged).mode & 0o777).toBe(0o600);
+      expect(readdirSync(join(dir, "forged"))).toEqual(["randomx-dataset.bin"]);
+      expect(readHeader(forged)).toMatchObject({
+        format: "k2pow-randomx-dataset",
+        version: 1,
+        librandomx: randomxVersion(),
+        key: KEY,
+        bytes: BYTES,
+        pieceBytes: PIECE_BYTES,
+        checksum: "xxhash64",
+        pieces: expect.any(Array),
+      });
+      expect(readHeader(forged).pieces).toHaveLength(33);
     } finally {
       light.close();
       await engine.close();
