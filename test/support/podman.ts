@@ -1,9 +1,9 @@
 // Podman for the container tests: every container, volume and compose project a test makes carries this run's
 // label or name prefix, and is removed when the file ends, pass or fail.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { run } from "./run";
 
 /** Names and labels of this run's containers, volumes, networks and images: two runs on one machine share none. */
@@ -67,6 +67,9 @@ export async function removeAll(images: string[]): Promise<void> {
   const networks = lines((await podman(["network", "ls", "-q", "--filter", `name=${mine}`], { allowFailure: true })).stdout);
   if (networks.length > 0) await podman(["network", "rm", "-f", ...networks], { allowFailure: true });
   if (images.length > 0) await podman(["rmi", "-f", ...images], { allowFailure: true });
+  // Last: the calls above still read it.
+  if (conf !== null) rmSync(dirname(conf), { recursive: true, force: true });
+  conf = null;
 }
 
 /**
