@@ -10,3 +10,11 @@ setDefaultTimeout(120_000);
 afterAll(() => {
   killLeftovers();
 });
+
+// A runner stopped by a signal (Ctrl+C, a CI job cancelled) runs no hook: its processes are ended here instead.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killLeftovers();
+    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+  });
+}
