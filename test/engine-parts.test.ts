@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { Engine } from "../src/engine/engine";
 import { EngineError, NoValidNonce, SearchCancelled } from "../src/engine/engine-error";
 import { Hasher } from "../src/engine/hasher";
-import { thpSetting } from "../src/engine/resources";
+import { thpOn } from "../src/engine/resources";
 import { hashInput } from "../src/engine/k2pow-rule";
 import { KNOWN_HASH, KNOWN_INPUT, selfTestFailure } from "../src/engine/self-test";
 import { failureOf } from "./support/failure";
@@ -84,7 +84,7 @@ describe("the self-test", () => {
   });
 
   test("an engine that starts says its self-test passed, and the pages its cache is on: transparent huge pages where the kernel has them", async () => {
-    const thp = ["always", "madvise"].includes(thpSetting());
+    const thp = thpOn();
     const notes: string[] = [];
     const before = anonHugeBytes();
     const ok = engine({ mode: "light", threads: 1, onNote: (m) => notes.push(m) });

@@ -2,7 +2,7 @@
 // filling it, about a second of work, may be done by a search thread so the owner's event loop is not held up.
 import { EngineError } from "./engine-error";
 import { RANDOMX_FLAG_LARGE_PAGES, type Address, type Native } from "./native";
-import { hugetlbFree, mib, thpSetting, windowsLargePagesRefusal } from "./resources";
+import { hugetlbFree, mib, thpOn, windowsLargePagesRefusal } from "./resources";
 
 export const CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -25,13 +25,11 @@ export class Cache {
    * to change. Transparent huge pages that cannot be had are plain pages without a word: nothing to change for them.
    */
   static allocate(native: Native, flags: number, pages: CachePages, note: (m: string) => void, required = false): Cache {
-    // The advice is taken without error even where THP is turned off; only the setting says whether it does anything.
-    const thpUsable = ["always", "madvise"].includes(thpSetting());
     let wanted = pages;
     if (pages === "hugetlb") {
       const address = native.k2pow_cache_alloc(flags | RANDOMX_FLAG_LARGE_PAGES);
       if (address !== null) return new Cache(native, address, "hugetlb");
-      const fallback = thpUsable ? "transparent huge pages" : "plain pages";
+      const fallback = thpOn() ? "transparent huge pages" : "plain pages";
       if (process.platform === "win32") {
         const why = windowsLargePagesRefusal(native) ?? "Windows could not find 256 MiB in large pages (fragmented memory)";
         if (required) throw new EngineError(`cannot allocate the 256 MiB cache in large pages: ${why}`);
@@ -48,7 +46,8 @@ export class Cache {
     const address = native.k2pow_cache_alloc(flags & ~RANDOMX_FLAG_LARGE_PAGES);
     if (address === null) throw new EngineError("RandomX could not allocate its 256 MiB cache (out of memory?)");
     // Filling it writes every page once: on 2 MiB pages a light-mode start takes about three quarters of the CPU time.
-    if (wanted === "thp" && thpUsable && native.k2pow_cache_advise_huge_pages(address) === 0) return new Cache(native, address, "thp");
+    // The advice is taken without error even where THP is turned off; only the setting says whether it does anything.
+    if (wanted === "thp" && thpOn() && native.k2pow_cache_advise_huge_pages(address) === 0) return new Cache(native, address, "thp");
     return new Cache(native, address, "plain");
   }
 

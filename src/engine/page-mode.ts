@@ -1,7 +1,7 @@
 // Which page size the dataset gets. Huge pages speed up fast mode by up to ~1.8x, depending on the host (SPEC §4),
 // so the default tries reserved huge pages, then transparent huge pages, then plain pages, and says why it skipped each.
 import { PAGES, type Native } from "./native";
-import { hugetlbFree, mib, thpSetting, windowsLargePagesRefusal } from "./resources";
+import { hugetlbFree, mib, thpOn, thpSetting, windowsLargePagesRefusal } from "./resources";
 import { EngineError } from "./engine-error";
 
 export type PageMode = keyof typeof PAGES;
@@ -23,9 +23,8 @@ function unavailable(mode: PageMode, bytes: number, native: Native): string | nu
     return `reserved huge pages: ${mib(free)} free, the dataset needs ${mib(bytes)} (set vm.nr_hugepages to at least ${pages} plus what else uses them)`;
   }
   if (mode === "thp") {
-    const thp = thpSetting();
-    if (thp === "always" || thp === "madvise") return null;
-    return `transparent huge pages are ${thp === "never" ? "turned off (transparent_hugepage=never)" : "not supported by this kernel"}`;
+    if (thpOn()) return null;
+    return `transparent huge pages are ${thpSetting() === "never" ? "turned off (transparent_hugepage=never)" : "not supported by this kernel"}`;
   }
   return null;
 }

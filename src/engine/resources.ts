@@ -68,6 +68,12 @@ export function thpSetting(): ThpSetting {
   return chosen === "always" || chosen === "madvise" || chosen === "never" ? chosen : "unsupported";
 }
 
+/** Whether memory advised for transparent huge pages gets them (THP at "always" or "madvise"). */
+export function thpOn(): boolean {
+  const thp = thpSetting();
+  return thp === "always" || thp === "madvise";
+}
+
 /** Reserved huge pages (vm.nr_hugepages) still free, in bytes, and the size of one. */
 export function hugetlbFree(): { bytes: number; pageBytes: number } {
   const pageBytes = (meminfo("Hugepagesize") ?? 2048) * 1024;
