@@ -1,9 +1,10 @@
 // The pool against workers that hold the token and lie, end to end on loopback at the default tuning: a real
-// `k2pow pool`, one honest `k2pow join`, a liar that reconnects and lies again every time it is closed, and
+// `k2pow pool`, an honest `k2pow join`, liars that reconnect and lie again every time they are closed, and
 // post-service's polling. Every job must still end with a valid nonce, checked here with an engine whose hashes match
 // the reference vectors (test/engine-light.test.ts), and each liar must be closed with the code and reason
-// docs/pool-protocol.md gives.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+// docs/pool-protocol.md gives. Liars beside one pool come from loopback addresses of their own (127.0.0.2, ...), as
+// other machines would: the hold-offs one earns touch neither the honest worker nor the next.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Engine } from "../src/engine/engine";
 import { hashInput, meetsDifficulty, type K2powJob } from "../src/engine/k2pow-rule";
@@ -14,7 +15,7 @@ import { until } from "./support/until";
 import { halfWorker } from "./support/half-search";
 import type { Work } from "../src/pool/protocol";
 import { lyingWorker, type Lie } from "./support/lying-worker";
-import { run } from "./support/run";
+import { jobPath } from "./support/worker";
 import { EASY, fromHex } from "./support/vectors";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
@@ -37,21 +38,29 @@ afterAll(async () => {
 
 const jobOf = (group: number, difficulty = ONE_IN_256, of = challenge): K2powJob => ({ miner: fromHex(miner), nonceGroup: group, challenge: fromHex(of), difficulty: fromHex(difficulty) });
 
-/** post-service's polling of `groups` nonce groups through k2pow probe; every nonce checked here too. */
-async function probe(base: string, groups: number, difficulty = ONE_IN_256, of = challenge) {
-  const { stdout, code } = await run(
-    [process.execPath, main, "probe", base, "--groups", String(groups), "--parallelism", "2", "--backoff", "0.2", "--miner", miner, "--challenge", of, "--difficulty", difficulty, "--timeout", "150"],
-    { env },
-  );
-  expect(code, stdout).toBe(0);
-  const answers = stdout.match(/^answers: (.*)$/m)![1]!;
-  for (const [, status] of answers.matchAll(/(\d{3}) ×\d+/g)) expect(["200", "201"]).toContain(status!);
-  for (let group = 0; group < groups; group++) {
-    const nonce = BigInt(stdout.match(new RegExp(`^group\\s+${group}: .* nonce (\\d+), valid$`, "m"))![1]!);
-    expect(meetsDifficulty(checker.hash(hashInput(jobOf(group, difficulty, of), nonce)), fromHex(difficulty))).toBe(true);
-  }
-  return stdout;
+/**
+ * post-service's polling of `groups` nonce groups, two at a time, each until it is answered: every answer a 200 whose
+ * nonce the test's own hash shows meets the difficulty.
+ */
+async function answers(base: string, groups: number, difficulty = ONE_IN_256, of = challenge) {
+  const poll = async (group: number) => {
+    const path = jobPath({ miner, nonceGroup: group, challenge: of, difficulty });
+    const { status, body } = await until(`post-service's answer to group ${group} of challenge ${of}`, async () => {
+      const r = await fetch(base + path);
+      const text = await r.text();
+      if (r.status !== 201) return { status: r.status, body: text };
+      await Bun.sleep(150);
+      return null;
+    }, 150_000);
+    expect(status, body).toBe(200);
+    expect(meetsDifficulty(checker.hash(hashInput(jobOf(group, difficulty, of), BigInt(body))), fromHex(difficulty))).toBe(true);
+  };
+  for (let group = 0; group < groups; group += 2) await Promise.all([group, group + 1].filter((g) => g < groups).map(poll));
 }
+
+const statusOf = async <T>(base: string): Promise<T> => (await fetch(`${base}/status`)).json() as Promise<T>;
+const counter = (metrics: string, name: string) => Number(metrics.match(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m"))?.[1] ?? 0);
+const metricsOf = async (base: string) => (await fetch(`${base}/metrics`)).text();
 
 /** Each lie's close code and reason, and the cause the pool's metrics and dashboard count it under. */
 const LIES: { lie: Lie; code: number; reason: RegExp; cause: string }[] = [
@@ -61,62 +70,64 @@ const LIES: { lie: Lie; code: number; reason: RegExp; cause: string }[] = [
   { lie: "unknown-range", code: CLOSE.malformed, reason: /^range \d+ was never given to this worker$/, cause: "protocol" },
 ];
 
-for (const { lie, code, reason, cause } of LIES) {
-  test(`a worker that lies (${lie}) and reconnects is dropped each time; every job still ends with a valid nonce`, async () => {
-    const pool = await startPool();
-    // The liar is there first, so it is handed the job's lowest nonces.
-    const liar = lyingWorker(pool.base, TOKEN, lie);
-    try {
-      await until("the liar to join", async () => ((await (await fetch(`${pool.base}/status`)).json()) as { totals: { workers: number } }).totals.workers === 1, 30_000);
-      const honest = await startJoin(pool.base, "honest");
-      // Easy jobs: each liar lies on its first range, so what is tested is its handling, not the honest search.
-      await probe(pool.base, 2, EASY);
-      expect(liar.closes.length).toBeGreaterThan(0);
-      for (const close of liar.closes.filter((c) => c.code !== CLOSE.heldOff)) {
-        if (close.code !== code) console.log(close);
-        expect(close.code).toBe(code);
-        expect(close.reason).toMatch(reason);
+describe("liars, one after another, beside one pool and its honest worker", () => {
+  let pool: Awaited<ReturnType<typeof startPool>>;
+  let honest: Awaited<ReturnType<typeof startJoin>>;
+  beforeAll(async () => {
+    pool = await startPool([], { forFile: true });
+    honest = await startJoin(pool.base, "honest", "light", { forFile: true });
+  });
+  afterAll(() => {
+    honest?.proc.kill();
+    pool?.proc.kill();
+  });
+
+  LIES.forEach(({ lie, code, reason, cause }, i) => {
+    test(`a worker that lies (${lie}) and reconnects is dropped each time; every job still ends with a valid nonce`, async () => {
+      const name = `liar-${lie}`;
+      const dropped = `k2pow_pool_workers_dropped_total{reason="${cause}"}`;
+      const before = await metricsOf(pool.base);
+      const liar = lyingWorker(pool.base, TOKEN, lie, { address: `127.0.0.${10 + i}` });
+      try {
+        await until(`${name} to join`, async () => (await statusOf<{ workers: { name: string }[] }>(pool.base)).workers.some((w) => w.name === name), 30_000);
+        // Easy jobs of this test's own (a pool answers a job it finished from its store): each liar lies on its
+        // first range, so what is tested is its handling, not the honest search.
+        await answers(pool.base, 2, EASY, (0x2000_0000_0000_0000n + BigInt(i)).toString(16));
+        expect(liar.closes.length).toBeGreaterThan(0);
+        for (const close of liar.closes.filter((c) => c.code !== CLOSE.heldOff)) {
+          if (close.code !== code) console.log(close);
+          expect(close.code).toBe(code);
+          expect(close.reason).toMatch(reason);
+        }
+        await until(`a warning in the pool's log that ${name} was dropped`, async () => new RegExp(`WARN +worker dropped worker=${name}`).test(pool.log()));
+        const after = await metricsOf(pool.base);
+        expect(counter(after, dropped)).toBeGreaterThan(counter(before, dropped));
+        if (lie === "random-shares") expect(counter(after, "k2pow_pool_shares_rejected_total")).toBeGreaterThan(counter(before, "k2pow_pool_shares_rejected_total"));
+        const { recent } = await statusOf<{ recent: { dropped: { worker: string; remote: string; cause: string; reason: string }[] } }>(pool.base);
+        const last = recent.dropped[0]!;
+        expect([last.worker, last.cause, last.remote]).toEqual([expect.stringMatching(new RegExp(`^${name}`)), cause, expect.stringContaining(`127.0.0.${10 + i}`)]);
+        expect(last.reason).toMatch(reason);
+        expect(honest.log()).not.toMatch(/lost the pool/);
+      } finally {
+        await liar.stop();
       }
-      await pool.logged(/WARN +worker dropped worker=liar-/);
-      const metrics = await (await fetch(`${pool.base}/metrics`)).text();
-      const dropped = Number(metrics.match(new RegExp(`^k2pow_pool_workers_dropped_total\\{reason="${cause}"\\} (\\d+)$`, "m"))?.[1]);
-      expect(dropped).toBeGreaterThanOrEqual(1);
-      if (lie === "random-shares") expect(Number(metrics.match(/^k2pow_pool_shares_rejected_total (\d+)$/m)?.[1])).toBeGreaterThanOrEqual(1);
-      const { recent } = (await (await fetch(`${pool.base}/status`)).json()) as { recent: { dropped: { worker: string; cause: string; reason: string }[] } };
-      const last = recent.dropped[0]!;
-      expect([last.worker, last.cause]).toEqual([expect.stringMatching(/^liar-/), cause]);
-      expect(last.reason).toMatch(reason);
-      expect(honest.log()).not.toMatch(/lost the pool/);
-    } finally {
-      await liar.stop();
-    }
-  }, 180_000);
-}
+    }, 180_000);
+  });
+});
 
-test("at the full defaults (fast-mode checks): a done-at-once liar beside an honest worker, and jobs still end right", async () => {
-  const pool = await startPool("--check-mode", "auto", "--dataset-file", await sharedDatasetFile());
-  const liar = lyingWorker(pool.base, TOKEN, "done-at-once");
-  try {
-    // Checks start in light mode; this test is about fast-mode checks, so it waits for them (the dataset is loaded).
-    await pool.logged(/checks: now in fast mode \(dataset loaded from its file\)/, 120_000);
-    await startJoin(pool.base, "honest");
-    await probe(pool.base, 1);
-    expect(liar.closes.some((c) => c.code === CLOSE.invalidWork)).toBe(true);
-  } finally {
-    await liar.stop();
-  }
-}, 240_000);
-
-test("at the full defaults: a worker that searches half of each range and hides its finds, back from another address each time it is caught, beside an honest one: every job ends with a valid nonce, and it never gets back a range taken from it", async () => {
+test("at the full defaults (fast-mode checks): a worker that searches half of each range and hides its finds, back from another address each time it is caught, and one that answers done at once, beside an honest one: every job ends with a valid nonce, and the half-searcher never gets back a range taken from it", async () => {
   const datasetFile = await sharedDatasetFile();
-  const pool = await startPool("--check-mode", "auto", "--dataset-file", datasetFile);
+  const pool = await startPool(["--check-mode", "auto", "--dataset-file", datasetFile]);
   // It hashes for real, in fast mode, on the test's own engine: real shares, every one passing its check. One thread,
   // as its hello says: the pool sizes its ranges by what it proves, so a second would only take a core from the rest.
   const engine = new Engine({ mode: "fast", threads: 1, datasetFile });
   const liar = halfWorker(pool.base, TOKEN, "partial", "every-other", engine, { hideFinds: true, addresses: ["127.0.0.2", "127.0.0.3", "127.0.0.4"] });
+  let quick: ReturnType<typeof lyingWorker> | null = null;
   try {
     await engine.ready;
+    // Checks start in light mode; this test is about the defaults' fast-mode checks, so it waits for them.
     await pool.logged(/checks: now in fast mode \(dataset loaded from its file\)/, 120_000);
+    quick = lyingWorker(pool.base, TOKEN, "done-at-once", { address: "127.0.0.9" });
     // The honest worker in fast mode, the default, on jobs of about 2,048 hashes: each runs long enough for the liar
     // to finish ranges (one cut short by the job's end says nothing of it), and what bounds the test is the liar's
     // ranges (5 s each at the defaults, a verdict by its 5th to 10th), not the honest search.
@@ -124,7 +135,7 @@ test("at the full defaults: a worker that searches half of each range and hides 
     // post-service's jobs, two at a time, until the liar has been caught: every one ends with a valid nonce.
     for (let round = 0; !liar.closes.some((c) => c.code === CLOSE.invalidWork); round++) {
       if (round === 10) throw new Error(`the liar was not caught in ${2 * round} jobs (${liar.works} ranges)`);
-      await probe(pool.base, 2, ONE_IN_2048, (0x1000_0000_0000_0000n + BigInt(round)).toString(16));
+      await answers(pool.base, 2, ONE_IN_2048, (0x1000_0000_0000_0000n + BigInt(round)).toString(16));
     }
     const caught = liar.closes.filter((c) => c.code === CLOSE.invalidWork);
     console.log(`liar: ${liar.works} ranges on ${liar.closes.length + 1} connections; closed ${JSON.stringify(liar.closes)}`);
@@ -140,7 +151,9 @@ test("at the full defaults: a worker that searches half of each range and hides 
       const later = liar.given.filter((g) => g.connection > connection).map((g) => g.work);
       for (const work of later) expect(taken.filter((t) => overlaps(t, work))).toEqual([]);
     });
+    expect(quick.closes.filter((c) => c.code === CLOSE.invalidWork).map((c) => c.reason)).toContainEqual(expect.stringMatching(LIES[0]!.reason));
   } finally {
+    await quick?.stop();
     await liar.stop();
     await engine.close();
   }
@@ -148,7 +161,7 @@ test("at the full defaults: a worker that searches half of each range and hides 
 
 test("a flood of reconnecting liars: every request of post-service's is answered while it lasts, none held up behind the liars", async () => {
   const pool = await startPool();
-  const liars = (["wrong-nonce", "done-at-once", "random-shares", "wrong-nonce"] as const).map((lie) => lyingWorker(pool.base, TOKEN, lie, 0));
+  const liars = (["wrong-nonce", "done-at-once", "random-shares", "wrong-nonce"] as const).map((lie) => lyingWorker(pool.base, TOKEN, lie, { reconnectMs: 0 }));
   try {
     await startJoin(pool.base, "honest", "fast");
     const latencies: number[] = [];
@@ -163,7 +176,7 @@ test("a flood of reconnecting liars: every request of post-service's is answered
         await Bun.sleep(50);
       }
     })();
-    await probe(pool.base, 2);
+    await answers(pool.base, 2);
     probing = false;
     await polling;
     latencies.sort((a, b) => a - b);
@@ -178,18 +191,20 @@ test("a flood of reconnecting liars: every request of post-service's is answered
   }
 }, 180_000);
 
-function startPool(...args: string[]) {
+/** A pool in light check mode unless `args` name one; `forFile`: started by a beforeAll for several tests. */
+function startPool(args: string[] = [], { forFile = false } = {}) {
   const checkMode = args.includes("--check-mode") ? [] : ["--check-mode", "light"];
-  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", ...checkMode, ...args], { env });
+  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", ...checkMode, ...args], { env, forFile });
 }
 
 /** An honest worker on one core: in light mode, or in fast mode (the default) from the run's shared dataset file. */
-async function startJoin(base: string, name: string, mode: "light" | "fast" = "light") {
+async function startJoin(base: string, name: string, mode: "light" | "fast" = "light", { forFile = false } = {}) {
   const randomx = mode === "light" ? ["--randomx-mode", "light"] : ["--randomx-mode", "fast", "--dataset-file", await sharedDatasetFile()];
   return startK2pow([process.execPath, main, "join", base, ...randomx, "--cores", "1", "--name", name], {
     env,
     ready: /connected to the pool/,
     // Loading the 2 GiB file (or building, if it went missing) takes a while on a busy machine.
     startMs: mode === "fast" ? 90_000 : undefined,
+    forFile,
   });
 }

@@ -13,10 +13,14 @@ export function killLeftovers(): void {
   for (const p of running) p.kill("SIGKILL");
 }
 
-/** Kills `proc` when the current test finishes, or at the latest when the test runner exits. */
-export function endWithTest(proc: ReturnType<typeof Bun.spawn>): void {
+/**
+ * Kills `proc` when the current test finishes, or at the latest when the test runner exits. `forFile`: a process a
+ * beforeAll starts for several tests, which its afterAll kills (in a hook, Bun ties onTestFinished to the hook).
+ */
+export function endWithTest(proc: ReturnType<typeof Bun.spawn>, forFile = false): void {
   running.add(proc);
   void proc.exited.then(() => running.delete(proc));
+  if (forFile) return;
   try {
     onTestFinished(() => {
       proc.kill("SIGKILL");
@@ -36,11 +40,11 @@ export function withDatasetFile(env: Record<string, string>): Record<string, str
 
 /**
  * Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line, or for
- * `ready` when given (a process that does not listen, such as k2pow join).
+ * `ready` when given (a process that does not listen, such as k2pow join). `forFile`: see endWithTest.
  */
 export async function startK2pow(
   command: string[],
-  options: { env?: Record<string, string>; cwd?: string; startMs?: number; ready?: RegExp } = {},
+  options: { env?: Record<string, string>; cwd?: string; startMs?: number; ready?: RegExp; forFile?: boolean } = {},
 ) {
   const proc = Bun.spawn(command, {
     env: withDatasetFile(options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" }),
@@ -48,7 +52,7 @@ export async function startK2pow(
     stdout: "pipe",
     stderr: "pipe",
   });
-  endWithTest(proc);
+  endWithTest(proc, options.forFile);
   let log = "";
   const decoder = new TextDecoder();
   const reader = proc.stderr.getReader();

@@ -1,8 +1,10 @@
 // A worker that holds the token and lies, for the pool's tests and benchmark: it speaks the pool protocol over a raw
-// WebSocket and answers every range the way a dishonest or broken worker would. Whenever the pool closes it, it
-// connects again, as a token holder bent on it would. Loopback only; stop() ends it.
+// WebSocket (test/support/raw-ws.ts, from a loopback address of its choosing) and answers every range the way a
+// dishonest or broken worker would. Whenever the pool closes it, it connects again, as a token holder bent on it
+// would. Loopback only; stop() ends it.
 import { MIN_SHARES } from "../../src/pool/proof-audit";
 import { POOL_PATH, PROTOCOL_VERSION, type Work } from "../../src/pool/protocol";
+import { rawSocket, type RawSocket } from "./raw-ws";
 
 export type Lie =
   /** `done` the moment a range arrives, with no shares. */
@@ -22,18 +24,25 @@ export interface LyingWorker {
   stop(): Promise<void>;
 }
 
-export function lyingWorker(base: string, token: string, lie: Lie, reconnectMs = 100): LyingWorker {
-  const url = `${base.replace(/^http/, "ws")}${POOL_PATH}`;
+export interface LyingWorkerOptions {
+  /** How long it waits before connecting again after a close. */
+  reconnectMs?: number;
+  /** The loopback address it connects from: another machine, to the pool's per-address hold-offs. */
+  address?: string;
+}
+
+export function lyingWorker(base: string, token: string, lie: Lie, options: LyingWorkerOptions = {}): LyingWorker {
+  const { reconnectMs = 100, address = "127.0.0.1" } = options;
+  const port = Number(new URL(base).port);
   const closes: { code: number; reason: string }[] = [];
   let works = 0;
   let stopped = false;
-  let socket: WebSocket | null = null;
+  let socket: RawSocket | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let ended: () => void = () => {};
   const done = new Promise<void>((resolve) => (ended = resolve));
 
-  const answer = (ws: WebSocket, work: Work) => {
-    const send = (message: object) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(message));
+  const answer = (send: (message: object) => void, work: Work) => {
     const start = BigInt(work.start);
     const count = BigInt(work.count);
     switch (lie) {
@@ -54,22 +63,29 @@ export function lyingWorker(base: string, token: string, lie: Lie, reconnectMs =
 
   const connect = () => {
     if (stopped) return ended();
-    const ws = new WebSocket(url);
-    socket = ws;
-    ws.onopen = () =>
-      ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token, name: `liar-${lie}`, version: "test", threads: 1, mode: "fast" }));
-    ws.onmessage = (event) => {
-      const message = JSON.parse(event.data as string) as { type: string };
+    let live = true;
+    const send = (message: object) => {
+      if (live) raw.sendText(JSON.stringify(message));
+    };
+    const raw = rawSocket(port, POOL_PATH, address, (text) => {
+      const message = JSON.parse(text) as { type: string };
       if (message.type !== "work") return;
       works++;
-      answer(ws, message as Work);
-    };
-    ws.onclose = (event) => {
+      answer(send, message as Work);
+    });
+    socket = raw;
+    raw.opened.then(
+      () => send({ type: "hello", protocol: PROTOCOL_VERSION, token, name: `liar-${lie}`, version: "test", threads: 1, mode: "fast" }),
+      () => {},
+    );
+    void raw.closed.then((close) => {
+      live = false;
+      raw.end();
       socket = null;
-      closes.push({ code: event.code, reason: event.reason });
+      closes.push(close);
       if (stopped) return ended();
       timer = setTimeout(connect, reconnectMs);
-    };
+    });
   };
   connect();
 
@@ -82,7 +98,7 @@ export function lyingWorker(base: string, token: string, lie: Lie, reconnectMs =
       stopped = true;
       if (timer !== null) clearTimeout(timer);
       if (socket === null) ended();
-      else socket.close(1000, "test over");
+      else socket.end();
       return done;
     },
   };
