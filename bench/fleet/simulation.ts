@@ -1,0 +1,494 @@
+// A pool with a fleet of simulated workers: the real Coordinator (its queue, nonce space, proof audit and a real
+// SQLite store) on a clock the simulation moves, N workers behind its transport seam (WorkerLink), a verifier modelled
+// at the Checker seam by its capacity, and post-service-like clients queueing jobs at post-service's difficulty.
+// Nothing hashes: a seeded "world" decides where each job's valid nonces lie and which nonces an honest search
+// reports as shares, and the modelled verifier answers from it. What is measured is the pool's own cost and
+// behaviour: the time spent inside the coordinator, checks asked of the verifier, claims proven, jobs' times, liars.
+import { toHex } from "../../src/bytes/hex";
+import { toWire } from "../../src/wire/status";
+import { expectedHashes, postServiceDifficulty, type K2powJob } from "../../src/engine/k2pow-rule";
+import { poolMetrics } from "../../src/http/pool-metrics";
+import { Coordinator, type PoolEvent } from "../../src/pool/coordinator";
+import { JobStore } from "../../src/pool/job-store";
+import { hashesPerShare, MIN_SHARES, type Checker } from "../../src/pool/proof-audit";
+import { PROTOCOL_VERSION, type PoolMessage, type Work } from "../../src/pool/protocol";
+import type { WorkerLink } from "../../src/pool/worker-session";
+import { ManualClock } from "../../test/support/manual-clock";
+import { seededRandom } from "../../test/support/seeded-random";
+
+export type Behaviour = "honest" | "done-at-once" | "random-shares" | "wrong-nonce" | "half";
+export const LIARS: Behaviour[] = ["done-at-once", "random-shares", "wrong-nonce", "half"];
+
+export interface FleetOptions {
+  workers: number;
+  /** Simulated seconds at most; the run ends sooner once every job is answered. */
+  seconds: number;
+  /** Jobs (nonce groups) post-service queues, all at once. */
+  jobs: number;
+  /** Space units of the identity: post-service's difficulty for it. */
+  units: number;
+  /** The verifier's checks per second (fast mode, two threads: about 650). */
+  checksPerSecond: number;
+  /** Liars of each kind. */
+  liarsOfEach: number;
+  /** Workers that leave for a while and come back, and that die without a word, as parts of the fleet. */
+  leaving: number;
+  dying: number;
+  seed: number;
+  /** Hears every event of the pool, with the simulated seconds since the start. */
+  onEvent?: (seconds: number, event: PoolEvent) => void;
+}
+
+export interface JobOutcome {
+  key: string;
+  seconds: number;
+  /** Expected hashes ÷ the fleet's total rate. */
+  idealSeconds: number;
+  valid: boolean;
+}
+
+export interface FleetReport {
+  workers: number;
+  simulatedSeconds: number;
+  fleetRate: number;
+  units: number;
+  /** Nonces the pool had searched per simulated second, against fleetRate: what the pool made of its fleet. */
+  searchedPerSecond: number;
+  /** Milliseconds spent inside the coordinator per simulated second: its share of one core. */
+  coordinatorCorePercent: number;
+  heapBytesPerWorker: number;
+  checksAskedPerSecond: number;
+  checkCapacity: number;
+  claims: number;
+  claimsProven: number;
+  jobs: JobOutcome[];
+  liars: number;
+  liarsCaught: number;
+  /** Seconds from a liar's join to its drop: median and slowest. */
+  catchSeconds: { median: number; max: number } | null;
+  /** Honest workers dropped, other than those that went silent on purpose. */
+  honestDropped: number;
+  silentDropped: number;
+  status: { bytes: number; ms: number };
+  metrics: { bytes: number; ms: number };
+}
+
+/** Valid nonces are drawn per block of this many nonces, as a search reaches it. */
+const BLOCK = 2 ** 24;
+/** The simulation's step: messages and checks due within it are delivered in order. */
+const STEP_MS = 50;
+
+/** Where each job's valid nonces lie, and which nonces an honest search has reported as shares. */
+class World {
+  private readonly valid = new Map<string, Map<number, number[]>>();
+  /** Shares honest searches sent, by job and nonce; forgotten once checked or when their job ends. */
+  private readonly shares = new Map<string, Set<number>>();
+
+  constructor(private readonly seed: number) {}
+
+  /** The first valid nonce in [start, start + count) of a job whose nonces are valid with probability p. */
+  firstValid(job: string, p: number, start: number, count: number): number | null {
+    for (let block = Math.floor(start / BLOCK); block * BLOCK < start + count; block++) {
+      for (const nonce of this.validIn(job, p, block)) if (nonce >= start && nonce < start + count) return nonce;
+    }
+    return null;
+  }
+
+  isValid(job: string, p: number, nonce: number): boolean {
+    return this.validIn(job, p, Math.floor(nonce / BLOCK)).includes(nonce);
+  }
+
+  addShare(job: string, nonce: number): void {
+    let set = this.shares.get(job);
+    if (set === undefined) this.shares.set(job, (set = new Set()));
+    set.add(nonce);
+  }
+
+  isShare(job: string, nonce: number): boolean {
+    return this.shares.get(job)?.has(nonce) ?? false;
+  }
+
+  private validIn(job: string, p: number, block: number): number[] {
+    let blocks = this.valid.get(job);
+    if (blocks === undefined) this.valid.set(job, (blocks = new Map()));
+    let found = blocks.get(block);
+    if (found === undefined) {
+      const random = seededRandom(hashString(`${this.seed}/${job}/${block}`));
+      found = [];
+      for (let at = block * BLOCK + gap(random, p); at < (block + 1) * BLOCK; at += 1 + gap(random, p)) found.push(Math.floor(at));
+      blocks.set(block, found);
+    }
+    return found;
+  }
+}
+
+/** Light mode above this rate would take more threads than a box has: such a worker is in fast mode. */
+const modeOf = (rate: number): "fast" | "light" => (rate > 960 ? "fast" : "light");
+/** The threads its hello names: about 600 H/s a thread in fast mode, 30 in light. */
+const threadsOf = (rate: number) => Math.min(1024, Math.max(1, Math.round(rate / (modeOf(rate) === "fast" ? 600 : 30))));
+
+/** Nonces to the next event of density p: geometric, drawn as an exponential. */
+function gap(random: () => number, p: number): number {
+  return Math.floor(-Math.log(1 - random()) / p);
+}
+
+function hashString(text: string): number {
+  return Number(Bun.hash.wyhash(text) & 0xffffffffn);
+}
+
+/** The job key and nonce a check's hash input names (src/engine/k2pow-rule.ts: nonce in the first 7 bytes). */
+function decodeInput(input: Uint8Array): { job: string; nonce: number } {
+  let nonce = 0;
+  for (let i = 6; i >= 0; i--) nonce = nonce * 256 + input[i]!;
+  return { job: toHex(input.subarray(7)), nonce };
+}
+
+/** A binary heap of timed actions, earliest first, in order of scheduling among equals. */
+class Agenda {
+  private readonly heap: { at: number; seq: number; run: () => void }[] = [];
+  private seq = 0;
+
+  add(at: number, run: () => void): void {
+    const heap = this.heap;
+    heap.push({ at, seq: this.seq++, run });
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  /** Runs every action due by `now`, including ones they schedule for by then. */
+  runUntil(now: number): void {
+    const heap = this.heap;
+    while (heap.length > 0 && heap[0]!.at <= now) {
+      const top = heap[0]!;
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        for (let i = 0; ; ) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+          if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+          if (m === i) break;
+          [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+          i = m;
+        }
+      }
+      top.run();
+    }
+  }
+}
+
+const before = (a: { at: number; seq: number }, b: { at: number; seq: number }) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/** The verifier at the Checker seam: one queue served at `perSecond`, nonce checks ahead; answers from the world. */
+class ModelChecker implements Checker {
+  pending = 0;
+  asked = 0;
+  private busyUntil = 0;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly clock: ManualClock,
+    private readonly agenda: Agenda,
+    private readonly verdict: (input: Uint8Array, kind: "nonce" | "share") => boolean,
+    private readonly timed: (fn: () => void) => void,
+  ) {}
+
+  check(input: Uint8Array, _target: Uint8Array, kind: "nonce" | "share"): Promise<boolean> {
+    this.pending++;
+    this.asked++;
+    const now = this.clock.now();
+    const each = 1000 / this.perSecond;
+    let at: number;
+    if (kind === "nonce") at = now + each;
+    else at = this.busyUntil = Math.max(now, this.busyUntil) + each;
+    const ok = this.verdict(input, kind);
+    return new Promise((resolve) =>
+      this.agenda.add(at, () =>
+        this.timed(() => {
+          this.pending--;
+          resolve(ok);
+        }),
+      ),
+    );
+  }
+
+  capacity(): number {
+    return this.perSecond;
+  }
+}
+
+interface SimWorker {
+  index: number;
+  name: string;
+  address: string;
+  rate: number;
+  behaviour: Behaviour;
+  /** The coordinator's id for its current connection, or null while it is away. */
+  id: number | null;
+  /** Bumped on every range it leaves, so that events of an abandoned range do nothing. */
+  epoch: number;
+  joinedAt: number;
+  holdOffs: number;
+  silent: boolean;
+}
+
+/** Runs one fleet to its end and reports what it measured. */
+export async function simulateFleet(options: FleetOptions): Promise<FleetReport> {
+  const random = seededRandom(options.seed);
+  const clock = new ManualClock();
+  const startedAt = clock.now();
+  const agenda = new Agenda();
+  const world = new World(options.seed);
+  let insideMs = 0;
+  /** Runs `fn` as time spent by the pool: everything the coordinator does, including what it calls back. */
+  const timed = (fn: () => void) => {
+    const t = performance.now();
+    fn();
+    insideMs += performance.now() - t;
+  };
+  const difficulty = postServiceDifficulty(options.units);
+  const p = 1 / expectedHashes(difficulty);
+  const difficultyBig = BigInt(`0x${toHex(difficulty)}`);
+  const store = new JobStore(":memory:");
+  const checker = new ModelChecker(
+    options.checksPerSecond,
+    clock,
+    agenda,
+    (input, kind) => {
+      const { job, nonce } = decodeInput(input);
+      if (kind === "nonce") return world.isValid(job, p, nonce);
+      return world.isShare(job, nonce) || world.isValid(job, p, nonce);
+    },
+    timed,
+  );
+  const coordinator = new Coordinator({ store, checker, queueSize: options.jobs + 1, jobTimeoutSeconds: 0, clock });
+  const metrics = poolMetrics(coordinator);
+  const events: PoolEvent[] = [];
+  /** Nonces each job had searched, as its last progress or its end said. */
+  const searched = new Map<string, bigint>();
+  coordinator.subscribe((e) => {
+    events.push(e);
+    if (e.type === "progress" || e.type === "done") searched.set(e.key, e.searched);
+  });
+  if (options.onEvent) coordinator.subscribe((e) => options.onEvent!((clock.now() - startedAt) / 1000, e));
+  timed(() => coordinator.start());
+
+  // The fleet: speeds spread log-uniformly from a light-mode thread (30 H/s) to a 64-core fast box (40,000 H/s).
+  const sims: SimWorker[] = [];
+  const behaviours: Behaviour[] = [...LIARS.flatMap((b) => Array<Behaviour>(options.liarsOfEach).fill(b))];
+  while (behaviours.length < options.workers) behaviours.push("honest");
+  for (let i = 0; i < options.workers; i++) {
+    const rate = Math.round(30 * Math.exp(random() * Math.log(40_000 / 30)));
+    sims.push({ index: i, name: `w${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, rate, behaviour: behaviours[i]!, id: null, epoch: 0, joinedAt: 0, holdOffs: 0, silent: false });
+  }
+  const honestRate = sims.filter((s) => s.behaviour === "honest").reduce((sum, s) => sum + s.rate, 0);
+  const liarJoins = new Map<string, number>();
+  const catchTimes: number[] = [];
+  let honestDropped = 0;
+  let silentDropped = 0;
+  const byId = new Map<number, SimWorker>();
+
+  /** What the worker sends on its current connection (a range's events stop at its epoch's end). */
+  const send = (sim: SimWorker, message: Parameters<Coordinator["receive"]>[1]) => {
+    const id = sim.id;
+    if (id !== null) timed(() => coordinator.receive(id, message));
+  };
+
+  const onWork = (sim: SimWorker, work: Work) => {
+    const epoch = ++sim.epoch;
+    const now = clock.now();
+    const start = Number(work.start);
+    const count = Number(work.count);
+    const job = `${work.job.nonceGroup.toString(16).padStart(2, "0")}${work.job.challenge}${work.job.miner}`;
+    const at = (offset: number) => now + (offset / sim.rate) * 1000;
+    const later = (time: number, message: Parameters<Coordinator["receive"]>[1]) =>
+      agenda.add(time, () => {
+        if (sim.epoch === epoch) send(sim, message);
+      });
+    if (sim.silent) return;
+    switch (sim.behaviour) {
+      case "done-at-once":
+        return later(now, { type: "done", range: work.range });
+      case "wrong-nonce":
+        return later(now, { type: "found", range: work.range, nonce: String(start + Math.floor(count / 2)) });
+      case "random-shares": {
+        const picked = new Set<number>();
+        while (picked.size < MIN_SHARES) picked.add(start + Math.floor(random() * count));
+        for (const nonce of picked) later(now, { type: "share", range: work.range, nonce: String(nonce) });
+        return later(now, { type: "done", range: work.range });
+      }
+    }
+    // Honest, or half: shares as a search finds them, at the range's share density.
+    const q = 1 / hashesPerShare(BigInt(`0x${work.shareTarget}`), difficultyBig);
+    const half = sim.behaviour === "half";
+    const found = half ? null : world.firstValid(job, p, start, count);
+    const end = found === null ? count : found - start;
+    let sent = 0;
+    let last = 0;
+    const share = (offset: number) => {
+      world.addShare(job, start + offset);
+      later(at(offset), { type: "share", range: work.range, nonce: String(start + offset) });
+      sent++;
+      last = offset;
+    };
+    // A half-searcher hashes the first half, then on only as far as a done needs not to be caught at once.
+    for (let offset = gap(random, q); offset < (half ? Math.floor(count / 2) : end); offset += 1 + gap(random, q)) share(offset);
+    for (let offset = Math.floor(count / 2) + gap(random, q); half && sent < MIN_SHARES && offset < count; offset += 1 + gap(random, q)) share(offset);
+    if (found !== null) later(at(end), { type: "found", range: work.range, nonce: String(found) });
+    else later(at(half ? Math.max(last + 1, Math.floor(count / 2)) : end), { type: "done", range: work.range });
+  };
+
+  const join = (sim: SimWorker) => {
+    const link: WorkerLink = {
+      remote: `${sim.address}:4000`,
+      address: sim.address,
+      send: (message: PoolMessage) => {
+        if (message.type === "work") onWork(sim, message);
+        else if (message.type === "stop") sim.epoch++;
+      },
+      close: () => {
+        if (sim.id !== id) return;
+        sim.id = null;
+        byId.delete(id);
+        if (sim.silent) silentDropped++;
+        else if (sim.behaviour === "honest") honestDropped++;
+        else {
+          const joined = liarJoins.get(`${sim.index}/${id}`);
+          if (joined !== undefined) catchTimes.push((clock.now() - joined) / 1000);
+          // Back after its hold-off, as a token holder bent on it would.
+          agenda.add(clock.now() + 1000 * 2 ** Math.min(sim.holdOffs, 6), () => join(sim));
+        }
+      },
+      holdOff: () => sim.holdOffs++,
+    };
+    let id = 0;
+    sim.epoch++;
+    sim.joinedAt = clock.now();
+    timed(() => {
+      id = coordinator.join(link, { type: "hello", protocol: PROTOCOL_VERSION, token: "", name: sim.name, version: "simulated", threads: threadsOf(sim.rate), mode: modeOf(sim.rate) });
+    });
+    sim.id = id;
+    byId.set(id, sim);
+    if (sim.behaviour !== "honest") liarJoins.set(`${sim.index}/${id}`, clock.now());
+  };
+
+  const leave = (sim: SimWorker, reason: string) => {
+    if (sim.id === null) return;
+    const id = sim.id;
+    sim.id = null;
+    sim.epoch++;
+    byId.delete(id);
+    timed(() => coordinator.leave(id, reason));
+  };
+
+  // Joins spread over the first 10 s; some leave for a while and return; some go silent.
+  for (const sim of sims) agenda.add(startedAt + random() * 10_000, () => join(sim));
+  const honest = sims.filter((s) => s.behaviour === "honest");
+  for (let i = 0; i < options.leaving && i < honest.length; i++) {
+    const sim = honest[(i * 7919) % honest.length]!;
+    const away = startedAt + 15_000 + random() * options.seconds * 500;
+    agenda.add(away, () => leave(sim, "closed by the worker"));
+    agenda.add(away + 10_000 + random() * 20_000, () => join(sim));
+  }
+  for (let i = 0; i < options.dying && i < honest.length; i++) {
+    const sim = honest[(i * 104_729 + 13) % honest.length]!;
+    agenda.add(startedAt + 20_000 + random() * options.seconds * 500, () => {
+      sim.silent = true;
+      sim.epoch++;
+    });
+  }
+
+  // post-service: every job at once, polled as it would be.
+  const miner = new Uint8Array(32).fill(0x5e);
+  const jobs: { key: string; job: K2powJob }[] = [];
+  for (let group = 0; group < options.jobs; group++) {
+    const job: K2powJob = { miner, nonceGroup: group, challenge: new Uint8Array(8).fill(options.seed & 255), difficulty };
+    const key = `${toHex(miner)}/${group}/${toHex(job.challenge)}/${toHex(difficulty)}`;
+    jobs.push({ key, job });
+    timed(() => void coordinator.request(key, job));
+  }
+
+  Bun.gc(true);
+  const heapBefore = process.memoryUsage().heapUsed;
+  let heapAfterJoins = heapBefore;
+  const end = startedAt + options.seconds * 1000;
+  const answered = () => events.filter((e) => e.type === "done" || e.type === "failed").length >= options.jobs;
+  while (clock.now() < end && !answered()) {
+    timed(() => clock.advance(STEP_MS));
+    agenda.runUntil(clock.now());
+    // What the checks' answers set off (promise callbacks) runs before the next step.
+    const t = performance.now();
+    await new Promise((resolve) => setImmediate(resolve));
+    insideMs += performance.now() - t;
+    if (clock.now() - startedAt === 12_000) {
+      Bun.gc(true);
+      heapAfterJoins = process.memoryUsage().heapUsed;
+    }
+  }
+  const simulatedSeconds = (clock.now() - startedAt) / 1000;
+
+  const statusStarted = performance.now();
+  const status = coordinator.status();
+  const statusText = JSON.stringify(toWire(status));
+  const statusMs = performance.now() - statusStarted;
+  const metricsStarted = performance.now();
+  metrics.beforeScrape();
+  const metricsText = await metrics.registry.metrics();
+  const metricsMs = performance.now() - metricsStarted;
+
+  const outcomes: JobOutcome[] = [];
+  for (const e of events) {
+    if (e.type !== "done") continue;
+    const { job } = jobs.find((j) => j.key === e.key)!;
+    const input = new Uint8Array(48);
+    input.set(job.miner, 16);
+    input.set(job.challenge, 8);
+    input[7] = job.nonceGroup;
+    outcomes.push({
+      key: e.key,
+      seconds: e.seconds,
+      idealSeconds: expectedHashes(difficulty) / honestRate,
+      valid: world.isValid(toHex(input.subarray(7)), p, Number(e.nonce)),
+    });
+  }
+  const claims = status.workers.reduce((n, w) => n + w.claims.ranges, 0);
+  const claimsProven = status.workers.reduce((n, w) => n + w.claims.proven, 0);
+  catchTimes.sort((a, b) => a - b);
+  const report: FleetReport = {
+    workers: options.workers,
+    simulatedSeconds,
+    fleetRate: honestRate,
+    units: options.units,
+    searchedPerSecond: Number([...searched.values()].reduce((a, b) => a + b, 0n)) / simulatedSeconds,
+    coordinatorCorePercent: (insideMs / (simulatedSeconds * 1000)) * 100,
+    heapBytesPerWorker: Math.max(0, heapAfterJoins - heapBefore) / options.workers,
+    checksAskedPerSecond: checker.asked / simulatedSeconds,
+    checkCapacity: options.checksPerSecond,
+    claims,
+    claimsProven,
+    jobs: outcomes,
+    liars: LIARS.length * options.liarsOfEach,
+    liarsCaught: countCaught(sims, events),
+    catchSeconds: catchTimes.length === 0 ? null : { median: catchTimes[catchTimes.length >> 1]!, max: catchTimes.at(-1)! },
+    honestDropped,
+    silentDropped,
+    status: { bytes: statusText.length, ms: statusMs },
+    metrics: { bytes: metricsText.length, ms: metricsMs },
+  };
+  coordinator.close();
+  return report;
+}
+
+/** Liar workers (by name) dropped for bad work or a protocol breach at least once. */
+function countCaught(sims: SimWorker[], events: PoolEvent[]): number {
+  const liars = new Set(sims.filter((s) => s.behaviour !== "honest").map((s) => s.name));
+  const caught = new Set<string>();
+  for (const e of events) if (e.type === "dropped" && e.cause !== "silent" && liars.has(e.worker.split("#")[0]!)) caught.add(e.worker.split("#")[0]!);
+  return caught.size;
+}

@@ -1,0 +1,40 @@
+// The fleet simulator (bench/fleet/simulation.ts) at 100 workers, as CI runs it: the real coordinator with simulated
+// workers on a simulated clock. What must hold at any size is asserted here; the figures that show where the pool
+// stops scaling (claims proven, checks asked, /status size) are bench/pool-fleet.ts's to print, not pass/fail bounds.
+import { expect, test } from "bun:test";
+import { LIARS, simulateFleet } from "../bench/fleet/simulation";
+
+test("100 simulated workers, liars of every kind among them, some leaving and some going silent: every job answered is answered right, and no honest worker is dropped", async () => {
+  const dropped: { worker: string; cause: string; reason: string }[] = [];
+  const report = await simulateFleet({
+    workers: 100,
+    seconds: 150,
+    jobs: 4,
+    // About 30 s of this fleet's work a job (its speeds are drawn from the seed, so the same each run).
+    units: 3548,
+    checksPerSecond: 650,
+    liarsOfEach: 1,
+    leaving: 5,
+    dying: 1,
+    seed: 1,
+    onEvent: (_, e) => {
+      if (e.type === "dropped") dropped.push(e);
+    },
+  });
+  expect(report.jobs.length).toBeGreaterThan(0);
+  for (const job of report.jobs) expect(job).toMatchObject({ valid: true });
+  expect(report.honestDropped).toBe(0);
+  // The silent worker is dropped for its silence, the liars that lie on their first range for their lie.
+  expect(report.silentDropped).toBe(1);
+  expect(dropped.filter((d) => d.cause === "silent")).toHaveLength(1);
+  const reasons = dropped.filter((d) => d.cause !== "silent").map((d) => d.reason);
+  expect(reasons).toContainEqual(expect.stringMatching(/^range \d+ reported searched with 0 share\(s\)/));
+  expect(reasons).toContainEqual(expect.stringMatching(/^share \d+ does not meet its share target$/));
+  expect(reasons).toContainEqual(expect.stringMatching(/^nonce \d+ does not meet the job's difficulty$/));
+  expect(report.liars).toBe(LIARS.length);
+  // What it measured is all there, for bench/pool-fleet.ts to print.
+  expect(report.checksAskedPerSecond).toBeGreaterThan(0);
+  expect(report.claims).toBeGreaterThan(0);
+  expect(report.status.bytes).toBeGreaterThan(0);
+  expect(report.metrics.bytes).toBeGreaterThan(0);
+}, 60_000);
