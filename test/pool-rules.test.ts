@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { JobQueue } from "../src/pool/job-queue";
 import { JobStore } from "../src/pool/job-store";
 import { NonceSpace, sessionName } from "../src/pool/nonce-space";
-import { COVERAGE_FAILURES, COVERAGE_WINDOW } from "../src/pool/proof-audit";
+import { COVERAGE_FAILURES, COVERAGE_WINDOW, MAX_SHARES } from "../src/pool/proof-audit";
 import { Range } from "../src/pool/range";
 import { RunningJob } from "../src/pool/running-job";
 import { WorkerSession } from "../src/pool/worker-session";
@@ -264,4 +264,22 @@ test("the running job writes its resume point at most every 5 s, at once when fo
   expect(running.owns(open)).toBe(false);
   expect(running.status(0).ranges).toBe(0);
   queue.close();
+});
+
+test("a worker may send 200 messages a second, and besides, what each range it was handed in that second calls for", () => {
+  const idle = new WorkerSession(8, "w", link, 64, "fast", 0);
+  for (let i = 0; i < 200; i++) expect(idle.allowMessage(5_000 + i)).toBe(true);
+  expect(idle.allowMessage(5_999)).toBe(false);
+  expect(idle.messageLimit).toBe(200);
+  // A fast worker handed three small ranges (nonces that came back) in one second: each may bring up to MAX_SHARES
+  // shares and its done, all within that second.
+  const busy = new WorkerSession(9, "w", link, 64, "fast", 0);
+  for (let id = 1; id <= 3; id++) busy.begin(new Range(id, "job", busy, BigInt(id) * 1000n, 384n, 7_000 + id, 37_000, 1n, 1));
+  const limit = 200 + 3 * (MAX_SHARES + 2);
+  expect(busy.messageLimit).toBe(limit);
+  for (let i = 0; i < limit; i++) expect(busy.allowMessage(7_100 + (i % 800))).toBe(true);
+  expect(busy.allowMessage(7_999)).toBe(false);
+  // The next second starts afresh: only ranges handed in it count.
+  expect(busy.allowMessage(8_000)).toBe(true);
+  expect(busy.messageLimit).toBe(200);
 });

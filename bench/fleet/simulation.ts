@@ -52,7 +52,7 @@ export interface FleetReport {
   simulatedSeconds: number;
   fleetRate: number;
   units: number;
-  /** Nonces the pool had searched per simulated second, against fleetRate: what the pool made of its fleet. */
+  /** Nonces claimed searched per simulated second (whole ranges only, as of each job's last progress report). */
   searchedPerSecond: number;
   /** Milliseconds spent inside the coordinator per simulated second: its share of one core. */
   coordinatorCorePercent: number;
@@ -387,18 +387,19 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     timed(() => coordinator.leave(id, reason));
   };
 
-  // Joins spread over the first 10 s; some leave for a while and return; some go silent.
+  // Joins spread over the first 10 s; some leave between 15 s and 75 s for 10-30 s; some go silent between 20 s and
+  // 60 s (a run ends once every job is answered).
   for (const sim of sims) agenda.add(startedAt + random() * 10_000, () => join(sim));
   const honest = sims.filter((s) => s.behaviour === "honest");
   for (let i = 0; i < options.leaving && i < honest.length; i++) {
     const sim = honest[(i * 7919) % honest.length]!;
-    const away = startedAt + 15_000 + random() * options.seconds * 500;
+    const away = startedAt + 15_000 + random() * 60_000;
     agenda.add(away, () => leave(sim, "closed by the worker"));
     agenda.add(away + 10_000 + random() * 20_000, () => join(sim));
   }
   for (let i = 0; i < options.dying && i < honest.length; i++) {
     const sim = honest[(i * 104_729 + 13) % honest.length]!;
-    agenda.add(startedAt + 20_000 + random() * options.seconds * 500, () => {
+    agenda.add(startedAt + 20_000 + random() * 40_000, () => {
       sim.silent = true;
       sim.epoch++;
     });

@@ -18,7 +18,7 @@ import { ProofAudit, type Checker } from "./proof-audit";
 import { CLOSE, HEARTBEAT_SECONDS, PROTOCOL_VERSION, type Hello, type WorkerMessage } from "./protocol";
 import { Scheduler } from "./scheduler";
 import { WorkReports } from "./work-reports";
-import { MESSAGE_LIMIT, WorkerSession, type WorkerLink } from "./worker-session";
+import { WorkerSession, type WorkerLink } from "./worker-session";
 
 export type { PoolStatus } from "../wire/status";
 
@@ -73,7 +73,7 @@ export class Coordinator implements Events<PoolEvent> {
     this.queue = new JobQueue(options.store, options.queueSize, this.clock, this.emit);
     this.audit = new ProofAudit(options.checker, this.clock);
     const parts = { clock: this.clock, sessions: this.sessions, emit: this.emit };
-    this.scheduler = new Scheduler({ ...parts, queue: this.queue, nonceLimit: options.nonceLimit ?? NONCE_LIMIT });
+    this.scheduler = new Scheduler({ ...parts, queue: this.queue, nonceLimit: options.nonceLimit ?? NONCE_LIMIT, checkCapacity: () => options.checker.capacity() });
     this.reports = new WorkReports({ ...parts, audit: this.audit, scheduler: this.scheduler, closing: () => this.closing });
   }
 
@@ -147,7 +147,7 @@ export class Coordinator implements Events<PoolEvent> {
     const session = this.sessions.get(id);
     if (session === undefined || session.gone) return;
     const { reports } = this;
-    if (!session.allowMessage(this.clock.now())) return reports.drop(session, "protocol", `over ${MESSAGE_LIMIT} messages a second`);
+    if (!session.allowMessage(this.clock.now())) return reports.drop(session, "protocol", `over ${session.messageLimit} messages a second`);
     if (message.type === "hello") return reports.drop(session, "protocol", "hello sent twice");
     const range = session.find(message.range);
     if (range === null) {

@@ -58,7 +58,7 @@ export const PART_SHARES = 5;
 export const COVERAGE_WINDOW = 10;
 export const COVERAGE_FAILURES = 5;
 /** The part of the verifier's capacity share checks may take; the rest stays free for nonces and bursts. */
-const SHARE_BUDGET = 0.5;
+export const SHARE_BUDGET = 0.5;
 /** A share that would wait longer than this behind other checks goes unchecked. */
 const MAX_BACKLOG_SECONDS = 2;
 /** How far back the rate of incoming shares is measured. */

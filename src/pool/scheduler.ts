@@ -11,7 +11,8 @@ import { hashesPerShare, shareTarget } from "./proof-audit";
 import { Range } from "./range";
 import { RunningJob } from "./running-job";
 import type { Clock } from "./clock";
-import { FIRST_RANGE_SECONDS, RANGE_SECONDS, type WorkerSession } from "./worker-session";
+import { FIRST_RANGE_SECONDS, rangeSeconds } from "./range-length";
+import type { WorkerSession } from "./worker-session";
 
 /** A range not finished in this many times its expected time, and at least MIN_SILENT_MS, drops its worker. */
 const SILENT_FACTOR = 6;
@@ -24,6 +25,8 @@ export interface SchedulerParts {
   sessions: ReadonlyMap<number, WorkerSession>;
   emit: (event: PoolEvent) => void;
   nonceLimit: bigint;
+  /** The verifier's checks per second, null until measured: ranges grow with the fleet to stay within it. */
+  checkCapacity: () => number | null;
 }
 
 export class Scheduler {
@@ -124,7 +127,7 @@ export class Scheduler {
     if (job === null || !this.ready(session) || this.state !== "open") return;
     const now = this.parts.clock.now();
     const rate = session.sizingRate(now);
-    const seconds = session.rangesDone === 0 ? FIRST_RANGE_SECONDS : RANGE_SECONDS;
+    const seconds = session.rangesDone === 0 ? FIRST_RANGE_SECONDS : rangeSeconds(this.parts.sessions.size, this.parts.checkCapacity());
     const span = job.take(session, BigInt(Math.round(rate * seconds)), {
       now,
       alone: this.parts.sessions.size === 1,

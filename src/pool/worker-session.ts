@@ -5,7 +5,7 @@ import type { PoolMessage } from "./protocol";
 import type { Range } from "./range";
 import { addressKey } from "../net/address-scope";
 import { sessionName, type Proof } from "./nonce-space";
-import { COVERAGE_WINDOW } from "./proof-audit";
+import { COVERAGE_WINDOW, MAX_SHARES } from "./proof-audit";
 import { ShareMeter } from "./share-meter";
 
 /** How the pool reaches one connected worker. */
@@ -25,13 +25,15 @@ export interface WorkerLink {
 const FIRST_GUESS = { fast: 150, light: 15 } as const;
 /** Threads a hello may claim for that guess: more is the worker's word, and only proof grows its ranges. */
 const FIRST_GUESS_THREADS = 64;
-/** Seconds of work in a worker's first range, and in every later one. */
-export const FIRST_RANGE_SECONDS = 1;
-export const RANGE_SECONDS = 5;
-/** A range may hold at most this many times what the worker's checked shares prove it does in RANGE_SECONDS. */
+/** A range may hold at most this many times what the worker's checked shares prove it does in the range's time. */
 const PROVEN_GROWTH = 2;
-/** Messages per second a worker may send before it is taken for broken. */
+/**
+ * Messages per second a worker may send before it is taken for broken, besides what the ranges it was handed in that
+ * second call for: up to MAX_SHARES shares and its done or found each. A fast worker handed small ranges (nonces that
+ * came back) finishes several a second, each with its ~72 shares.
+ */
 export const MESSAGE_LIMIT = 200;
+const MESSAGES_PER_RANGE = MAX_SHARES + 2;
 /** Ranges a worker has left that are still known, for shares and answers that cross a stop. */
 const RECENT_RANGES = 4;
 
@@ -65,7 +67,7 @@ export class WorkerSession {
   private readonly recent: Range[] = [];
   /** Nonces per second from the ranges it finished: its word, smoothed; only ever lowers a range's size. */
   private reportedRate: number;
-  private messages = { second: 0, count: 0 };
+  private messages = { second: 0, count: 0, ranges: 0 };
 
   constructor(
     readonly id: number,
@@ -104,11 +106,21 @@ export class WorkerSession {
     return this.rangesProven > 0 && this.thinClaims === 0;
   }
 
-  /** False once the worker sends more than MESSAGE_LIMIT messages within one second. */
+  /** False once the worker sends more messages within one second than messageLimit. */
   allowMessage(now: number): boolean {
+    this.messagesIn(now).count++;
+    return this.messages.count <= this.messageLimit;
+  }
+
+  /** What it may send in the current second: MESSAGE_LIMIT, and what each range it was handed in it calls for. */
+  get messageLimit(): number {
+    return MESSAGE_LIMIT + this.messages.ranges * MESSAGES_PER_RANGE;
+  }
+
+  private messagesIn(now: number): { count: number; ranges: number } {
     const second = Math.floor(now / 1000);
-    if (this.messages.second !== second) this.messages = { second, count: 0 };
-    return ++this.messages.count <= MESSAGE_LIMIT;
+    if (this.messages.second !== second) this.messages = { second, count: 0, ranges: 0 };
+    return this.messages;
   }
 
   /** Its hash rate from checked shares; null before the first. */
@@ -131,6 +143,7 @@ export class WorkerSession {
 
   begin(range: Range): void {
     this.range = range;
+    this.messagesIn(range.sentAt).ranges++;
     this.recent.push(range);
     if (this.recent.length > RECENT_RANGES) this.recent.shift();
   }

@@ -1,0 +1,22 @@
+// How long a worker's range lasts, by the size of the fleet: long enough that every share the fleet sends can be
+// checked. Each range yields EXPECTED_SHARES shares whatever its length, so a fleet of n workers on ranges of T
+// seconds sends 72·n/T shares a second; a claim is proven, and its coverage weighed, only when every one of its
+// shares was checked, within the part of the verifier's capacity shares may take (SHARE_BUDGET). Up to about 20
+// workers on a two-thread fast-mode verifier that is the shortest range, RANGE_SECONDS; past that ranges grow with
+// the fleet, up to MAX_RANGE_SECONDS, beyond which the verifier needs more threads (the share sampling then leaves
+// claims unproven, as before). A job ends as soon as a nonce is found whatever the ranges' length: long ranges cost
+// nothing in time to answer, only in how long a worker that lies or goes silent holds its range.
+import { EXPECTED_SHARES, SHARE_BUDGET } from "./proof-audit";
+
+/** Seconds of work in a worker's first range (sized from a low guess of its speed), and the shortest later one. */
+export const FIRST_RANGE_SECONDS = 1;
+export const RANGE_SECONDS = 5;
+/** The longest: well inside the 15 minutes over which a worker's rate is measured (share-meter.ts). */
+export const MAX_RANGE_SECONDS = 600;
+
+/** Seconds of work in a later range of a fleet of `workers`, for a verifier of `capacity` checks a second. */
+export function rangeSeconds(workers: number, capacity: number | null): number {
+  if (capacity === null || capacity <= 0) return RANGE_SECONDS;
+  const seconds = (EXPECTED_SHARES * workers) / (SHARE_BUDGET * capacity);
+  return Math.min(MAX_RANGE_SECONDS, Math.max(RANGE_SECONDS, seconds));
+}

@@ -1,0 +1,40 @@
+// The range-length rule (src/pool/range-length.ts) at fleet sizes from 1 to 10,000: ranges stay at 5 s while the
+// verifier can check every share, grow with the fleet past that so that the shares asked stay within its share
+// budget, and stop growing at 10 minutes. Checked against the arithmetic, not against the rule's own output.
+import { expect, test } from "bun:test";
+import { EXPECTED_SHARES, SHARE_BUDGET } from "../src/pool/proof-audit";
+import { MAX_RANGE_SECONDS, RANGE_SECONDS, rangeSeconds } from "../src/pool/range-length";
+
+/** A fast-mode verifier on two threads here (bench/verifier.ts), and one on 16. */
+const CAPACITIES = [650, 5_200];
+const SIZES = [1, 2, 3, 10, 20, 22, 23, 50, 100, 500, 1_000, 2_000, 5_000, 10_000];
+
+test("a fleet small enough for the verifier to check every share gets the 5 s ranges, whatever its size up to that", () => {
+  // 72 shares a range, every 5 s, per worker: 14.4 shares a second each; half of 650 checks a second is 325.
+  for (const workers of [1, 2, 3, 10, 20, 22]) expect(rangeSeconds(workers, 650)).toBe(5);
+  expect(rangeSeconds(23, 650)).toBeGreaterThan(5);
+  // Before the verifier is measured, nothing to size by: the shortest.
+  for (const workers of SIZES) expect(rangeSeconds(workers, null)).toBe(RANGE_SECONDS);
+});
+
+test("from 1 to 10,000 workers, the shares the fleet sends stay within the verifier's share budget until ranges reach 10 minutes", () => {
+  for (const capacity of CAPACITIES) {
+    let previous = 0;
+    for (const workers of SIZES) {
+      const seconds = rangeSeconds(workers, capacity);
+      expect(seconds).toBeGreaterThanOrEqual(RANGE_SECONDS);
+      expect(seconds).toBeLessThanOrEqual(MAX_RANGE_SECONDS);
+      // Never shorter for a larger fleet.
+      expect(seconds).toBeGreaterThanOrEqual(previous);
+      previous = seconds;
+      const sharesPerSecond = (workers * EXPECTED_SHARES) / seconds;
+      if (seconds < MAX_RANGE_SECONDS) expect(sharesPerSecond).toBeLessThanOrEqual(SHARE_BUDGET * capacity + 1e-9);
+      // Not longer than the budget needs: at the shortest, or using the budget whole.
+      if (seconds > RANGE_SECONDS && seconds < MAX_RANGE_SECONDS) expect(sharesPerSecond).toBeCloseTo(SHARE_BUDGET * capacity, 6);
+    }
+  }
+  // The figures the README gives: 1,000 workers on a two-thread verifier, 222 s; 10,000, the 10-minute cap.
+  expect(rangeSeconds(1_000, 650)).toBeCloseTo(221.5, 1);
+  expect(rangeSeconds(10_000, 650)).toBe(600);
+  expect(rangeSeconds(10_000, 5_200)).toBeCloseTo(276.9, 1);
+});
