@@ -275,3 +275,33 @@ test("5,000 wrong passwords to a real pool from one address: a handful are check
   const status = JSON.parse((await requestFrom("127.0.0.2", pool.base, "GET", "/status", auth)).body) as { refused: Record<string, number> };
   expect(status.refused.guessing).toBe(5000 - checked);
 }, 60_000);
+
+test("--max-workers caps the workers connected in all: one past it is told to retry later (4006), and gets in once a place is free", async () => {
+  const pool = await startPool("--max-workers", "2");
+  const port = Number(new URL(pool.base).port);
+  const worker = (address: string, name: string) => {
+    const welcomed = Promise.withResolvers<void>();
+    const socket = rawSocket(port, POOL_PATH, address, (text) => {
+      if ((JSON.parse(text) as { type: string }).type === "welcome") welcomed.resolve();
+    });
+    void socket.opened.then(() =>
+      socket.sendText(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: TOKEN, name, version: "test", threads: 1, mode: "light" })),
+    );
+    return { socket, welcomed: welcomed.promise };
+  };
+  const [a, b] = [worker("127.0.0.3", "a"), worker("127.0.0.4", "b")];
+  const open = [a, b];
+  try {
+    await Promise.all([a.welcomed, b.welcomed]);
+    const c = worker("127.0.0.5", "c");
+    open.push(c);
+    expect(await c.socket.closed).toEqual({ code: CLOSE.crowded, reason: "the pool has 2 workers connected; retry later" });
+    a.socket.end();
+    await until("the pool to let the first worker go", async () => ((await (await fetch(`${pool.base}/status`)).json()) as { workers: unknown[] }).workers.length === 1);
+    const again = worker("127.0.0.5", "c");
+    open.push(again);
+    await again.welcomed;
+  } finally {
+    for (const w of open) w.socket.end();
+  }
+}, 60_000);

@@ -5,6 +5,7 @@
 import { Type } from "@sinclair/typebox";
 import { EngineError } from "../engine/engine-error";
 import { createPoolServer } from "../http/pool-server";
+import { DEFAULT_LIMITS } from "../pool/admission";
 import { Coordinator, type PoolEvent } from "../pool/coordinator";
 import { JobStore } from "../pool/job-store";
 import { Verifier } from "../pool/verifier";
@@ -56,6 +57,11 @@ its environment variable.`,
       "queue-per-address",
       DEFAULT_QUEUE_PER_ADDRESS,
       `jobs one address (an IPv6 /64) may have queued; past that its new jobs get 429; default ${DEFAULT_QUEUE_PER_ADDRESS}, a whole proof's nonce groups`,
+    ),
+    maxWorkers: queueBound(
+      "max-workers",
+      DEFAULT_LIMITS.maxWorkers,
+      `workers connected at most (besides ${DEFAULT_LIMITS.maxWorkersPerAddress} per address); one past that is told to retry later; default ${DEFAULT_LIMITS.maxWorkers}`,
     ),
     ...LIMIT_FIELDS,
     auth: {
@@ -195,6 +201,7 @@ export async function pool(argv: string[], { workerUrl }: CommandContext): Promi
     auth: config.auth,
     workerToken: config.workerToken,
     maxExpectedHashes: config.maxExpectedHashes,
+    maxWorkers: config.maxWorkers,
     limits: { queueSize: config.queueSize, queuePerAddress: config.queuePerAddress, jobTimeoutSeconds: config.jobTimeoutSeconds },
     // A wrong token is worth a warning (a worker misconfigured, or someone guessing); the rest is routine.
     onRefused: ({ remote, code, reason }) => (code === CLOSE.refused ? log.warn : log.debug)("worker refused", { remote, code, reason }),

@@ -22,6 +22,8 @@ export interface PoolServerOptions {
   workerToken: string;
   /** Jobs expected to take more hashes are refused with 400. */
   maxExpectedHashes: number;
+  /** Workers connected at most, in all (src/pool/admission.ts has the default and the other caps). */
+  maxWorkers?: number;
   /** Shown in /status: the queue's bounds, as the coordinator was given them. */
   limits: { queueSize: number; queuePerAddress: number; jobTimeoutSeconds: number };
   /** Hears every connection refused before it became a worker (never with the token it sent). */
@@ -31,10 +33,10 @@ export interface PoolServerOptions {
 }
 
 export function createPoolServer(options: PoolServerOptions) {
-  const { coordinator, version, auth, workerToken, maxExpectedHashes, limits, onRefused, onFault } = options;
+  const { coordinator, version, auth, workerToken, maxExpectedHashes, maxWorkers, limits, onRefused, onFault } = options;
   const started = performance.now();
   const metrics = poolMetrics(coordinator);
-  const admission = new Admission(workerToken, Date.now);
+  const admission = new Admission(workerToken, Date.now, maxWorkers === undefined ? {} : { maxWorkers });
   const jobApi = serveJobApi({
     api: coordinator,
     what: "pool",

@@ -17,6 +17,8 @@ import type { WorkerSession } from "./worker-session";
 /** A range not finished in this many times its expected time, and at least MIN_SILENT_MS, drops its worker. */
 const SILENT_FACTOR = 6;
 export const MIN_SILENT_MS = 30_000;
+/** Idle workers handed a range in one turn of the event loop, at most (about 36 µs each here). */
+const ASSIGN_BATCH = 256;
 
 export interface SchedulerParts {
   queue: JobQueue;
@@ -34,6 +36,8 @@ export class Scheduler {
   private nextRangeId = 1;
   /** Jobs start only between `open` and `close`. */
   private state: "new" | "open" | "closed" = "new";
+  /** More idle workers wait for a range in the next turn. */
+  private assignPending = false;
 
   constructor(private readonly parts: SchedulerParts) {}
 
@@ -111,9 +115,23 @@ export class Scheduler {
   /** Hands every idle worker a range, the best proven record first, since nonces that came back go first. */
   assignIdle(): void {
     const idle: WorkerSession[] = [];
-    for (const session of this.parts.sessions.values()) if (this.ready(session)) idle.push(session);
+    let trusted = 0;
+    for (const session of this.parts.sessions.values()) {
+      if (session.trusted) trusted++;
+      if (this.ready(session)) idle.push(session);
+    }
     if (idle.length > 1) idle.sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
-    for (const session of idle) this.assign(session);
+    // Counted once for all: with thousands of workers, a count per worker handed a range would stall the pool.
+    for (const session of idle.slice(0, ASSIGN_BATCH)) this.assign(session, trusted);
+    // A job's start finds a whole fleet idle: the rest get theirs after whatever else waits (post-service's polls),
+    // not in one turn of the event loop that holds everything else up.
+    if (idle.length > ASSIGN_BATCH && !this.assignPending) {
+      this.assignPending = true;
+      setImmediate(() => {
+        this.assignPending = false;
+        this.assignIdle();
+      });
+    }
   }
 
   /** Free for a range: none in hand, the last one's checks all in (a worker cannot run ahead of the proof of its work). */
@@ -121,8 +139,11 @@ export class Scheduler {
     return session.range === null && session.unsettled.size === 0 && !session.gone;
   }
 
-  /** Hands an idle worker the next range of the running job, sized to the work it has proven it does. */
-  assign(session: WorkerSession): void {
+  /**
+   * Hands an idle worker the next range of the running job, sized to the work it has proven it does. `trusted`: how
+   * many connected workers have a trusted record.
+   */
+  assign(session: WorkerSession, trusted = this.trustedCount()): void {
     const job = this.running;
     if (job === null || !this.ready(session) || this.state !== "open") return;
     const now = this.parts.clock.now();
@@ -132,7 +153,7 @@ export class Scheduler {
       now,
       alone: this.parts.sessions.size === 1,
       // Nonces that came back (a liar's, a silent worker's, a claim not proven) go to a trusted worker where there is one.
-      reopened: session.trusted || !this.trustedBesides(session),
+      reopened: session.trusted || trusted === 0,
     });
     if (span === null) return;
     const target = shareTarget(span.count, job.difficulty);
@@ -166,9 +187,10 @@ export class Scheduler {
     return this.running !== null && this.running.owns(range) ? this.running : null;
   }
 
-  /** Whether a connected worker other than `session` has a trusted record, to take reopened nonces before it. */
-  private trustedBesides(session: WorkerSession): boolean {
-    for (const other of this.parts.sessions.values()) if (other !== session && other.trusted) return true;
-    return false;
+  /** Connected workers with a trusted record, who take reopened nonces before the rest. */
+  private trustedCount(): number {
+    let trusted = 0;
+    for (const session of this.parts.sessions.values()) if (session.trusted) trusted++;
+    return trusted;
   }
 }
