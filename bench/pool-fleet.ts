@@ -56,7 +56,7 @@ function print(r: FleetReport): void {
   console.log(`\n== ${r.workers} workers, ${(r.fleetRate / 1e6).toFixed(2)} MH/s in all, jobs at ${r.units} space units; ${r.simulatedSeconds.toFixed(0)} s simulated`);
   // Claims credit whole ranges only: where jobs end before ranges do, this says little of the fleet's use.
   console.log(`claimed searched: ${(r.searchedPerSecond / 1e6).toFixed(2)} MH/s of the fleet's ${(r.fleetRate / 1e6).toFixed(2)} (${((100 * r.searchedPerSecond) / r.fleetRate).toFixed(0)}%)`);
-  console.log(`coordinator: ${r.coordinatorCorePercent.toFixed(1)}% of a core (${ok(r.coordinatorCorePercent < GOALS.corePercent)}); heap ${(r.heapBytesPerWorker / 1024).toFixed(1)} KiB a worker`);
+  console.log(`coordinator: ${r.coordinatorCorePercent.toFixed(1)}% of a core (${ok(r.coordinatorCorePercent < GOALS.corePercent)}); heap ${(r.heapBytesPerWorker / 1024).toFixed(1)} KiB a worker (the simulated worker's included)`);
   console.log(
     `checks asked: ${r.checksAskedPerSecond.toFixed(0)}/s of a ${r.checkCapacity}/s verifier (${((100 * r.checksAskedPerSecond) / r.checkCapacity).toFixed(0)}%, ${ok(r.checksAskedPerSecond <= GOALS.checksOfCapacity * r.checkCapacity)})`,
   );

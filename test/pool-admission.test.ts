@@ -284,9 +284,14 @@ test("--max-workers caps the workers connected in all: one past it is told to re
     const socket = rawSocket(port, POOL_PATH, address, (text) => {
       if ((JSON.parse(text) as { type: string }).type === "welcome") welcomed.resolve();
     });
-    void socket.opened.then(() =>
-      socket.sendText(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: TOKEN, name, version: "test", threads: 1, mode: "light" })),
+    socket.opened.then(
+      () => socket.sendText(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: TOKEN, name, version: "test", threads: 1, mode: "light" })),
+      (err: Error) => welcomed.reject(new Error(`worker ${name} could not connect: ${err.message}`)),
     );
+    // Closed before its welcome: said at once, with the pool's reason, not after the test's timeout.
+    void socket.closed.then(({ code, reason }) => welcomed.reject(new Error(`worker ${name} was closed before its welcome: ${code} ${reason}`)));
+    // A close expected by the test leaves this rejection unawaited.
+    welcomed.promise.catch(() => {});
     return { socket, welcomed: welcomed.promise };
   };
   const [a, b] = [worker("127.0.0.3", "a"), worker("127.0.0.4", "b")];

@@ -266,20 +266,26 @@ test("the running job writes its resume point at most every 5 s, at once when fo
   queue.close();
 });
 
-test("a worker may send 200 messages a second, and besides, what each range it was handed in that second calls for", () => {
+test("a worker may send 200 messages a second, and besides, what each range it was handed in that second or the one before calls for", () => {
   const idle = new WorkerSession(8, "w", link, 64, "fast", 0);
   for (let i = 0; i < 200; i++) expect(idle.allowMessage(5_000 + i)).toBe(true);
   expect(idle.allowMessage(5_999)).toBe(false);
   expect(idle.messageLimit).toBe(200);
   // A fast worker handed three small ranges (nonces that came back) in one second: each may bring up to MAX_SHARES
-  // shares and its done, all within that second.
+  // shares and its done, in that second or the next.
   const busy = new WorkerSession(9, "w", link, 64, "fast", 0);
   for (let id = 1; id <= 3; id++) busy.begin(new Range(id, "job", busy, BigInt(id) * 1000n, 384n, 7_000 + id, 37_000, 1n, 1));
   const limit = 200 + 3 * (MAX_SHARES + 2);
   expect(busy.messageLimit).toBe(limit);
   for (let i = 0; i < limit; i++) expect(busy.allowMessage(7_100 + (i % 800))).toBe(true);
   expect(busy.allowMessage(7_999)).toBe(false);
-  // The next second starts afresh: only ranges handed in it count.
+  // The next second still counts them; the one after does not.
   expect(busy.allowMessage(8_000)).toBe(true);
+  expect(busy.messageLimit).toBe(limit);
+  expect(busy.allowMessage(9_000)).toBe(true);
+  expect(busy.messageLimit).toBe(200);
+  // A quiet second between: nothing carried over.
+  busy.begin(new Range(4, "job", busy, 9_000n, 384n, 9_500, 39_500, 1n, 1));
+  expect(busy.allowMessage(11_000)).toBe(true);
   expect(busy.messageLimit).toBe(200);
 });

@@ -99,7 +99,7 @@ describe("liars, one after another, beside one pool and its honest worker", () =
           expect(close.code).toBe(code);
           expect(close.reason).toMatch(reason);
         }
-        await until(`a warning in the pool's log that ${name} was dropped`, async () => new RegExp(`WARN +worker dropped worker=${name}`).test(pool.log()));
+        await pool.logged(new RegExp(`WARN +worker dropped worker=${name}`));
         const after = await metricsOf(pool.base);
         expect(counter(after, dropped)).toBeGreaterThan(counter(before, dropped));
         if (lie === "random-shares") expect(counter(after, "k2pow_pool_shares_rejected_total")).toBeGreaterThan(counter(before, "k2pow_pool_shares_rejected_total"));

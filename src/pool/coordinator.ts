@@ -35,6 +35,8 @@ export interface CoordinatorOptions {
   clock?: Clock;
   /** The nonce space of every job; only tests make it smaller, to reach its end. */
   nonceLimit?: bigint;
+  /** Draws in [0, 1) for which shares are checked; seeded where a run must repeat (bench/pool-fleet.ts). */
+  random?: () => number;
 }
 
 export type PoolEvent =
@@ -71,10 +73,11 @@ export class Coordinator implements Events<PoolEvent> {
     this.timeoutMs = options.jobTimeoutSeconds * 1000;
     this.progressMs = (options.progressSeconds ?? 30) * 1000;
     this.queue = new JobQueue(options.store, options.queueSize, this.clock, this.emit);
-    this.audit = new ProofAudit(options.checker, this.clock);
+    const random = options.random ?? Math.random;
+    this.audit = new ProofAudit(options.checker, this.clock, random);
     const parts = { clock: this.clock, sessions: this.sessions, emit: this.emit };
     this.scheduler = new Scheduler({ ...parts, queue: this.queue, nonceLimit: options.nonceLimit ?? NONCE_LIMIT, checkCapacity: () => options.checker.capacity() });
-    this.reports = new WorkReports({ ...parts, audit: this.audit, scheduler: this.scheduler, closing: () => this.closing });
+    this.reports = new WorkReports({ ...parts, audit: this.audit, scheduler: this.scheduler, closing: () => this.closing, random });
   }
 
   /** Hears every event from the next one on; subscribe before `start` to hear a stored job resume. */

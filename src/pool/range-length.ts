@@ -1,11 +1,13 @@
 // How long a worker's range lasts, by the size of the fleet: long enough that every share the fleet sends can be
 // checked. Each range yields EXPECTED_SHARES shares whatever its length, so a fleet of n workers on ranges of T
 // seconds sends 72·n/T shares a second; a claim is proven, and its coverage weighed, only when every one of its
-// shares was checked, within the part of the verifier's capacity shares may take (SHARE_BUDGET). Up to about 20
-// workers on a two-thread fast-mode verifier that is the shortest range, RANGE_SECONDS; past that ranges grow with
-// the fleet, up to MAX_RANGE_SECONDS, beyond which the verifier needs more threads (the share sampling then leaves
-// claims unproven, as before). A job ends as soon as a nonce is found whatever the ranges' length: long ranges cost
-// nothing in time to answer, only in how long a worker that lies or goes silent holds its range.
+// shares was checked, within the part of the verifier's capacity shares may take (SHARE_BUDGET). On a two-thread
+// fast-mode verifier (~650 checks a second) ranges stay at RANGE_SECONDS up to about 20 workers; in light mode
+// (~80 a second) they grow from 3. Past that they grow with the fleet, up to MAX_RANGE_SECONDS, beyond which the
+// verifier needs more threads (the share sampling then leaves claims unproven, as before). A job ends as soon as a
+// nonce is found whatever the ranges' length. What long ranges cost: a worker that leaves gives back its whole
+// unfinished range, a restarted pool resumes from the lowest nonce not proven searched, and a worker that lies or goes
+// silent holds its range longer before it is found out.
 import { EXPECTED_SHARES, SHARE_BUDGET } from "./proof-audit";
 
 /** Seconds of work in a worker's first range (sized from a low guess of its speed), and the shortest later one. */

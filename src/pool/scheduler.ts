@@ -36,8 +36,6 @@ export class Scheduler {
   private nextRangeId = 1;
   /** Jobs start only between `open` and `close`. */
   private state: "new" | "open" | "closed" = "new";
-  /** More idle workers wait for a range in the next turn. */
-  private assignPending = false;
 
   constructor(private readonly parts: SchedulerParts) {}
 
@@ -114,24 +112,24 @@ export class Scheduler {
 
   /** Hands every idle worker a range, the best proven record first, since nonces that came back go first. */
   assignIdle(): void {
+    if (this.running === null || this.state !== "open") return;
     const idle: WorkerSession[] = [];
-    let trusted = 0;
-    for (const session of this.parts.sessions.values()) {
-      if (session.trusted) trusted++;
-      if (this.ready(session)) idle.push(session);
-    }
+    for (const session of this.parts.sessions.values()) if (this.ready(session)) idle.push(session);
     if (idle.length > 1) idle.sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
-    // Counted once for all: with thousands of workers, a count per worker handed a range would stall the pool.
+    this.assignInTurns(idle);
+  }
+
+  /**
+   * A job's start finds a whole fleet idle: ASSIGN_BATCH of `idle` get their ranges now and the rest in later turns
+   * of the event loop, after whatever else waits (post-service's polls), not in one turn that holds everything up.
+   * Each turn takes the next part of the list, so it ends; assign() skips whoever is no longer idle.
+   */
+  private assignInTurns(idle: WorkerSession[]): void {
+    // Counted once a turn: with thousands of workers, a count per worker handed a range would stall the pool.
+    const trusted = this.trustedCount();
     for (const session of idle.slice(0, ASSIGN_BATCH)) this.assign(session, trusted);
-    // A job's start finds a whole fleet idle: the rest get theirs after whatever else waits (post-service's polls),
-    // not in one turn of the event loop that holds everything else up.
-    if (idle.length > ASSIGN_BATCH && !this.assignPending) {
-      this.assignPending = true;
-      setImmediate(() => {
-        this.assignPending = false;
-        this.assignIdle();
-      });
-    }
+    const rest = idle.slice(ASSIGN_BATCH);
+    if (rest.length > 0) setImmediate(() => this.running !== null && this.state === "open" && this.assignInTurns(rest));
   }
 
   /** Free for a range: none in hand, the last one's checks all in (a worker cannot run ahead of the proof of its work). */

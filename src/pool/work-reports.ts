@@ -38,6 +38,8 @@ export interface WorkReportsParts {
   emit: (event: PoolEvent) => void;
   /** True once the pool is closing: checks cut short then are no news. */
   closing: () => boolean;
+  /** Draws in [0, 1): which unchecked shares a range's proof checks. */
+  random: () => number;
 }
 
 export class WorkReports {
@@ -79,7 +81,7 @@ export class WorkReports {
     // However thin the sampling, no range is credited before a few of its shares, picked at random, check out.
     const job = this.parts.scheduler.jobOf(range);
     while (job !== null && range.checked + range.checking < MIN_CHECKED && range.unchecked.length > 0) {
-      const [nonce] = range.unchecked.splice(Math.floor(Math.random() * range.unchecked.length), 1);
+      const [nonce] = range.unchecked.splice(Math.floor(this.parts.random() * range.unchecked.length), 1);
       this.check(range, nonce!, this.parts.audit.recheck(job.entry.job, nonce!, range.shareTarget), null);
     }
     this.settle(range);

@@ -29,10 +29,10 @@ const FIRST_GUESS_THREADS = 64;
 const PROVEN_GROWTH = 2;
 /**
  * Messages per second a worker may send before it is taken for broken, besides what the ranges it was handed in that
- * second call for: up to MAX_SHARES shares and its done or found each. A fast worker handed small ranges (nonces that
- * came back) finishes several a second, each with its ~72 shares.
+ * second or the one before call for: up to MAX_SHARES shares and its done or found each. A fast worker handed small
+ * ranges (nonces that came back) finishes several a second, each with its ~72 shares, some in the next second.
  */
-export const MESSAGE_LIMIT = 200;
+const MESSAGE_LIMIT = 200;
 const MESSAGES_PER_RANGE = MAX_SHARES + 2;
 /** Ranges a worker has left that are still known, for shares and answers that cross a stop. */
 const RECENT_RANGES = 4;
@@ -67,7 +67,7 @@ export class WorkerSession {
   private readonly recent: Range[] = [];
   /** Nonces per second from the ranges it finished: its word, smoothed; only ever lowers a range's size. */
   private reportedRate: number;
-  private messages = { second: 0, count: 0, ranges: 0 };
+  private messages = { second: 0, count: 0, ranges: 0, rangesBefore: 0 };
 
   constructor(
     readonly id: number,
@@ -112,14 +112,17 @@ export class WorkerSession {
     return this.messages.count <= this.messageLimit;
   }
 
-  /** What it may send in the current second: MESSAGE_LIMIT, and what each range it was handed in it calls for. */
+  /** What it may send in the current second: MESSAGE_LIMIT, and what each range handed in it or the one before calls for. */
   get messageLimit(): number {
-    return MESSAGE_LIMIT + this.messages.ranges * MESSAGES_PER_RANGE;
+    return MESSAGE_LIMIT + (this.messages.ranges + this.messages.rangesBefore) * MESSAGES_PER_RANGE;
   }
 
   private messagesIn(now: number): { count: number; ranges: number } {
     const second = Math.floor(now / 1000);
-    if (this.messages.second !== second) this.messages = { second, count: 0, ranges: 0 };
+    if (this.messages.second !== second) {
+      const rangesBefore = second === this.messages.second + 1 ? this.messages.ranges : 0;
+      this.messages = { second, count: 0, ranges: 0, rangesBefore };
+    }
     return this.messages;
   }
 
