@@ -16,6 +16,7 @@ import { halfWorker } from "./support/half-search";
 import type { Work } from "../src/pool/protocol";
 import { lyingWorker, type Lie } from "./support/lying-worker";
 import { jobPath } from "./support/worker";
+import { pollUntilAnswered } from "./support/poll";
 import { EASY, fromHex } from "./support/vectors";
 
 const main = join(import.meta.dir, "..", "src", "main.ts");
@@ -45,13 +46,7 @@ const jobOf = (group: number, difficulty = ONE_IN_256, of = challenge): K2powJob
 async function answers(base: string, groups: number, difficulty = ONE_IN_256, of = challenge) {
   const poll = async (group: number) => {
     const path = jobPath({ miner, nonceGroup: group, challenge: of, difficulty });
-    const { status, body } = await until(`post-service's answer to group ${group} of challenge ${of}`, async () => {
-      const r = await fetch(base + path);
-      const text = await r.text();
-      if (r.status !== 201) return { status: r.status, body: text };
-      await Bun.sleep(150);
-      return null;
-    }, 150_000);
+    const { status, body } = await pollUntilAnswered(base + path, 150_000);
     expect(status, body).toBe(200);
     expect(meetsDifficulty(checker.hash(hashInput(jobOf(group, difficulty, of), BigInt(body))), fromHex(difficulty))).toBe(true);
   };
