@@ -69,8 +69,8 @@ describe("liars, one after another, beside one pool and its honest worker", () =
   let pool: Awaited<ReturnType<typeof startPool>>;
   let honest: Awaited<ReturnType<typeof startJoin>>;
   beforeAll(async () => {
-    pool = await startPool([], { forFile: true });
-    honest = await startJoin(pool.base, "honest", "light", { forFile: true });
+    pool = await startPool();
+    honest = await startJoin(pool.base, "honest", "light");
   });
   afterAll(() => {
     honest?.proc.kill();
@@ -186,20 +186,19 @@ test("a flood of reconnecting liars: every request of post-service's is answered
   }
 }, 180_000);
 
-/** A pool in light check mode unless `args` name one; `forFile`: started by a beforeAll for several tests. */
-function startPool(args: string[] = [], { forFile = false } = {}) {
+/** A pool in light check mode unless `args` name one. */
+function startPool(args: string[] = []) {
   const checkMode = args.includes("--check-mode") ? [] : ["--check-mode", "light"];
-  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", ...checkMode, ...args], { env, forFile });
+  return startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--db", ":memory:", ...checkMode, ...args], { env });
 }
 
 /** An honest worker on one core: in light mode, or in fast mode (the default) from the run's shared dataset file. */
-async function startJoin(base: string, name: string, mode: "light" | "fast" = "light", { forFile = false } = {}) {
+async function startJoin(base: string, name: string, mode: "light" | "fast" = "light") {
   const randomx = mode === "light" ? ["--randomx-mode", "light"] : ["--randomx-mode", "fast", "--dataset-file", await sharedDatasetFile()];
   return startK2pow([process.execPath, main, "join", base, ...randomx, "--cores", "1", "--name", name], {
     env,
     ready: /connected to the pool/,
     // Loading the 2 GiB file (or building, if it went missing) takes a while on a busy machine.
     startMs: mode === "fast" ? 90_000 : undefined,
-    forFile,
   });
 }

@@ -13,21 +13,24 @@ export function killLeftovers(): void {
   for (const p of running) p.kill("SIGKILL");
 }
 
+/** Whether a test's body (with its beforeEach and afterEach) is running; set by test/support/setup.ts's hooks. */
+let inTest = false;
+export function setInTest(value: boolean): void {
+  inTest = value;
+}
+
 /**
- * Kills `proc` when the current test finishes, or at the latest when the test runner exits. `forFile`: a process a
- * beforeAll starts for several tests, which its afterAll kills (in a hook, Bun ties onTestFinished to the hook).
+ * Kills `proc` when the current test finishes; one started outside a test (a beforeAll's, for several tests) is the
+ * file's afterAll's to end, and killLeftovers's at the latest. Bun ties onTestFinished called in a beforeAll to that
+ * hook, so it would kill there what the hook started for the tests after it.
  */
-export function endWithTest(proc: ReturnType<typeof Bun.spawn>, forFile = false): void {
+export function endWithTest(proc: ReturnType<typeof Bun.spawn>): void {
   running.add(proc);
   void proc.exited.then(() => running.delete(proc));
-  if (forFile) return;
-  try {
-    onTestFinished(() => {
-      proc.kill("SIGKILL");
-    });
-  } catch {
-    // Started outside a test (in a beforeAll): killLeftovers ends it at the latest.
-  }
+  if (!inTest) return;
+  onTestFinished(() => {
+    proc.kill("SIGKILL");
+  });
 }
 
 /**
@@ -40,11 +43,11 @@ export function withDatasetFile(env: Record<string, string>): Record<string, str
 
 /**
  * Starts `command` (a k2pow executable, or bun with src/main.ts) and waits for its "listening" log line, or for
- * `ready` when given (a process that does not listen, such as k2pow join). `forFile`: see endWithTest.
+ * `ready` when given (a process that does not listen, such as k2pow join).
  */
 export async function startK2pow(
   command: string[],
-  options: { env?: Record<string, string>; cwd?: string; startMs?: number; ready?: RegExp; forFile?: boolean } = {},
+  options: { env?: Record<string, string>; cwd?: string; startMs?: number; ready?: RegExp } = {},
 ) {
   const proc = Bun.spawn(command, {
     env: withDatasetFile(options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" }),
@@ -52,7 +55,7 @@ export async function startK2pow(
     stdout: "pipe",
     stderr: "pipe",
   });
-  endWithTest(proc, options.forFile);
+  endWithTest(proc);
   let log = "";
   const decoder = new TextDecoder();
   const reader = proc.stderr.getReader();

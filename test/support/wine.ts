@@ -81,5 +81,15 @@ export async function startWine(exe: string): Promise<Wine> {
     await close();
     throw err;
   }
+  // Wine's services (services.exe, winedevice.exe and the rest) start with the first Windows process of the run and
+  // stay up with the persistent server. Started here by a command of no interest, with stdout and stderr not a
+  // test's pipes, which they would otherwise hold open after that test's command ended.
+  const warmUp = Bun.spawn(inRoot(["wine", "cmd.exe", "/c", "exit"]), { env: env(), stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  endWithTest(warmUp);
+  const warmUpCode = await warmUp.exited;
+  if (warmUpCode !== 0) {
+    await close();
+    throw new Error(`wine's services did not start: 'wine cmd.exe /c exit' exited ${warmUpCode}`);
+  }
   return { setUpSeconds, command: (args) => inRoot(["wine", "K:\\k2pow.exe", ...args]), env, close };
 }
