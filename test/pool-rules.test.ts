@@ -7,11 +7,12 @@ import { expect, test } from "bun:test";
 import { JobQueue } from "../src/pool/job-queue";
 import { JobStore } from "../src/pool/job-store";
 import { NonceSpace, sessionName } from "../src/pool/nonce-space";
-import { COVERAGE_FAILURES, COVERAGE_WINDOW, MAX_SHARES } from "../src/pool/proof-audit";
+import { COVERAGE_FAILURES, COVERAGE_WINDOW, EXPECTED_SHARES, MAX_SHARES, ProofAudit, SHARE_BUDGET } from "../src/pool/proof-audit";
 import { Range } from "../src/pool/range";
 import { RunningJob } from "../src/pool/running-job";
 import { WorkerSession } from "../src/pool/worker-session";
 import { ManualClock } from "./support/manual-clock";
+import { seededRandom } from "./support/seeded-random";
 import { EASY, fromHex } from "./support/vectors";
 
 const link = { send: () => {}, close: () => {}, holdOff: () => {}, remote: "192.0.2.1:4000", address: "192.0.2.1" };
@@ -288,4 +289,71 @@ test("a worker may send 200 messages a second, and besides, what each range it w
   busy.begin(new Range(4, "job", busy, 9_000n, 384n, 9_500, 39_500, 1n, 1));
   expect(busy.allowMessage(11_000)).toBe(true);
   expect(busy.messageLimit).toBe(200);
+});
+
+test("past the verifier's budget, whole ranges are audited, as many as the budget allows; a range's shares are all checked or none", () => {
+  const clock = new ManualClock();
+  const capacity = 144; // checks a second: shares may take SHARE_BUDGET of it, one range's 72
+  const checker = { check: async () => true, capacity: () => capacity, pending: 0 };
+  const audit = new ProofAudit(checker, clock, seededRandom(7));
+  const job = { miner: new Uint8Array(32), nonceGroup: 0, challenge: new Uint8Array(8), difficulty: new Uint8Array(32).fill(255) };
+  // Four times the budget: 288 shares a second, in ranges of 72 sent one after another, for 10 minutes.
+  const ratio = 4;
+  const perSecond = (SHARE_BUDGET * capacity * ratio) / EXPECTED_SHARES; // ranges a second
+  let audited = 0;
+  let ranges = 0;
+  for (let second = 0; second < 600; second++) {
+    for (let r = 0; r < perSecond; r++) {
+      const claim: { audited?: boolean } = {};
+      let checked = 0;
+      for (let i = 0; i < EXPECTED_SHARES; i++) if (audit.share(job, BigInt(i), 1n, claim) !== null) checked++;
+      expect(checked === 0 || checked === EXPECTED_SHARES).toBe(true);
+      expect(checked === EXPECTED_SHARES).toBe(claim.audited!);
+      if (second >= 15) {
+        ranges++;
+        if (claim.audited) audited++;
+      }
+    }
+    clock.advance(1000);
+  }
+  // Past the first 15 s (the share rate's window), a quarter of the ranges: 1 in `ratio`.
+  expect(audited / ranges).toBeGreaterThan(1 / ratio - 0.03);
+  expect(audited / ranges).toBeLessThan(1 / ratio + 0.03);
+  expect(audit.status().checkedFraction).toBeCloseTo(1 / ratio, 2);
+});
+
+test("within the verifier's budget every range is audited", () => {
+  const clock = new ManualClock();
+  const audit = new ProofAudit({ check: async () => true, capacity: () => 1000, pending: 0 }, clock, seededRandom(7));
+  const job = { miner: new Uint8Array(32), nonceGroup: 0, challenge: new Uint8Array(8), difficulty: new Uint8Array(32).fill(255) };
+  for (let second = 0; second < 60; second++) {
+    // 288 shares a second: 58% of the 500 allowed
+    for (let r = 0; r < 4; r++) {
+      const claim: { audited?: boolean } = {};
+      for (let i = 0; i < EXPECTED_SHARES; i++) expect(audit.share(job, BigInt(i), 1n, claim)).not.toBeNull();
+    }
+    clock.advance(1000);
+  }
+});
+
+test("a fleet joining at once does not cost its later ranges their audit: first ranges get what the later ones leave", () => {
+  const clock = new ManualClock();
+  const capacity = 144; // shares may take 72 checks a second
+  const audit = new ProofAudit({ check: async () => true, capacity: () => capacity, pending: 0 }, clock, seededRandom(3));
+  const job = { miner: new Uint8Array(32), nonceGroup: 0, challenge: new Uint8Array(8), difficulty: new Uint8Array(32).fill(255) };
+  const send = (claim: { audited?: boolean; first?: boolean }) => {
+    for (let i = 0; i < EXPECTED_SHARES; i++) audit.share(job, BigInt(i), 1n, claim);
+    return claim.audited!;
+  };
+  let laterAudited = 0;
+  let firstAudited = 0;
+  for (let second = 0; second < 30; second++) {
+    // Each second: 20 first ranges (a fleet joining, 20 times the budget) and half a later range (a third of it).
+    for (let i = 0; i < 20; i++) if (send({ first: true })) firstAudited++;
+    if (second % 2 === 0 && send({ first: false })) laterAudited++;
+    clock.advance(1000);
+  }
+  expect(laterAudited).toBe(15);
+  // What the later ranges leave (two thirds of 72 a second) over 20 ranges' 1,440 shares a second: about 3%.
+  expect(firstAudited / 600).toBeLessThan(0.1);
 });

@@ -1,8 +1,12 @@
 // The pool's audit of what workers send. Each range gets a share target from its size, so that an honest search of
-// it yields EXPECTED_SHARES shares on average; shares are checked on the verifier (every one while it keeps up, past
-// that a random sample sized to its measured capacity); a range reported searched with too few shares was not, and
-// one is proven searched only when its checked shares fill every part of it (proofOf). The probabilities below are
-// Poisson's: a search of n nonces yields shares at random, EXPECTED_SHARES · n / count of them on average.
+// it yields EXPECTED_SHARES shares on average; shares are checked on the verifier, a claim at a time: every share of
+// every range while the verifier keeps up, past that every share of a random part of the ranges sized to its measured
+// capacity (audited, drawn at a range's first share and told to no one), and MIN_CHECKED of each other range's. A
+// range reported searched with too few shares was not, and one is proven searched only when its checked shares fill
+// every part of it (proofOf): so audited ranges are the ones that can be proven, and that weigh a worker's coverage.
+// Sampling whole ranges rather than shares keeps that true at any fleet size: shares sampled one by one leave no
+// range with all 72 checked once the sample is under about 99%. The probabilities below are Poisson's: a search of n
+// nonces yields shares at random, EXPECTED_SHARES · n / count of them on average.
 import { hashInput, type K2powJob } from "../engine/k2pow-rule";
 import type { Clock } from "./clock";
 import { bytesFromBig } from "../bytes/hex";
@@ -33,7 +37,7 @@ export const EXPECTED_SHARES = 72;
 export const MIN_SHARES = 32;
 /** More shares than this from one range is no search: with 72 expected, P < 1e-14. */
 export const MAX_SHARES = 4 * EXPECTED_SHARES;
-/** Shares of a range checked at least before it is credited, picked at random when the sampling left fewer. */
+/** Shares of a range checked at least before it is credited, picked at random when the audit left fewer. */
 export const MIN_CHECKED = 3;
 /**
  * A claim is proven when every share it came with was checked, there are at least PROVEN_SHARES of them, and each
@@ -98,8 +102,21 @@ export function hashesPerShare(target: bigint, difficulty: bigint): number {
   return 2 ** 256 / Number(target - difficulty);
 }
 
+/** A range as the audit sees it: whether all its shares are checked, undecided until its first share. */
+export interface AuditedClaim {
+  audited?: boolean;
+  /**
+   * A worker's first range: sized from a guess, it measures the worker. First ranges are audited from what the later
+   * ones leave of the budget, and their shares are not in the rate the later ones are audited by: a fleet joining at
+   * once would otherwise swell it over the seconds in which the fleet's long ranges draw their audits.
+   */
+  first?: boolean;
+}
+
 export class ProofAudit {
+  /** When shares arrived over the last RATE_WINDOW_MS: of later ranges, and of first ranges. */
   private readonly arrivals: number[] = [];
+  private readonly firstArrivals: number[] = [];
   private sharesChecked = 0;
   private sharesUnchecked = 0;
   private nonceChecks = 0;
@@ -111,24 +128,25 @@ export class ProofAudit {
   ) {}
 
   /**
-   * A share arrived: the check of it, with the probability it had of being checked (to scale what it proves), or
-   * null when it goes unchecked (also when its worker already has as many checks queued as it may: `allowed`).
+   * A share arrived for `claim` (its range): the check of it, or null when it goes unchecked: its range is not
+   * audited, the verifier is backlogged, or its worker already has as many checks queued as it may (`allowed`). The
+   * range's audit is drawn at its first share, from the sampling then.
    */
-  share(job: K2powJob, nonce: bigint, target: bigint, allowed = true): { check: Promise<boolean>; sampled: number } | null {
+  share(job: K2powJob, nonce: bigint, target: bigint, claim: AuditedClaim, allowed = true): Promise<boolean> | null {
     const now = this.clock.now();
-    this.arrivals.push(now);
-    const sampled = this.fraction(now);
+    (claim.first ? this.firstArrivals : this.arrivals).push(now);
+    claim.audited ??= this.random() < this.odds(now, claim.first === true);
     const capacity = this.checker.capacity();
     const backlogged = capacity !== null && this.checker.pending > capacity * MAX_BACKLOG_SECONDS;
-    if (!allowed || backlogged || this.random() >= sampled) {
+    if (!claim.audited || !allowed || backlogged) {
       this.sharesUnchecked++;
       return null;
     }
     this.sharesChecked++;
-    return { check: this.checker.check(hashInput(job, nonce), bytesFromBig(target, 32), "share"), sampled };
+    return this.checker.check(hashInput(job, nonce), bytesFromBig(target, 32), "share");
   }
 
-  /** A share checked for its range's proof, whatever the sampling. */
+  /** One of a range's unchecked shares, checked before the range is credited (MIN_CHECKED). */
   recheck(job: K2powJob, nonce: bigint, target: bigint): Promise<boolean> {
     this.sharesChecked++;
     this.sharesUnchecked--;
@@ -146,7 +164,7 @@ export class ProofAudit {
     return {
       capacityPerSecond: this.checker.capacity(),
       sharesPerSecond: this.shareRate(now),
-      checkedFraction: this.fraction(now),
+      checkedFraction: this.odds(now, false),
       pending: this.checker.pending,
       sharesChecked: this.sharesChecked,
       sharesUnchecked: this.sharesUnchecked,
@@ -154,19 +172,30 @@ export class ProofAudit {
     };
   }
 
-  /** Every share while the verifier keeps up with SHARE_BUDGET of its capacity; past that, what that budget allows. */
-  private fraction(now: number): number {
+  /**
+   * The part of ranges audited: all while the verifier keeps up with SHARE_BUDGET of its capacity; past that, what it
+   * allows, first to the later ranges, and what they leave to first ranges.
+   */
+  private odds(now: number, first: boolean): number {
     const capacity = this.checker.capacity();
-    const rate = this.shareRate(now);
-    if (capacity === null || rate === 0) return 1;
-    return Math.min(1, (SHARE_BUDGET * capacity) / rate);
+    if (capacity === null) return 1;
+    const budget = SHARE_BUDGET * capacity;
+    const later = rateOf(this.arrivals, now);
+    if (!first) return later === 0 ? 1 : Math.min(1, budget / later);
+    const firsts = rateOf(this.firstArrivals, now);
+    return firsts === 0 ? 1 : Math.min(1, Math.max(0, budget - later) / firsts);
   }
 
   private shareRate(now: number): number {
-    const since = now - RATE_WINDOW_MS;
-    let old = 0;
-    while (old < this.arrivals.length && this.arrivals[old]! < since) old++;
-    if (old > 0) this.arrivals.splice(0, old);
-    return (this.arrivals.length * 1000) / RATE_WINDOW_MS;
+    return rateOf(this.arrivals, now) + rateOf(this.firstArrivals, now);
   }
+}
+
+/** Arrivals a second over the last RATE_WINDOW_MS; older ones are let go. */
+function rateOf(arrivals: number[], now: number): number {
+  const since = now - RATE_WINDOW_MS;
+  let old = 0;
+  while (old < arrivals.length && arrivals[old]! < since) old++;
+  if (old > 0) arrivals.splice(0, old);
+  return (arrivals.length * 1000) / RATE_WINDOW_MS;
 }

@@ -7,6 +7,7 @@
 //       └── takeBack (from searching, reported or answered) ──▶ settled (given back)
 //   end (from searching, reported or answered): its job is over ──▶ ended
 import type { Span } from "./nonce-space";
+import type { AuditedClaim } from "./proof-audit";
 import type { WorkerSession } from "./worker-session";
 
 export type RangeState = "searching" | "reported" | "answered" | "settled" | "ended";
@@ -14,11 +15,15 @@ export type RangeState = "searching" | "reported" | "answered" | "settled" | "en
 /** What became of a share sent for a range. */
 export type ShareVerdict = "new" | "outside" | "twice";
 
-export class Range implements Span {
+export class Range implements Span, AuditedClaim {
   private current: RangeState = "searching";
   readonly shares = new Set<bigint>();
-  /** Shares the sampling left unchecked: a few are checked at `done` if too few were. */
+  /** Shares left unchecked (its range not audited, or the verifier backlogged): a few are checked at `done`. */
   readonly unchecked: bigint[] = [];
+  /** Whether every share is checked (ProofAudit), drawn at the first share. */
+  audited?: boolean;
+  /** Its worker's first range. */
+  first?: boolean;
   /** Share checks under way, and those passed. */
   private running = 0;
   private passed = 0;

@@ -146,7 +146,8 @@ export class Scheduler {
     if (job === null || !this.ready(session) || this.state !== "open") return;
     const now = this.parts.clock.now();
     const rate = session.sizingRate(now);
-    const seconds = session.rangesDone === 0 ? FIRST_RANGE_SECONDS : rangeSeconds(this.parts.sessions.size, this.parts.checkCapacity());
+    const first = session.rangesDone === 0;
+    const seconds = first ? FIRST_RANGE_SECONDS : rangeSeconds(this.parts.sessions.size, this.parts.checkCapacity());
     const span = job.take(session, BigInt(Math.round(rate * seconds)), {
       now,
       alone: this.parts.sessions.size === 1,
@@ -158,6 +159,7 @@ export class Scheduler {
     // Paced at no less than the first guess, so a rate the proof holds near zero cannot stretch it without end.
     const deadline = now + Math.max(MIN_SILENT_MS, (Number(span.count) / Math.max(rate, session.firstRate)) * 1000 * SILENT_FACTOR);
     const range = new Range(this.nextRangeId++, job.key, session, span.start, span.count, now, deadline, target, hashesPerShare(target, job.difficulty));
+    range.first = first;
     job.track(range);
     session.begin(range);
     const { entry } = job;

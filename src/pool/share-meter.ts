@@ -1,6 +1,7 @@
 // A worker's hash rate as the pool knows it: from shares the pool checked itself, never from what the worker says.
-// Each checked share stands for the hashes it takes on average to find one, scaled up by the sampling it survived;
-// summed over a sliding window and divided by the time the worker spent on ranges in it, that is the rate.
+// Each checked share stands for the hashes it takes on average to find one (the few checked of a range not audited,
+// for all of that range's shares); summed over a sliding window and divided by the time the worker spent on ranges in
+// it, that is the rate.
 
 /** How far back the rate looks. */
 const WINDOW_MS = 15 * 60_000;
@@ -9,7 +10,7 @@ export class ShareMeter {
   private shares: { at: number; hashes: number }[] = [];
   private busy: { at: number; ms: number }[] = [];
 
-  /** A checked share that stands for `hashes` hashes (already scaled up by its sampling). */
+  /** A checked share that stands for `hashes` hashes. */
   addShare(hashes: number, at: number): void {
     this.shares.push({ at, hashes });
   }

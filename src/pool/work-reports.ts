@@ -1,5 +1,5 @@
 // What workers report about their ranges, and what the pool does about it: a share is recorded and checked (all, or
-// a sample the verifier can keep up with), a range reported done is credited to its worker's claim once its checks
+// those of the ranges audited, as many as the verifier can keep up with), a range reported done is credited to its worker's claim once its checks
 // are in, with the proof its shares give; a nonce found is checked before anyone hears of it. A worker that sends
 // false work, or whose claims cover their ranges too thinly, is caught: dropped, its claims undone, and what was taken
 // from it kept from its name and address for a while. Every drop goes through here, with its cause.
@@ -62,9 +62,9 @@ export class WorkReports {
       return this.caught(session, `range ${range.id} got over ${MAX_SHARES} shares; an honest search yields about ${EXPECTED_SHARES}`);
     }
     // One worker's checks wait in the verifier's queue only so far, whatever it sends.
-    const audit = this.parts.audit.share(job.entry.job, nonce!, range.shareTarget, session.checking < MAX_CHECKS_PER_WORKER);
-    if (audit === null) range.unchecked.push(nonce!);
-    else this.check(range, nonce!, audit.check, audit.sampled);
+    const check = this.parts.audit.share(job.entry.job, nonce!, range.shareTarget, range, session.checking < MAX_CHECKS_PER_WORKER);
+    if (check === null) range.unchecked.push(nonce!);
+    else this.check(range, nonce!, check, range.hashesPerShare);
   }
 
   done(session: WorkerSession, range: Range): void {
@@ -78,11 +78,14 @@ export class WorkReports {
         `range ${range.id} reported searched with ${range.shares.size} share(s); an honest search yields about ${EXPECTED_SHARES}`,
       );
     }
-    // However thin the sampling, no range is credited before a few of its shares, picked at random, check out.
+    // However thin the sampling, no range is credited before a few of its shares, picked at random, check out. The
+    // picked stand for all the unchecked ones in the worker's rate: each range's shares count once, checked or not.
     const job = this.parts.scheduler.jobOf(range);
-    while (job !== null && range.checked + range.checking < MIN_CHECKED && range.unchecked.length > 0) {
+    const picks = Math.min(Math.max(0, MIN_CHECKED - range.checked - range.checking), range.unchecked.length);
+    const hashes = (range.hashesPerShare * range.unchecked.length) / Math.max(1, picks);
+    for (let i = 0; job !== null && i < picks; i++) {
       const [nonce] = range.unchecked.splice(Math.floor(this.parts.random() * range.unchecked.length), 1);
-      this.check(range, nonce!, this.parts.audit.recheck(job.entry.job, nonce!, range.shareTarget), null);
+      this.check(range, nonce!, this.parts.audit.recheck(job.entry.job, nonce!, range.shareTarget), hashes);
     }
     this.settle(range);
     this.parts.scheduler.assign(session);
@@ -129,8 +132,11 @@ export class WorkReports {
     this.parts.scheduler.assignIdle();
   }
 
-  /** Follows one share check: a failed one catches the worker; a passed one counts toward its proof and its rate. */
-  private check(range: Range, nonce: bigint, check: Promise<boolean>, sampled: number | null): void {
+  /**
+   * Follows one share check: a failed one catches the worker; a passed one counts toward its proof, and toward its
+   * rate as the `hashes` it stands for.
+   */
+  private check(range: Range, nonce: bigint, check: Promise<boolean>, hashes: number): void {
     const { session } = range;
     range.checkStarted();
     session.checking++;
@@ -143,8 +149,7 @@ export class WorkReports {
           if (!ok) return this.rejected(session, `share ${nonce} does not meet its share target`);
           session.sharesChecked++;
           this.sharesChecked++;
-          // Only randomly sampled shares measure the rate; those checked for a range's proof would bias it.
-          if (sampled !== null) session.meter.addShare(range.hashesPerShare / sampled, now);
+          session.meter.addShare(hashes, now);
         },
         (err: unknown) => {
           range.checkEnded(false, 0);
