@@ -1,5 +1,5 @@
 // post-service's job API (SPEC §3) as the worker and the pool both serve it, from one place: the health check,
-// GET and DELETE of /job/..., /status and /metrics, with auth, refusals, limits and the open-to-the-network warning.
+// GET and DELETE of /job/..., /status (and pages of it) and /metrics, with auth, refusals, limits and the open-to-the-network warning.
 // Whatever does the work sits behind the job API seam (src/jobs/job-api.ts).
 import { Elysia } from "elysia";
 import type { Registry } from "prom-client";
@@ -37,6 +37,11 @@ export interface JobApiServerOptions<Status> {
   statusBody: (status: Status) => Record<string, unknown>;
   /** Shown in /status as the bounds the server and its jobs were given. */
   limits: Record<string, number>;
+  /**
+   * More of the status under GET /status/NAME, behind the same auth: the JSON of the query's answer, or what is
+   * wrong with the query (a 400). The pool's `workers`.
+   */
+  statusPages?: Record<string, (query: Record<string, string | undefined>) => unknown>;
   /** Hears every request once answered (for debug logs); absent, requests cost nothing extra. */
   onAnswered?: (method: string, path: string, status: number, ms: number) => void;
   /** Hears a request that failed inside the server (answered 500 with a generic line): what to log. */
@@ -44,7 +49,8 @@ export interface JobApiServerOptions<Status> {
 }
 
 export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
-  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, beforeScrape, statusBody, limits, onAnswered, onFault } = options;
+  const { api, what, auth, busyStatus, maxExpectedHashes, queuePerAddress, registry, beforeScrape, statusBody, limits, statusPages = {}, onAnswered, onFault } =
+    options;
   const refusals = new Refusals(SERVERS[what].reasons, registry, SERVERS[what].metric);
   const routes = jobRoutes(api, { busyStatus, maxExpectedHashes, queuePerAddress, refusals });
   const authorized = auth ? basicAuth(auth) : null;
@@ -71,6 +77,13 @@ export function serveJobApi<Status>(options: JobApiServerOptions<Status>) {
       const since = query.since === undefined ? undefined : Number(query.since);
       if (since !== undefined && !Number.isFinite(since)) return text("since must be milliseconds since the epoch\n", 400);
       return Response.json(api.rateHistory(since), { headers: { "cache-control": "no-store" } });
+    })
+    .get("/status/:page", ({ params, query }) => {
+      const page = Object.hasOwn(statusPages, params.page) ? statusPages[params.page]! : null;
+      if (page === null) return text("not found\n", 404);
+      const body = page(query);
+      if (typeof body === "string") return text(`${body}\n`, 400);
+      return Response.json(body, { headers: { "cache-control": "no-store" } });
     })
     .get("/ui", ({ request }) => {
       // Elysia routes /ui/ here too, where the page's relative fetches would miss /status.

@@ -5,6 +5,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { Admission } from "../pool/admission";
 import type { Coordinator } from "../pool/coordinator";
 import { MAX_MESSAGE_BYTES, POOL_PATH } from "../pool/protocol";
+import { workerQuery } from "../pool/worker-list";
 import { toWire } from "../wire/status";
 import { serveJobApi } from "./job-api-server";
 import { text } from "./job-route";
@@ -53,6 +54,12 @@ export function createPoolServer(options: PoolServerOptions) {
       ...toWire(status),
     }),
     limits: { ...limits, maxExpectedHashes },
+    statusPages: {
+      workers: (query) => {
+        const asked = workerQuery(query);
+        return typeof asked === "string" ? asked : toWire(coordinator.workerPage(asked));
+      },
+    },
   });
 
   const sockets = workerSockets({

@@ -8,12 +8,13 @@ import type { K2powJob } from "../engine/k2pow-rule";
 import { EventFeed } from "../jobs/event-feed";
 import type { Events, JobAnswer } from "../jobs/job-api";
 import { HISTORY_INTERVAL_SECONDS, type RateHistoryReport } from "../jobs/rate-history";
-import type { PoolStatus } from "../wire/status";
+import type { PoolStatus, WorkerPage } from "../wire/status";
 import { systemClock, type Clock } from "./clock";
 import type { JobStore } from "./job-store";
 import { JobQueue, type QueueEvent } from "./job-queue";
 import { PoolActivity, type DropCause } from "./pool-activity";
 import { poolStatus } from "./pool-status";
+import { workerPage, type WorkerQuery } from "./worker-list";
 import { ProofAudit, type Checker } from "./proof-audit";
 import { CLOSE, HEARTBEAT_SECONDS, PROTOCOL_VERSION, type Hello, type WorkerMessage } from "./protocol";
 import { Scheduler } from "./scheduler";
@@ -126,6 +127,11 @@ export class Coordinator implements Events<PoolEvent> {
       activity: this.activity,
       shares: { checked: this.reports.sharesChecked, rejected: this.reports.sharesRejected },
     });
+  }
+
+  /** GET /status/workers: a page of the connected workers. */
+  workerPage(query: WorkerQuery): WorkerPage {
+    return workerPage(this.sessions.values(), this.clock.now(), query);
   }
 
   /** The total and per-worker proven hash rate over the last hour, for the dashboard's chart. */

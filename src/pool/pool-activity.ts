@@ -12,6 +12,9 @@ type ActivityEvent =
   | { type: "failed"; key: string; error: string; seconds: number }
   | { type: "dropped"; worker: string; remote: string; cause: DropCause; reason: string };
 
+/** Fleets up to this size have a rate history of each worker; larger ones, of their total only. */
+export const CHARTED_WORKERS = 24;
+
 export class PoolActivity {
   private readonly answers = new RecentList<PoolAnswer>();
   private readonly droppedWorkers = new RecentList<DroppedWorker>();
@@ -31,16 +34,20 @@ export class PoolActivity {
     }
   }
 
-  /** One sample of the rates: the total, and each worker with a proven rate by its label. */
+  /**
+   * One sample of the rates: the total, and while the fleet has at most CHARTED_WORKERS, each worker with a proven
+   * rate by its label (a chart line each is legible up to that; an hour of them for thousands would be megabytes).
+   */
   sample(at: number, workers: { label: string; hashRate: number | null }[]): void {
     const rates: Record<string, number> = {};
+    const each = workers.length <= CHARTED_WORKERS;
     let total = 0;
     for (const { label, hashRate } of workers) {
       if (hashRate === null) continue;
-      rates[label] = hashRate;
+      if (each) rates[label] = hashRate;
       total += hashRate;
     }
-    this.history.add({ at, total, workers: rates });
+    this.history.add(each ? { at, total, workers: rates } : { at, total });
   }
 
   recent(): { answers: PoolAnswer[]; dropped: DroppedWorker[] } {

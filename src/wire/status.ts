@@ -121,7 +121,35 @@ export interface PoolWorker {
   shares: { received: number; checked: number; rejected: number };
   /** Its ranges credited as searched, and of those, proven searched (docs/pool-protocol.md, "Claims and proof"). */
   claims: { ranges: number; proven: number };
+  /** Of its last 10 claims whose every share was checked, those not proven: 5 drop it. */
+  thinClaims: number;
   range: { start: bigint; count: bigint } | null;
+}
+
+/** The connected workers at a glance, whatever their number. */
+export interface FleetSummary {
+  /** Which `workers` lists: every one, or past a few dozen the suspicious and then the slowest. */
+  listed: "all" | "suspicious and slowest";
+  fast: number;
+  light: number;
+  threads: number;
+  /** On a range now. */
+  searching: number;
+  /** Without a proven rate yet (on its first ranges, or no checked share in 15 minutes). */
+  measuring: number;
+  /** With a claim of late whose shares did not prove it (thinClaims above 0). */
+  suspicious: number;
+  /** Proven rates of the workers that have one: p10 is faster than the slowest tenth, p50 than half. */
+  hashRate: { p10: number; p50: number; p90: number; max: number } | null;
+}
+
+/** GET /status/workers?search=&offset=&limit=: the connected workers, a page at a time, by label. */
+export interface WorkerPage {
+  total: number;
+  /** Of them, those whose label or address holds `search`. */
+  matched: number;
+  offset: number;
+  workers: PoolWorker[];
 }
 
 export interface PoolJob {
@@ -150,7 +178,7 @@ export interface CheckStatus {
   capacityPerSecond: number | null;
   /** Shares arriving per second, all workers, over the last 15 s. */
   sharesPerSecond: number;
-  /** The part of shares being checked now. */
+  /** The part of ranges audited now (every share of them checked). */
   checkedFraction: number;
   pending: number;
   sharesChecked: number;
@@ -192,7 +220,9 @@ export interface DroppedWorker {
 }
 
 export interface PoolStatus {
+  /** Every worker in a small fleet; in a large one, those most worth a look (fleet.listed): GET /status/workers has all. */
   workers: PoolWorker[];
+  fleet: FleetSummary;
   job: PoolJob | null;
   queue: QueueEntry[];
   checks: CheckStatus;
@@ -241,6 +271,7 @@ export type PoolLimits = { queueSize: number; queuePerAddress: number; jobTimeou
 export type WorkerStatusJson = WorkerInfo & { uptimeSeconds: number } & Wire<WorkerStatus> & ServedStatus<WorkerLimits>;
 export type PoolStatusJson = { version: string; uptimeSeconds: number } & Wire<PoolStatus> & ServedStatus<PoolLimits>;
 export type PoolWorkerJson = Wire<PoolWorker>;
+export type WorkerPageJson = Wire<WorkerPage>;
 export type PoolJobJson = Wire<PoolJob>;
 
 /** One sample: the total rate and, for the pool, each connected worker's proven rate by its label. */

@@ -1,11 +1,12 @@
 // The pool's dashboard: its queue, the job being searched, its workers and their hash rates, the workers it dropped,
 // its last answers and its totals.
 import { card, facts, field, h, setField, show } from "./dom";
-import { formatClock, formatCount, formatDuration, formatEta, formatPercent, formatRate, formatWhen, shortKey } from "./format";
+import { formatCount, formatDuration, formatEta, formatPercent, formatRate, formatWhen, shortKey } from "./format";
 import { ProgressBar } from "./progress-bar";
-import type { PoolJobJson as PoolJob, PoolStatusJson as PoolStatus, PoolWorkerJson as PoolWorker } from "../../wire/status";
+import type { PoolJobJson as PoolJob, PoolStatusJson as PoolStatus } from "../../wire/status";
 import { cell, Table } from "./table";
 import type { Headline, View } from "./view";
+import { WorkerTable } from "./worker-table";
 
 const CAUSES: Record<string, string> = {
   "bad-work": "bad work",
@@ -31,11 +32,8 @@ export class PoolView implements View {
   private readonly jobRanges = field("jobRanges", "num");
 
   private readonly workerCount = field("workerCount", "count num");
-  private readonly workers = new Table(
-    ["Worker", "Address", "Threads", "Rate", "Checked", "Rejected", "Ranges proven", "Connected since"],
-    "No workers connected.",
-    true,
-  );
+  private readonly fleet = h("p", { class: "muted", "data-field": "fleetSummary", "data-value": "" });
+  private readonly workers = new WorkerTable();
   private readonly queueLength = field("queueLength", "count num");
   private readonly queue = new Table(["#", "Job", "State", "Waiting"], "The queue is empty.");
   private readonly answers = new Table(["Job", "Result", "Worker", "Took", "Finished"], "No answers yet.", true);
@@ -67,7 +65,7 @@ export class PoolView implements View {
       { class: "grid" },
       card("Job", "", this.noJob, this.jobBox),
       card(["Hash rate, last hour", this.totalHashRate], "span-2", this.chartSlot),
-      card(["Workers", this.workerCount], "span-all", this.workers.root),
+      card(["Workers", this.workerCount], "span-all", this.fleet, this.workers.root),
       card(["Queue", this.queueLength], "", this.queue.root),
       card("Last answers", "span-2", this.answers.root),
       card(
@@ -92,8 +90,9 @@ export class PoolView implements View {
     const { totals } = status;
     setField(this.totalHashRate, formatRate(totals.hashRate), totals.hashRate);
     this.showJob(status.job);
-    setField(this.workerCount, String(status.workers.length), status.workers.length);
-    this.workers.render(status.workers.map(workerRow));
+    setField(this.workerCount, formatCount(totals.workers), totals.workers);
+    setField(this.fleet, fleetLine(status), status.fleet.listed);
+    this.workers.update(status.workers, status.fleet.listed === "all", totals.workers);
     setField(this.queueLength, String(status.queue.length), status.queue.length);
     this.queue.render(
       status.queue.map((entry, i) => ({
@@ -164,38 +163,25 @@ export class PoolView implements View {
   }
 }
 
-function workerRow(worker: PoolWorker) {
-  const since = Date.now() - worker.connectedSeconds * 1000;
-  const { checked, rejected, received } = worker.shares;
-  return {
-    attrs: { "data-worker": worker.label },
-    cells: [
-      cell(worker.label, { cls: "strong name" }),
-      cell(worker.remote, { cls: "mono" }),
-      cell(`${worker.threads} × ${worker.mode}`, { cls: "num", title: `${worker.threads} threads in ${worker.mode} mode` }),
-      cell(worker.hashRate === null ? "measuring…" : formatRate(worker.hashRate), {
-        cls: "num",
-        field: "workerHashRate",
-        value: worker.hashRate,
-      }),
-      cell(formatCount(checked), { cls: "num", field: "sharesChecked", value: checked, title: `${formatCount(received)} received` }),
-      cell(formatCount(rejected), { cls: rejected > 0 ? "num bad" : "num", field: "sharesRejected", value: rejected }),
-      cell(`${formatCount(worker.claims.proven)} of ${formatCount(worker.claims.ranges)}`, {
-        cls: "num",
-        field: "rangesProven",
-        value: worker.claims.proven,
-        title: "ranges it reported searched, and of those, proven searched by their checked shares",
-      }),
-      cell(`${formatClock(since)} · ${formatDuration(worker.connectedSeconds)}`, { cls: "num" }),
-    ],
-  };
+/** The whole fleet in a line. */
+function fleetLine({ fleet, totals }: PoolStatus): string {
+  if (totals.workers === 0) return "";
+  const modes = [fleet.fast > 0 ? `${formatCount(fleet.fast)} fast` : "", fleet.light > 0 ? `${formatCount(fleet.light)} light` : ""].filter(Boolean);
+  const parts = [
+    `${modes.join(", ")}; ${formatCount(fleet.threads)} threads`,
+    `${formatCount(fleet.searching)} on a range`,
+    `${formatCount(fleet.measuring)} measuring`,
+    `${formatCount(fleet.suspicious)} with a claim not proven of late`,
+  ];
+  const rates = fleet.hashRate === null ? "" : ` Proven rates: a tenth under ${formatRate(fleet.hashRate.p10)}, half under ${formatRate(fleet.hashRate.p50)}, a tenth over ${formatRate(fleet.hashRate.p90)}; fastest ${formatRate(fleet.hashRate.max)}.`;
+  return `${parts.join(" · ")}.${rates}`;
 }
 
-function headline({ job, workers, totals, security }: PoolStatus): Headline {
+function headline({ job, totals, security }: PoolStatus): Headline {
   const warning = security.warning;
   const rate = formatRate(totals.hashRate);
-  const count = workers.length === 1 ? "1 worker" : `${workers.length} workers`;
-  if (job !== null && workers.length === 0) {
+  const count = totals.workers === 1 ? "1 worker" : `${formatCount(totals.workers)} workers`;
+  if (job !== null && totals.workers === 0) {
     const line = `Job ${shortKey(job.key)} waits: no worker is connected.`;
     return { state: "waiting", badge: "Waiting for workers", tone: "warn", line, warning };
   }
@@ -204,7 +190,7 @@ function headline({ job, workers, totals, security }: PoolStatus): Headline {
     const line = `Job ${shortKey(job.key)}: ${percent} of the expected hashes searched by ${count} at ${rate}, ETA ${formatEta(job.etaSeconds, Number(job.searched), job.expectedHashes)}.`;
     return { state: "working", badge: `Working ${percent}`, tone: "busy", line, warning };
   }
-  if (workers.length === 0) {
+  if (totals.workers === 0) {
     return { state: "no-workers", badge: "No workers", tone: "warn", line: "No workers connected; jobs wait until one joins.", warning };
   }
   return { state: "idle", badge: "Idle", tone: "ok", line: `${count} ready at ${rate}, waiting for post-service to send a job.`, warning };
