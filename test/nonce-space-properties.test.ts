@@ -46,7 +46,6 @@ const takerOf = (id: number): Taker => ({ id, names: [sessionName(id), `address 
 
 function runSequence(seed: number): void {
   const rnd = seededRandom(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const space = new NonceSpace(0n, LEAST, BigInt(LIMIT));
   const model = new Model();
   const held = new Map<number, Span[]>([[1, []], [2, []], [3, []]]);

@@ -50,7 +50,7 @@ export class Admission {
 
   constructor(
     token: string,
-    private readonly now: () => number,
+    now: () => number,
     limits: Partial<AdmissionLimits> = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
