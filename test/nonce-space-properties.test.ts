@@ -72,7 +72,7 @@ function runSequence(seed: number): void {
     const move = rnd();
     if (move < 0.4) {
       const taker = takerOf(id);
-      const span = space.take(taker, BigInt(1 + Math.floor(rnd() * 30)), { now, alone: rnd() < 0.2, reopened: rnd() < 0.5 });
+      const span = space.take(taker, BigInt(1 + Math.floor(rnd() * 30)), { now, alone: rnd() < 0.2, reopened: ((r) => () => r)(rnd() < 0.5) });
       if (span === null) continue;
       model.each(span, (n) => {
         const s = model.state[n]!;
@@ -136,7 +136,7 @@ function runSequence(seed: number): void {
   }
   now += HOLD_MS * 10;
   const honest = takerOf(9);
-  for (let span = space.take(honest, 17n, { now, alone: true, reopened: true }); span !== null; span = space.take(honest, 17n, { now, alone: true, reopened: true })) {
+  for (let span = space.take(honest, 17n, { now, alone: true, reopened: () => true }); span !== null; span = space.take(honest, 17n, { now, alone: true, reopened: () => true })) {
     model.each(span, (n) => {
       const s = model.state[n]!;
       expect(s.kind === "claimed" && s.proven, `seed ${seed}: proven nonce ${n} searched again at the end`).toBe(false);

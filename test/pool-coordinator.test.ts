@@ -496,16 +496,28 @@ function steadyChecker(): Checker {
 }
 
 /**
- * The steady checker, reporting a capacity too small for the shares while `starved`: the audit then leaves nearly all
- * unchecked. Once fed, it is steady again, so what it checks does not depend on how busy the machine is.
+ * The steady checker, reporting a capacity too small for the shares while `starved`, and no spare time (its spare
+ * checks wait until it is fed): the audit then leaves nearly all unchecked. Once fed, it is steady again, so what it
+ * checks does not depend on how busy the machine is.
  */
 function starvedChecker(): Checker & { starved: boolean } {
   const steady = steadyChecker();
+  const held: (() => void)[] = [];
+  let starved = true;
   return {
-    starved: true,
-    check: steady.check,
+    get starved() {
+      return starved;
+    },
+    set starved(value: boolean) {
+      starved = value;
+      if (!starved) for (const release of held.splice(0)) release();
+    },
+    check(input, target, kind) {
+      if (kind !== "spare" || !starved) return steady.check(input, target, kind);
+      return new Promise((resolve, reject) => held.push(() => steady.check(input, target, kind).then(resolve, reject)));
+    },
     capacity() {
-      return this.starved ? 1e-9 : steady.capacity();
+      return starved ? 1e-9 : steady.capacity();
     },
     get pending() {
       return steady.pending;
@@ -519,8 +531,11 @@ test("the space ends without a nonce only on proof: unchecked claims are searche
   const { c, clock } = coordinator({ checker, nonceLimit: space });
   const a = fakeWorker(c, "a");
   const b = fakeWorker(c, "b");
+  // Fed while the ranges are handed out (a starved verifier makes them as long as ranges get), starved after.
+  checker.starved = false;
   c.request(keyOf(30, UNREACHABLE), jobOf(30, UNREACHABLE));
   const [wa, wb] = [a.lastWork(), b.lastWork()];
+  checker.starved = true;
   // Both ranges searched honestly, but hardly any share checked: claims, not proof.
   for (const [w, work] of [[a, wa], [b, wb]] as const) {
     for (const nonce of await honestShares(work)) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
@@ -582,3 +597,4 @@ test("however thin the sampling, a range is not credited before three of its sha
   expect(liar.closed?.reason).toMatch(/^share \d+ does not meet its share target$/);
   expect(c.status().job?.searched).toBe(0n);
 });
+

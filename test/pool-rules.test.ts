@@ -77,7 +77,7 @@ const proven = { proven: true, strength: 1 };
 const unproven = { proven: false, strength: 0.5 };
 /** Worker `id`, going by its session and `names`. */
 const w = (id: number, ...names: string[]) => ({ id, names: [sessionName(id), ...names] });
-const ask = { now: 0, alone: false, reopened: true };
+const ask = { now: 0, alone: false, reopened: () => true };
 
 test("the nonce space hands out contiguous spans, takes back unfinished ones first, lowest first", () => {
   const space = new NonceSpace(0n, 100n, 1000n);
@@ -176,7 +176,7 @@ test("a worker that may not take reopened nonces gets fresh ones while they last
   const space = new NonceSpace(0n, 100n, 600n);
   const a = space.take(w(1), 200n, ask)!;
   space.giveBack(a);
-  const untrusted = { ...ask, reopened: false };
+  const untrusted = { ...ask, reopened: () => false };
   expect(space.take(w(2), 200n, untrusted)).toEqual({ start: 200n, count: 200n });
   expect(space.take(w(2), 200n, untrusted)).toEqual({ start: 400n, count: 200n });
   // The fresh nonces are gone: what came back goes to whoever asks.
@@ -243,7 +243,7 @@ function runningJob(clock: ManualClock) {
 test("the running job writes its resume point at most every 5 s, at once when forced, and ends every open range", () => {
   const clock = new ManualClock();
   const { queue, entry, running } = runningJob(clock);
-  const span = running.take(session, 1000n, { now: clock.now(), alone: true, reopened: true })!;
+  const span = running.take(session, 1000n, { now: clock.now(), alone: true, reopened: () => true })!;
   const first = new Range(1, running.key, session, span.start, span.count, clock.now(), clock.now() + 30_000, 1n, 1);
   running.track(first);
   first.reportDone();
@@ -255,7 +255,7 @@ test("the running job writes its resume point at most every 5 s, at once when fo
   running.save(false);
   expect(entry.resumeFrom).toBe(span.count);
 
-  const next = running.take(session, 1000n, { now: clock.now(), alone: true, reopened: true })!;
+  const next = running.take(session, 1000n, { now: clock.now(), alone: true, reopened: () => true })!;
   const open = new Range(2, running.key, session, next.start, next.count, clock.now(), clock.now() + 30_000, 1n, 1);
   running.track(open);
   expect(running.owns(open)).toBe(true);
@@ -319,7 +319,7 @@ test("past the verifier's budget, whole ranges are audited, as many as the budge
   // Past the first 15 s (the share rate's window), a quarter of the ranges: 1 in `ratio`.
   expect(audited / ranges).toBeGreaterThan(1 / ratio - 0.03);
   expect(audited / ranges).toBeLessThan(1 / ratio + 0.03);
-  expect(audit.status().checkedFraction).toBeCloseTo(1 / ratio, 2);
+  expect(audit.status({ shares: 0, refused: 0 }).checkedFraction).toBeCloseTo(1 / ratio, 2);
 });
 
 test("within the verifier's budget every range is audited", () => {

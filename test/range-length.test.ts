@@ -3,7 +3,7 @@
 // budget, and stop growing at 10 minutes. Checked against the arithmetic, not against the rule's own output.
 import { expect, test } from "bun:test";
 import { EXPECTED_SHARES, SHARE_BUDGET } from "../src/pool/proof-audit";
-import { MAX_RANGE_SECONDS, RANGE_BUDGET, RANGE_SECONDS, rangeSeconds } from "../src/pool/range-length";
+import { FIRST_RANGE_SECONDS, firstRangeSeconds, MAX_RANGE_SECONDS, RANGE_BUDGET, RANGE_SECONDS, rangeSeconds } from "../src/pool/range-length";
 
 /** A fast-mode verifier on two threads here (bench/verifier.ts), and one on 16. */
 const CAPACITIES = [650, 5_200];
@@ -41,4 +41,15 @@ test("from 1 to 10,000 workers, the shares the fleet sends stay within the verif
   expect(rangeSeconds(1_000, 650)).toBeCloseTo(276.9, 1);
   expect(rangeSeconds(10_000, 650)).toBe(600);
   expect(rangeSeconds(10_000, 5_200)).toBeCloseTo(346.2, 1);
+});
+
+test("a first range is a fifth of a later one: 1 s while ranges are 5 s, grown with them past that", () => {
+  for (const workers of [1, 10, 18]) expect(firstRangeSeconds(workers, 650)).toBe(FIRST_RANGE_SECONDS);
+  for (const capacity of CAPACITIES) {
+    for (const workers of SIZES) expect(firstRangeSeconds(workers, capacity)).toBeCloseTo(rangeSeconds(workers, capacity) / 5, 9);
+  }
+  // 1,000 workers on a two-thread verifier: 55 s at the guess, so that their first ranges' 72,000 shares come over
+  // about a minute rather than a second.
+  expect(firstRangeSeconds(1_000, 650)).toBeCloseTo(55.4, 1);
+  expect(firstRangeSeconds(10_000, 650)).toBe(120);
 });

@@ -115,6 +115,24 @@ describe("a light-mode verifier on two threads", () => {
     expect(sharesBeforeLastNonce).toBeLessThan(20);
   }, 30_000);
 
+  test("share checks submitted behind a long queue of spare checks are answered first; spare ones are not pending", async () => {
+    const order: CheckKind[] = [];
+    const submit = (kind: CheckKind, i: number) => {
+      const c = cases[i % cases.length]!;
+      return verifier.check(c.input, c.target, kind).then((passed) => {
+        order.push(kind);
+        expect(passed).toBe(c.expected);
+      });
+    };
+    const spare = Array.from({ length: 60 }, (_, i) => submit("spare", i));
+    await spare[0]; // the queue is moving
+    // What a new share check waits behind: those on a thread, not the spare checks queued.
+    expect(verifier.pending).toBeLessThan(20);
+    const shares = Array.from({ length: 3 }, (_, i) => submit("share", i));
+    await Promise.all([...spare, ...shares]);
+    expect(order.lastIndexOf("share") - 2).toBeLessThan(20);
+  }, 30_000);
+
   test("the main thread stays responsive while 80 checks run", async () => {
     const c = cases[0]!;
     // About a second of both threads: dozens of 10 ms timers.

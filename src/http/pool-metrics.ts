@@ -16,8 +16,16 @@ export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) 
   const oldestWait = gauge("k2pow_pool_queue_oldest_wait_seconds", "How long the job queued longest (not running) has waited; 0 when none waits.");
   const running = gauge("k2pow_pool_job_running_seconds", "How long the running job has run (0 when there is none).");
   const expected = gauge("k2pow_pool_job_expected_hashes", "Hashes the running job is expected to take (0 when there is none).");
+  // What says a pool nears what its verifier can check (README, "How many workers one pool serves").
+  const capacity = gauge("k2pow_pool_check_capacity", "Checks a second the verifier sustains, as measured (0 until measured).");
+  const shareRate = gauge("k2pow_pool_shares_per_second", "Shares arriving a second, all workers, over the last 15 s.");
+  const audited = gauge("k2pow_pool_audited_fraction", "The part of ranges whose every share is checked now: 1 while the verifier keeps up.");
+  const pending = gauge("k2pow_pool_checks_pending", "Nonce and share checks queued or running on the verifier (not those waiting for its spare time).");
+  const spare = gauge("k2pow_pool_checks_spare", "Shares of credited ranges waiting to be checked in the verifier's spare time.");
+  const suspicious = gauge("k2pow_pool_workers_suspicious", "Connected workers with a claim of late whose shares did not prove it.");
   // Labelled by the name a worker joins with (its host name by default), so a worker that reconnects keeps its
-  // series and its alerts their history; connections sharing a name are summed.
+  // series and its alerts their history; connections sharing a name are summed. For the workers /status lists: every
+  // one of a fleet of up to 50, and past that the 50 most worth a look (src/pool/worker-list.ts).
   const workerRate = gauge("k2pow_pool_worker_hash_rate", "A connected worker's hashes per second, from its checked shares.", ["worker"]);
   const workerChecked = gauge("k2pow_pool_worker_shares_checked", "A connected worker's shares that checked out, since it joined.", ["worker"]);
   const workerRejected = gauge("k2pow_pool_worker_shares_rejected", "A connected worker's shares rejected, since it joined.", ["worker"]);
@@ -32,6 +40,9 @@ export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) 
   };
   const sharesChecked = counted("k2pow_pool_shares_checked_total", "Shares that checked out, of all workers.");
   const sharesRejected = counted("k2pow_pool_shares_rejected_total", "Shares rejected (outside their range, sent twice, or not below their target).");
+  const claims = counted("k2pow_pool_claims_total", "Ranges credited to workers as searched.");
+  const claimsProven = counted("k2pow_pool_claims_proven_total", "Ranges credited to workers as searched and proven so by every one of their shares, checked, while their job ran.");
+  const spareRefused = counted("k2pow_pool_spare_refused_total", "Ranges left claims because too many waited for the verifier's spare time already.");
 
   const jobs = new Counter({ name: "k2pow_pool_jobs_total", help: "Jobs finished since start, by outcome.", labelNames: ["outcome"], registers });
   for (const outcome of ["done", "failed", "cancelled"]) jobs.inc({ outcome }, 0);
@@ -60,7 +71,7 @@ export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) 
     if (event.type === "started" && event.waitedSeconds !== null) waits.observe(event.waitedSeconds);
   });
 
-  /** Reads the status once and sets every gauge from it; per-worker gauges name the connected workers only. */
+  /** Reads the status once and sets every gauge from it; per-worker gauges name the listed workers only. */
   const beforeScrape = () => {
     const status = pool.status();
     workers.set(status.totals.workers);
@@ -69,6 +80,12 @@ export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) 
     oldestWait.set(Math.max(0, ...status.queue.filter((q) => q.state === "queued").map((q) => q.queuedSeconds)));
     running.set(status.job?.seconds ?? 0);
     expected.set(status.job?.expectedHashes ?? 0);
+    capacity.set(status.checks.capacityPerSecond ?? 0);
+    shareRate.set(status.checks.sharesPerSecond);
+    audited.set(status.checks.checkedFraction);
+    pending.set(status.checks.pending);
+    spare.set(status.checks.spare);
+    suspicious.set(status.fleet.suspicious);
     for (const metric of [workerRate, workerChecked, workerRejected]) metric.reset();
     for (const w of status.workers) {
       const worker = w.name;
@@ -78,6 +95,9 @@ export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) 
     }
     sharesChecked(status.totals.sharesChecked);
     sharesRejected(status.totals.sharesRejected);
+    claims(status.totals.claims);
+    claimsProven(status.totals.claimsProven);
+    spareRefused(status.checks.spareRefused);
   };
   return { registry, refused, beforeScrape };
 }

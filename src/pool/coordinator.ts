@@ -123,9 +123,10 @@ export class Coordinator implements Events<PoolEvent> {
       sessions: this.sessions.values(),
       running: this.scheduler.job,
       queue: this.queue,
-      checks: this.audit.status(),
+      checks: this.audit.status(this.reports.laterChecks),
       activity: this.activity,
       shares: { checked: this.reports.sharesChecked, rejected: this.reports.sharesRejected },
+      claims: { ranges: this.reports.claims, proven: this.reports.claimsProven },
     });
   }
 
@@ -134,7 +135,7 @@ export class Coordinator implements Events<PoolEvent> {
     return workerPage(this.sessions.values(), this.clock.now(), query);
   }
 
-  /** The total and per-worker proven hash rate over the last hour, for the dashboard's chart. */
+  /** The total proven hash rate over the last hour (and each worker's, up to 24), for the dashboard's chart. */
   rateHistory(since?: number): RateHistoryReport {
     return this.activity.rateHistory(since);
   }
@@ -197,6 +198,7 @@ export class Coordinator implements Events<PoolEvent> {
   /** Stops the clocks, tells every worker the pool is going and closes the store; the queue stays in it. */
   close(): void {
     this.scheduler.close();
+    this.reports.close();
     this.closing = true;
     for (const stop of this.stopClocks) stop();
     for (const session of [...this.sessions.values()]) {

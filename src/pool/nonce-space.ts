@@ -44,8 +44,11 @@ export interface Asking {
   now: number;
   /** Alone on the job: it may search its own unproven claims again rather than the job stalling. */
   alone: boolean;
-  /** It may take nonces that came back while fresh ones remain: reopened ones go to trusted workers first. */
-  reopened: boolean;
+  /**
+   * It may take nonces that came back while fresh ones remain: reopened ones go to trusted workers first. Asked only
+   * when some came back (it may walk the fleet).
+   */
+  reopened: () => boolean;
 }
 
 /** Nonces and whom they are kept from: bars stay with the nonces wherever they go, until each ends. */
@@ -81,7 +84,7 @@ export class NonceSpace {
     const want = size > this.least ? size : this.least;
     const spent = this.next >= this.limit;
     const free = (w: Barred) => !w.bars.some((bar) => holds(bar, taker, asking.now));
-    let i = asking.reopened || spent ? this.waiting.findIndex(free) : -1;
+    let i = spent || (this.waiting.length > 0 && asking.reopened()) ? this.waiting.findIndex(free) : -1;
     if (i === -1 && spent && this.reopenLeastProven(taker.id)) i = this.waiting.findIndex(free);
     if (i === -1 && spent && asking.alone) {
       const own = (w: Barred) => !w.bars.some((bar) => bar.kind === "suspect" && holds(bar, taker, asking.now));
@@ -114,6 +117,17 @@ export class NonceSpace {
   claim(span: Span, session: number, proof: Proof): void {
     const { bars } = this.land(span, "claimed");
     this.claims.push({ start: span.start, count: span.count, bars, session, ...proof });
+  }
+
+  /**
+   * The proof of `session`'s claim of `span` once every share of it was checked (after it was credited): false when
+   * the claim is no longer there (undone, or put back to be searched again).
+   */
+  prove(span: Span, session: number, proof: Proof): boolean {
+    const i = this.claims.findIndex((c) => c.start === span.start && c.count === span.count && c.session === session);
+    if (i === -1) return false;
+    this.claims[i] = { ...this.claims[i]!, ...proof };
+    return true;
   }
 
   /**

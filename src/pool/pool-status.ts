@@ -19,9 +19,10 @@ export interface PoolParts {
   checks: CheckStatus;
   activity: PoolActivity;
   shares: { checked: number; rejected: number };
+  claims: { ranges: number; proven: number };
 }
 
-export function poolStatus({ now, sessions, running, queue, checks, activity, shares }: PoolParts): PoolStatus {
+export function poolStatus({ now, sessions, running, queue, checks, activity, shares, claims }: PoolParts): PoolStatus {
   const all = [...sessions].map((s) => workerStatus(s, now));
   const hashRate = all.reduce((sum, w) => sum + (w.hashRate ?? 0), 0);
   const { workers, fleet } = listWorkers(all);
@@ -46,6 +47,8 @@ export function poolStatus({ now, sessions, running, queue, checks, activity, sh
       failed: counts.failed,
       sharesChecked: shares.checked,
       sharesRejected: shares.rejected,
+      claims: claims.ranges,
+      claimsProven: claims.proven,
       dropped: activity.dropped,
     },
     recent: activity.recent(),

@@ -15,11 +15,11 @@ import type { Proof } from "./nonce-space";
 
 /** What the audit needs of the verifier thread. */
 export interface Checker {
-  /** Whether RandomX(input) is below `target`; nonce checks go before share checks. */
-  check(input: Uint8Array, target: Uint8Array, kind: "nonce" | "share"): Promise<boolean>;
+  /** Whether RandomX(input) is below `target`; nonce checks go before share checks, and spare ones after both. */
+  check(input: Uint8Array, target: Uint8Array, kind: "nonce" | "share" | "spare"): Promise<boolean>;
   /** Checks per second it sustains; null until measured. */
   capacity(): number | null;
-  /** Checks queued or running. */
+  /** Checks queued or running, but spare ones queued. */
   readonly pending: number;
 }
 
@@ -117,6 +117,8 @@ export class ProofAudit {
   /** When shares arrived over the last RATE_WINDOW_MS: of later ranges, and of first ranges. */
   private readonly arrivals: number[] = [];
   private readonly firstArrivals: number[] = [];
+  /** When ranges not audited had shares checked for credit (MIN_CHECKED): taken from the audits' budget. */
+  private readonly rechecks: number[] = [];
   private sharesChecked = 0;
   private sharesUnchecked = 0;
   private nonceChecks = 0;
@@ -148,9 +150,27 @@ export class ProofAudit {
 
   /** One of a range's unchecked shares, checked before the range is credited (MIN_CHECKED). */
   recheck(job: K2powJob, nonce: bigint, target: bigint): Promise<boolean> {
+    this.rechecks.push(this.clock.now());
     this.sharesChecked++;
     this.sharesUnchecked--;
     return this.checker.check(hashInput(job, nonce), bytesFromBig(target, 32), "share");
+  }
+
+  /** Shares of a credited range, checked in the verifier's spare time (after every nonce and share check). */
+  later(job: K2powJob, nonces: readonly bigint[], target: bigint): Promise<boolean>[] {
+    const bytes = bytesFromBig(target, 32);
+    return nonces.map((nonce) => {
+      const check = this.checker.check(hashInput(job, nonce), bytes, "spare");
+      // Counted checked once it is: until then it waits, unchecked.
+      void check.then(
+        () => {
+          this.sharesUnchecked--;
+          this.sharesChecked++;
+        },
+        () => {},
+      );
+      return check;
+    });
   }
 
   /** A claimed answer: always checked, ahead of shares. */
@@ -159,13 +179,16 @@ export class ProofAudit {
     return this.checker.check(hashInput(job, nonce), job.difficulty, "nonce");
   }
 
-  status(): CheckStatus {
+  /** `later`: shares waiting for the verifier's spare time, and ranges left claims for want of room (LaterChecks). */
+  status(later: { shares: number; refused: number }): CheckStatus {
     const now = this.clock.now();
     return {
       capacityPerSecond: this.checker.capacity(),
       sharesPerSecond: this.shareRate(now),
       checkedFraction: this.odds(now, false),
       pending: this.checker.pending,
+      spare: later.shares,
+      spareRefused: later.refused,
       sharesChecked: this.sharesChecked,
       sharesUnchecked: this.sharesUnchecked,
       nonceChecks: this.nonceChecks,
@@ -174,12 +197,13 @@ export class ProofAudit {
 
   /**
    * The part of ranges audited: all while the verifier keeps up with SHARE_BUDGET of its capacity; past that, what it
-   * allows, first to the later ranges, and what they leave to first ranges.
+   * allows once the other ranges' few checks are taken from it, first to the later ranges, and what they leave to
+   * first ranges.
    */
   private odds(now: number, first: boolean): number {
     const capacity = this.checker.capacity();
     if (capacity === null) return 1;
-    const budget = SHARE_BUDGET * capacity;
+    const budget = Math.max(0, SHARE_BUDGET * capacity - rateOf(this.rechecks, now));
     const later = rateOf(this.arrivals, now);
     if (!first) return later === 0 ? 1 : Math.min(1, budget / later);
     const firsts = rateOf(this.firstArrivals, now);

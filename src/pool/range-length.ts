@@ -24,6 +24,16 @@ export const MAX_RANGE_SECONDS = 600;
  */
 export const RANGE_BUDGET = 0.4;
 
+/**
+ * Seconds of work in a worker's first range, at the low guess of its speed: FIRST_RANGE_SECONDS while ranges are
+ * at their shortest, and grown with them past that. A fleet joining at once sends every first range's shares within
+ * about that time: a second's worth from a thousand workers would be 72,000 shares for a verifier of a few hundred
+ * checks a second.
+ */
+export function firstRangeSeconds(workers: number, capacity: number | null): number {
+  return (FIRST_RANGE_SECONDS * rangeSeconds(workers, capacity)) / RANGE_SECONDS;
+}
+
 /** Seconds of work in a later range of a fleet of `workers`, for a verifier of `capacity` checks a second. */
 export function rangeSeconds(workers: number, capacity: number | null): number {
   if (capacity === null || capacity <= 0) return RANGE_SECONDS;

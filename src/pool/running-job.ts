@@ -68,6 +68,13 @@ export class RunningJob {
     this.save(false);
   }
 
+  /** A credited range proven since, every share of it checked in the verifier's spare time (NonceSpace.prove). */
+  prove(range: Span, session: number, proof: Proof): boolean {
+    const proven = this.space.prove(range, session, proof);
+    if (proven) this.save(false);
+    return proven;
+  }
+
   /** A range taken back: its nonces are handed out again (not to whom `bar` names, while it holds). */
   giveBack(range: Range, bar: Bar | null): void {
     this.ranges.delete(range);

@@ -11,7 +11,7 @@ import { hashesPerShare, shareTarget } from "./proof-audit";
 import { Range } from "./range";
 import { RunningJob } from "./running-job";
 import type { Clock } from "./clock";
-import { FIRST_RANGE_SECONDS, rangeSeconds } from "./range-length";
+import { firstRangeSeconds, rangeSeconds } from "./range-length";
 import type { WorkerSession } from "./worker-session";
 
 /** A range not finished in this many times its expected time, and at least MIN_SILENT_MS, drops its worker. */
@@ -34,6 +34,17 @@ export interface SchedulerParts {
 export class Scheduler {
   private running: RunningJob | null = null;
   private nextRangeId = 1;
+  /**
+   * Workers free for a range that got none (every nonce of the job handed out): the only idle ones besides a worker
+   * just freed, so that what frees a worker or brings nonces back need not walk the whole fleet.
+   */
+  private readonly waiting = new Set<WorkerSession>();
+  /**
+   * The last trusted worker found, checked first, and whether none was when last asked (true until a record is
+   * weighed again: only that makes a worker trusted): asking whether there is one seldom walks the fleet.
+   */
+  private trustedHint: WorkerSession | null = null;
+  private noneTrusted = false;
   /** Jobs start only between `open` and `close`. */
   private state: "new" | "open" | "closed" = "new";
 
@@ -79,7 +90,7 @@ export class Scheduler {
       resumeFrom: entry.resumeFrom,
       waitedSeconds: firstStart ? (now - entry.queuedAt) / 1000 : null,
     });
-    this.assignIdle();
+    this.assignAll();
   }
 
   /** Ends the running job: every worker on it is stopped. The caller records the outcome and starts the next. */
@@ -110,13 +121,27 @@ export class Scheduler {
     this.startNext();
   }
 
-  /** Hands every idle worker a range, the best proven record first, since nonces that came back go first. */
-  assignIdle(): void {
+  /** A job's start: every connected worker is handed a range, in turns. */
+  private assignAll(): void {
+    this.waiting.clear();
+    this.assignInTurns(this.byRecord([...this.parts.sessions.values()].filter((s) => this.ready(s))));
+  }
+
+  /**
+   * Hands a range to `freed` (a worker whose last range was just settled or given back) and to the workers waiting
+   * for one, the best proven record first, since nonces that came back go first.
+   */
+  assignIdle(freed?: WorkerSession): void {
     if (this.running === null || this.state !== "open") return;
-    const idle: WorkerSession[] = [];
-    for (const session of this.parts.sessions.values()) if (this.ready(session)) idle.push(session);
-    if (idle.length > 1) idle.sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
+    for (const session of this.waiting) if (!this.ready(session)) this.waiting.delete(session);
+    const idle = this.byRecord([...this.waiting]);
+    if (freed !== undefined && this.ready(freed) && !this.waiting.has(freed)) idle.unshift(freed);
     this.assignInTurns(idle);
+  }
+
+  private byRecord(sessions: WorkerSession[]): WorkerSession[] {
+    if (sessions.length > 1) sessions.sort((a, b) => Number(b.trusted) - Number(a.trusted) || b.rangesProven - a.rangesProven);
+    return sessions;
   }
 
   /**
@@ -125,9 +150,7 @@ export class Scheduler {
    * Each turn takes the next part of the list, so it ends; assign() skips whoever is no longer idle.
    */
   private assignInTurns(idle: WorkerSession[]): void {
-    // Counted once a turn: with thousands of workers, a count per worker handed a range would stall the pool.
-    const trusted = this.trustedCount();
-    for (const session of idle.slice(0, ASSIGN_BATCH)) this.assign(session, trusted);
+    for (const session of idle.slice(0, ASSIGN_BATCH)) this.assign(session);
     const rest = idle.slice(ASSIGN_BATCH);
     if (rest.length > 0) setImmediate(() => this.running !== null && this.state === "open" && this.assignInTurns(rest));
   }
@@ -137,24 +160,23 @@ export class Scheduler {
     return session.range === null && session.unsettled.size === 0 && !session.gone;
   }
 
-  /**
-   * Hands an idle worker the next range of the running job, sized to the work it has proven it does. `trusted`: how
-   * many connected workers have a trusted record.
-   */
-  assign(session: WorkerSession, trusted = this.trustedCount()): void {
+  /** Hands an idle worker the next range of the running job, sized to the work it has proven it does. */
+  assign(session: WorkerSession): void {
     const job = this.running;
     if (job === null || !this.ready(session) || this.state !== "open") return;
     const now = this.parts.clock.now();
     const rate = session.sizingRate(now);
     const first = session.rangesDone === 0;
-    const seconds = first ? FIRST_RANGE_SECONDS : rangeSeconds(this.parts.sessions.size, this.parts.checkCapacity());
+    const sizing = first ? firstRangeSeconds : rangeSeconds;
+    const seconds = sizing(this.parts.sessions.size, this.parts.checkCapacity());
     const span = job.take(session, BigInt(Math.round(rate * seconds)), {
       now,
       alone: this.parts.sessions.size === 1,
       // Nonces that came back (a liar's, a silent worker's, a claim not proven) go to a trusted worker where there is one.
-      reopened: session.trusted || trusted === 0,
+      reopened: () => session.trusted || !this.anyTrusted(),
     });
-    if (span === null) return;
+    if (span === null) return void this.waiting.add(session);
+    this.waiting.delete(session);
     const target = shareTarget(span.count, job.difficulty);
     // Paced at no less than the first guess, so a rate the proof holds near zero cannot stretch it without end.
     const deadline = now + Math.max(MIN_SILENT_MS, (Number(span.count) / Math.max(rate, session.firstRate)) * 1000 * SILENT_FACTOR);
@@ -187,10 +209,26 @@ export class Scheduler {
     return this.running !== null && this.running.owns(range) ? this.running : null;
   }
 
-  /** Connected workers with a trusted record, who take reopened nonces before the rest. */
-  private trustedCount(): number {
-    let trusted = 0;
-    for (const session of this.parts.sessions.values()) if (session.trusted) trusted++;
-    return trusted;
+  /** A worker's claim was weighed in its record: it may be trusted now. */
+  weighed(session: WorkerSession): void {
+    if (!session.trusted) return;
+    this.trustedHint = session;
+    this.noneTrusted = false;
+  }
+
+  /** Whether a connected worker has a trusted record: such workers take reopened nonces before the rest. */
+  private anyTrusted(): boolean {
+    const hint = this.trustedHint;
+    if (hint !== null && !hint.gone && hint.trusted) return true;
+    this.trustedHint = null;
+    if (this.noneTrusted) return false;
+    for (const session of this.parts.sessions.values()) {
+      if (session.trusted) {
+        this.trustedHint = session;
+        return true;
+      }
+    }
+    this.noneTrusted = true;
+    return false;
   }
 }

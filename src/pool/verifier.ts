@@ -8,7 +8,8 @@ import { EngineError, type Note } from "../engine/engine-error";
 import { HASH_SIZE, INPUT_SIZE } from "../engine/k2pow-rule";
 
 export type CheckMode = "auto" | "fast" | "light";
-export type CheckKind = "nonce" | "share";
+/** Nonce checks go first, then share checks; spare ones only when neither waits (the verifier's spare time). */
+export type CheckKind = "nonce" | "share" | "spare";
 
 export interface VerifierOptions {
   /** "auto": fast when the machine has the memory for the 2 GiB dataset (the engine's rule), else light. */
@@ -109,7 +110,7 @@ export class Verifier {
   private readonly engines = new Set<Engine>();
   /** What builds a fast engine's dataset: the vector code, until a dataset it built proves wrong. */
   private builder: DatasetBuilder = "vectors";
-  private readonly queues: Record<CheckKind, Check[]> = { nonce: [], share: [] };
+  private readonly queues: Record<CheckKind, Check[]> = { nonce: [], share: [], spare: [] };
   private closed = false;
   private failure: Error | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -149,7 +150,7 @@ export class Verifier {
     return this.active?.engine.mode ?? "light";
   }
 
-  /** Checks queued or running. */
+  /** Checks queued or running, but spare ones queued: what a new check waits behind. */
   get pending(): number {
     return this.queues.nonce.length + this.queues.share.length + this.lanesRunning;
   }
@@ -176,9 +177,9 @@ export class Verifier {
     return perThread === null ? null : perThread * this.active!.busy.length;
   }
 
-  /** Resolves when no check is queued or running. */
+  /** Resolves when no check is queued or running, spare ones included. */
   idle(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -341,7 +342,7 @@ export class Verifier {
       lane.batchDone(batch.length);
       this.lanesRunning -= batch.length;
       this.dispatch();
-      if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
@@ -374,14 +375,19 @@ export class Verifier {
     }
   }
 
-  /** Up to `size` checks, nonces first. */
+  /** Up to `size` checks, nonces first, spare ones last. */
   private take(size: number): Check[] {
     const batch = this.queues.nonce.splice(0, size);
-    return batch.concat(this.queues.share.splice(0, size - batch.length));
+    batch.push(...this.queues.share.splice(0, size - batch.length));
+    return batch.concat(this.queues.spare.splice(0, size - batch.length));
   }
 
   private queuedCount(): number {
-    return this.queues.nonce.length + this.queues.share.length;
+    return this.queues.nonce.length + this.queues.share.length + this.queues.spare.length;
+  }
+
+  private isIdle(): boolean {
+    return this.queuedCount() === 0 && this.lanesRunning === 0;
   }
 
   private batchSize(lane: Lane): number {
@@ -390,7 +396,7 @@ export class Verifier {
   }
 
   private failQueued(err: Error): void {
-    for (const c of this.queues.nonce.splice(0).concat(this.queues.share.splice(0))) c.reject(err);
-    if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    for (const c of [...this.queues.nonce.splice(0), ...this.queues.share.splice(0), ...this.queues.spare.splice(0)]) c.reject(err);
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }

@@ -11,7 +11,9 @@ import type { Bar } from "./nonce-space";
 import type { DropCause } from "./pool-activity";
 import { COVERAGE_FAILURES, COVERAGE_WINDOW, EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_SHARES, proofOf, type ProofAudit } from "./proof-audit";
 import { CLOSE } from "./protocol";
+import { LaterChecks, type LaterCheck } from "./later-checks";
 import type { Range } from "./range";
+import type { RunningJob } from "./running-job";
 import { MIN_SILENT_MS, type Scheduler } from "./scheduler";
 import type { WorkerSession } from "./worker-session";
 
@@ -26,6 +28,9 @@ const CLOSE_OF_CAUSE: Record<DropCause, number> = {
 const HELD_OFF: ReadonlySet<DropCause> = new Set(["bad-work", "protocol"]);
 /** Dropped for these, the nonces taken back from a worker are kept from it under its name and address (barOf). */
 const SUSPECT: ReadonlySet<DropCause> = new Set(["bad-work", "silent"]);
+/** Whose a range checked in spare time was. */
+type LaterOwner = { session: WorkerSession; job: RunningJob };
+
 /** Checks of one worker's shares queued at once at most: past that its shares go unchecked until some are done. */
 const MAX_CHECKS_PER_WORKER = 2 * EXPECTED_SHARES;
 
@@ -46,8 +51,21 @@ export class WorkReports {
   /** Since the pool started, of all workers. */
   sharesChecked = 0;
   sharesRejected = 0;
+  /** Ranges credited to their workers' claims, and of those, proven searched. */
+  claims = 0;
+  claimsProven = 0;
 
-  constructor(private readonly parts: WorkReportsParts) {}
+  private readonly later: LaterChecks<LaterOwner>;
+
+  constructor(private readonly parts: WorkReportsParts) {
+    this.later = new LaterChecks({
+      audit: parts.audit,
+      done: this.checkedLater,
+      failed: (err) => this.checkFailed(err),
+      moot: ({ session }) => session.caught,
+      broke: this.broke,
+    });
+  }
 
   share(session: WorkerSession, range: Range, text: string): void {
     // A share for a range that ended (a stop crossed it) or was reported is late: nothing to credit, nothing to keep.
@@ -111,7 +129,7 @@ export class WorkReports {
         this.checkFailed(err);
         session.unsettled.delete(range);
         scheduler.takeBack(range);
-        scheduler.assignIdle();
+        scheduler.assignIdle(session);
       },
     ).catch(this.broke);
   }
@@ -174,17 +192,63 @@ export class WorkReports {
     const proof = proofOf(range, range.shares, range.checked);
     const { session } = range;
     session.claimed(proof);
+    scheduler.weighed(session);
+    this.claims++;
+    if (proof.proven) this.claimsProven++;
     job.credit(range, proof);
+    if (this.judged(session, job)) return;
+    scheduler.assignIdle(session);
+    if (range.unchecked.length > 0) this.checkLater(range, job);
+  }
+
+  /** Shares of credited ranges waiting for the verifier's spare time, and ranges left claims for want of room. */
+  get laterChecks(): { shares: number; refused: number } {
+    return { shares: this.later.shares, refused: this.later.refused };
+  }
+
+  /** The pool is closing: ranges waiting for spare time are let go. */
+  close(): void {
+    this.later.close();
+  }
+
+  /**
+   * The rest of a credited range's shares, checked in the verifier's spare time: a range not audited is proven all
+   * the same once they pass, and weighs its worker's coverage, so a worker that searches part of each range is caught
+   * however large the fleet (later, as the verifier finds the time). Past LaterChecks' bound it stays a claim.
+   */
+  private checkLater(range: Range, job: RunningJob): void {
+    const nonces = BigUint64Array.from(range.unchecked);
+    // What it proves once they pass: the shares checked before (not one whose check could not be made) and these.
+    const proof = proofOf(range, range.shares, range.checked + nonces.length);
+    const check = { owner: { session: range.session, job }, job: job.entry.job, range: { start: range.start, count: range.count }, target: range.shareTarget, nonces, proof };
+    if (this.later.add(check)) range.unchecked.length = 0;
+  }
+
+  /** A range's spare-time checks are in: a failed share catches its worker; all passed, the range is proven so. */
+  private readonly checkedLater = ({ owner: { session, job }, range, nonces, proof }: LaterCheck<LaterOwner>, failed: bigint | null): void => {
+    if (this.parts.closing()) return;
+    if (failed !== null) return this.rejected(session, `share ${failed} does not meet its share target`);
+    session.sharesChecked += nonces.length;
+    this.sharesChecked += nonces.length;
+    session.provedLater(proof);
+    this.parts.scheduler.weighed(session);
+    // Credited still (not undone, nor put back to be searched again) in a job still running.
+    const current = this.parts.scheduler.job === job && job.prove(range, session.id, proof);
+    if (current && proof.proven) this.claimsProven++;
+    if (!this.judged(session, current ? job : null)) this.parts.scheduler.assignIdle();
+  };
+
+  /** After a claim is weighed: its worker caught for thin coverage, or the job ended without a nonce; true if either. */
+  private judged(session: WorkerSession, job: RunningJob | null): boolean {
     if (session.thinClaims >= COVERAGE_FAILURES) {
-      return this.caught(
-        session,
-        `${session.thinClaims} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`,
-      );
+      this.caught(session, `${session.thinClaims} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`);
+      return true;
     }
-    if (job.exhausted()) {
-      return scheduler.finish({ error: `no valid nonce in the whole nonce space (0..${job.limit - 1n}): every range was searched and proven` });
+    if (job !== null && job.exhausted()) {
+      this.parts.scheduler.finish({ error: `no valid nonce in the whole nonce space (0..${job.limit - 1n}): every range was searched and proven` });
+      return true;
     }
-    scheduler.assignIdle();
+    return false;
   }
 
   /** A rule broken inside a check's follow-up (a bug): told, rather than left an unhandled rejection. */

@@ -89,6 +89,15 @@ export class WorkerSession {
   /** One of its ranges was credited to its claim with this proof. */
   claimed(proof: Proof): void {
     this.rangesClaimed++;
+    this.weigh(proof);
+  }
+
+  /** A claim credited earlier with some of its shares unchecked, every one of them checked since. */
+  provedLater(proof: Proof): void {
+    this.weigh(proof);
+  }
+
+  private weigh(proof: Proof): void {
     if (proof.proven) this.rangesProven++;
     // Only a claim whose every share was checked says how well the range was covered.
     if (proof.strength < 1) return;

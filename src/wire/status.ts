@@ -178,9 +178,13 @@ export interface CheckStatus {
   capacityPerSecond: number | null;
   /** Shares arriving per second, all workers, over the last 15 s. */
   sharesPerSecond: number;
-  /** The part of ranges audited now (every share of them checked). */
+  /** The part of ranges (but workers' first ones) audited now: every share checked as it comes. */
   checkedFraction: number;
   pending: number;
+  /** Shares of ranges not audited, waiting for the verifier's spare time to be checked. */
+  spare: number;
+  /** Ranges left claims since the pool started because too many waited for spare time already. */
+  spareRefused: number;
   sharesChecked: number;
   sharesUnchecked: number;
   nonceChecks: number;
@@ -236,6 +240,9 @@ export interface PoolStatus {
     /** Since the pool started, of all workers. */
     sharesChecked: number;
     sharesRejected: number;
+    /** Ranges credited to workers' claims, and of those, proven searched by their checked shares. */
+    claims: number;
+    claimsProven: number;
     dropped: number;
   };
   /** Newest first, a few of each. */
@@ -274,7 +281,7 @@ export type PoolWorkerJson = Wire<PoolWorker>;
 export type WorkerPageJson = Wire<WorkerPage>;
 export type PoolJobJson = Wire<PoolJob>;
 
-/** One sample: the total rate and, for the pool, each connected worker's proven rate by its label. */
+/** One sample: the total rate and, for the pool of up to 24 workers, each connected worker's proven rate by its label. */
 export interface RatePoint {
   at: UnixMs;
   total: number;
