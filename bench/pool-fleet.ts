@@ -58,14 +58,21 @@ function print(r: FleetReport): void {
   console.log(`claimed searched: ${(r.searchedPerSecond / 1e6).toFixed(2)} MH/s of the fleet's ${(r.fleetRate / 1e6).toFixed(2)} (${((100 * r.searchedPerSecond) / r.fleetRate).toFixed(0)}%)`);
   console.log(`coordinator: ${r.coordinatorCorePercent.toFixed(1)}% of a core (${ok(r.coordinatorCorePercent < GOALS.corePercent)}); heap ${(r.heapBytesPerWorker / 1024).toFixed(1)} KiB a worker (the simulated worker's included)`);
   console.log(
-    `checks asked: ${r.checksAskedPerSecond.toFixed(0)}/s of a ${r.checkCapacity}/s verifier (${((100 * r.checksAskedPerSecond) / r.checkCapacity).toFixed(0)}%, ${ok(r.checksAskedPerSecond <= GOALS.checksOfCapacity * r.checkCapacity)})`,
+    `checks asked: ${r.checksAskedPerSecond.toFixed(0)}/s of a ${r.checkCapacity}/s verifier (${((100 * r.checksAskedPerSecond) / r.checkCapacity).toFixed(0)}%, ${ok(r.checksAskedPerSecond <= GOALS.checksOfCapacity * r.checkCapacity)}), ` +
+      `and ${r.spareAskedPerSecond.toFixed(0)}/s more for its spare time`,
   );
-  console.log(`claims proven: ${r.claimsProven} of ${r.claims} (${((100 * r.claimsProven) / Math.max(1, r.claims)).toFixed(1)}%, ${ok(r.claimsProven >= GOALS.proven * r.claims)})`);
+  const percent = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(1)}%`;
+  console.log(
+    `claims proven: ${r.claimsInRun.proven} of ${r.claimsInRun.claims} when the last job was answered (${percent(r.claimsInRun.proven, r.claimsInRun.claims)}); ` +
+      `once the verifier's spare time caught up (${r.drainSeconds.toFixed(0)} s of an idle fleet), of the honest workers connected ` +
+      `${r.honestClaimsProven} of ${r.honestClaims} (${percent(r.honestClaimsProven, r.honestClaims)}, ${ok(r.honestClaimsProven >= GOALS.proven * r.honestClaims)}), ` +
+      `of all, liars' included, ${r.claimsProven} of ${r.claims} (${percent(r.claimsProven, r.claims)})`,
+  );
   console.log(
     `jobs answered: ${r.jobs.length} of ${jobs}, ${r.jobs.filter((j) => j.valid).length} with a valid nonce; ideal ${r.jobs[0]?.idealSeconds.toFixed(1) ?? "?"} s each (expected hashes ÷ fleet rate); time ÷ ideal median ${median(overIdeal).toFixed(2)}, all jobs ${(total / Math.max(1, ideal - range * r.jobs.length)).toFixed(2)}× their ideal (${ok(r.jobs.length === jobs && total <= GOALS.jobOverIdeal * ideal)}, within ${GOALS.jobOverIdeal}× ideal plus a range of ${range.toFixed(0)} s)`,
   );
   console.log(
-    `liars caught: ${r.liarsCaught} of ${r.liars} (${ok(r.liarsCaught === r.liars)})${r.catchSeconds ? `, each in median ${r.catchSeconds.median.toFixed(1)} s, slowest ${r.catchSeconds.max.toFixed(1)} s` : ""}; honest workers dropped: ${r.honestDropped} (${ok(r.honestDropped === 0)}), and ${r.silentDropped} gone silent on purpose`,
+    `liars caught (the spare time's catches included): ${r.liarsCaught} of ${r.liars} (${ok(r.liarsCaught === r.liars)})${r.catchSeconds ? `, each in median ${r.catchSeconds.median.toFixed(1)} s, slowest ${r.catchSeconds.max.toFixed(1)} s` : ""}; honest workers dropped: ${r.honestDropped} (${ok(r.honestDropped === 0)}), and ${r.silentDropped} gone silent on purpose`,
   );
   console.log(
     `/status ${(r.status.bytes / 1024).toFixed(0)} KiB in ${r.status.ms.toFixed(1)} ms (${ok(r.status.bytes < GOALS.statusBytes)}); /metrics ${(r.metrics.bytes / 1024).toFixed(0)} KiB in ${r.metrics.ms.toFixed(1)} ms`,

@@ -60,8 +60,18 @@ export interface FleetReport {
   heapBytesPerWorker: number;
   checksAskedPerSecond: number;
   checkCapacity: number;
+  /** Spare-time checks asked per second (the ranges not audited, checked whole after). */
+  spareAskedPerSecond: number;
+  /** Claims, and of those proven, when the last job was answered. */
+  claimsInRun: { claims: number; proven: number };
+  /** Seconds of an idle fleet the verifier's spare time then took to check what it had not (at most MAX_DRAIN_MS). */
+  drainSeconds: number;
+  /** Every worker's claims, liars' included, since the pool started, once the spare checks are done. */
   claims: number;
   claimsProven: number;
+  /** The honest workers' still connected at the end (the pool keeps no per-worker count past a worker's leave). */
+  honestClaims: number;
+  honestClaimsProven: number;
   jobs: JobOutcome[];
   liars: number;
   liarsCaught: number;
@@ -184,13 +194,23 @@ class Agenda {
   }
 }
 
+/** How long a run waits, once every job is answered, for the verifier to catch up on its spare-time checks. */
+const MAX_DRAIN_MS = 3_600_000;
+
 const before = (a: { at: number; seq: number }, b: { at: number; seq: number }) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
-/** The verifier at the Checker seam: one queue served at `perSecond`, nonce checks ahead; answers from the world. */
+/**
+ * The verifier at the Checker seam: one queue served at `perSecond`, nonce checks ahead, and spare checks only when
+ * no share check waits (one at a time, so a share arriving meanwhile waits at most one); answers from the world.
+ */
 class ModelChecker implements Checker {
   pending = 0;
+  /** Nonce and share checks asked, and spare ones. */
   asked = 0;
+  askedSpare = 0;
   private busyUntil = 0;
+  private readonly spareQueue: (() => void)[] = [];
+  private spareScheduled = false;
 
   constructor(
     private readonly perSecond: number,
@@ -200,11 +220,19 @@ class ModelChecker implements Checker {
     private readonly timed: (fn: () => void) => void,
   ) {}
 
-  check(input: Uint8Array, _target: Uint8Array, kind: "nonce" | "share"): Promise<boolean> {
-    this.pending++;
-    this.asked++;
+  check(input: Uint8Array, _target: Uint8Array, kind: "nonce" | "share" | "spare"): Promise<boolean> {
     const now = this.clock.now();
     const each = 1000 / this.perSecond;
+    if (kind === "spare") {
+      this.askedSpare++;
+      const ok = this.verdict(input, "share");
+      return new Promise((resolve) => {
+        this.spareQueue.push(() => resolve(ok));
+        this.drainSpare();
+      });
+    }
+    this.asked++;
+    this.pending++;
     let at: number;
     if (kind === "nonce") at = now + each;
     else at = this.busyUntil = Math.max(now, this.busyUntil) + each;
@@ -221,6 +249,26 @@ class ModelChecker implements Checker {
 
   capacity(): number {
     return this.perSecond;
+  }
+
+  /** The next spare check, once the lane is free of share checks, from `from` on (the last one's end). */
+  private drainSpare(from = this.clock.now()): void {
+    if (this.spareScheduled || this.spareQueue.length === 0) return;
+    this.spareScheduled = true;
+    const start = Math.max(from, this.busyUntil);
+    this.agenda.add(start, () => {
+      this.spareScheduled = false;
+      // A share check came in since: it goes first.
+      if (this.busyUntil > start) return this.drainSpare(this.busyUntil);
+      const done = (this.busyUntil = start + 1000 / this.perSecond);
+      const resolve = this.spareQueue.shift()!;
+      this.agenda.add(done, () =>
+        this.timed(() => {
+          resolve();
+          this.drainSpare(done);
+        }),
+      );
+    });
   }
 }
 
@@ -447,6 +495,10 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     }
   }
   const simulatedSeconds = (clock.now() - startedAt) / 1000;
+  const coordinatorCorePercent = ((insideMs - simulatedMs) / (simulatedSeconds * 1000)) * 100;
+  const checksAskedPerSecond = checker.asked / simulatedSeconds;
+  const spareAskedPerSecond = checker.askedSpare / simulatedSeconds;
+  const claimsInRun = coordinator.status().totals;
 
   const statusStarted = performance.now();
   const status = coordinator.status();
@@ -472,8 +524,20 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
       valid: world.isValid(toHex(input.subarray(7)), p, Number(e.nonce)),
     });
   }
-  const claims = status.workers.reduce((n, w) => n + w.claims.ranges, 0);
-  const claimsProven = status.workers.reduce((n, w) => n + w.claims.proven, 0);
+  // The fleet idle once every job is answered: the verifier's spare time catches up on the ranges it did not audit.
+  const drainStarted = clock.now();
+  while ((coordinator.status().checks.spare > 0 || checker.pending > 0) && clock.now() - drainStarted < MAX_DRAIN_MS) {
+    clock.advance(STEP_MS);
+    agenda.runUntil(clock.now());
+    for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const drainSeconds = (clock.now() - drainStarted) / 1000;
+  const { claims, claimsProven } = coordinator.status().totals;
+  const honestNames = new Set(sims.filter((s) => s.behaviour === "honest").map((s) => s.name));
+  const connected = coordinator.workerPage({ search: "", offset: 0, limit: Number.MAX_SAFE_INTEGER }).workers;
+  const honestConnected = connected.filter((w) => honestNames.has(w.name));
+  const honestClaims = honestConnected.reduce((n, w) => n + w.claims.ranges, 0);
+  const honestClaimsProven = honestConnected.reduce((n, w) => n + w.claims.proven, 0);
   catchTimes.sort((a, b) => a - b);
   const report: FleetReport = {
     workers: options.workers,
@@ -481,12 +545,17 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     fleetRate: honestRate,
     units: options.units,
     searchedPerSecond: Number([...searched.values()].reduce((a, b) => a + b, 0n)) / simulatedSeconds,
-    coordinatorCorePercent: ((insideMs - simulatedMs) / (simulatedSeconds * 1000)) * 100,
+    coordinatorCorePercent,
     heapBytesPerWorker: Math.max(0, heapAfterJoins - heapBefore) / options.workers,
-    checksAskedPerSecond: checker.asked / simulatedSeconds,
+    checksAskedPerSecond,
+    spareAskedPerSecond,
     checkCapacity: options.checksPerSecond,
+    claimsInRun: { claims: claimsInRun.claims, proven: claimsInRun.claimsProven },
+    drainSeconds,
     claims,
     claimsProven,
+    honestClaims,
+    honestClaimsProven,
     jobs: outcomes,
     liars: LIARS.length * options.liarsOfEach,
     liarsCaught: countCaught(sims, events),
