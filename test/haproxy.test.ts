@@ -1,13 +1,15 @@
 // Three workers behind Debian's real HAProxy (2.6) with examples/haproxy/haproxy-2.6.cfg on loopback, checked end to
 // end by `k2pow probe` exactly as post-service would use them: every nonce valid, nothing but 200/201/429 seen,
-// also when a worker is killed while it holds a job.
+// also when a worker is killed while it holds a job. And two pools, each with a worker of its own, behind the same
+// config: how a fleet past one pool's box is split.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startK2pow } from "./support/k2pow-process";
+import { endWithTest, startK2pow } from "./support/k2pow-process";
 import { run } from "./support/run";
 import { freePort } from "./support/free-port";
+import { until } from "./support/until";
 
 const root = join(import.meta.dir, "..");
 const main = join(root, "src", "main.ts");
@@ -39,15 +41,13 @@ async function startCluster() {
   writeFileSync(join(dir, "haproxy.cfg"), config);
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", ...workerAddresses(workers.map((w) => Number(new URL(w.base).port))) };
   const haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], { stdout: "pipe", stderr: "pipe", env });
+  endWithTest(haproxy);
   let log = "";
   (async () => {
     for await (const chunk of haproxy.stdout as ReadableStream<Uint8Array>) log += new TextDecoder().decode(chunk);
   })();
   const base = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 10_000; ; await Bun.sleep(100)) {
-    if (await fetch(base + "/").then((r) => r.status === 200, () => false)) break;
-    if (Date.now() > deadline) throw new Error("HAProxy did not come up");
-  }
+  await until("HAProxy to answer its health check", async () => fetch(base + "/").then((r) => r.status === 200, () => false), 10_000);
   return {
     base,
     workers,
@@ -126,21 +126,16 @@ describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of three workers (examples/h
     try {
       // Three groups on three workers: one each, one of them cut off and run again elsewhere.
       const running = probe(cluster.base, ["--groups", "3", "--difficulty", slow, "--miner", "f6".repeat(32), "--challenge", "0123456789abcdef"]);
-      let victim: Proc | undefined;
-      let victimJob = "";
-      for (const deadline = Date.now() + 30_000; !victim && Date.now() < deadline; await Bun.sleep(200)) {
+      type Status = { job: { hashes: number; miner: string; nonceGroup: number } | null };
+      const { victim, victimJob } = await until("a worker to be searching a job", async () => {
         for (const w of cluster.workers) {
-          type Status = { job: { hashes: number; miner: string; nonceGroup: number } | null };
           const status = (await fetch(w.base + "/status").then((r) => r.json())) as Status;
-          if (status.job !== null && status.job.hashes > 0) {
-            victim = w;
-            victimJob = `${status.job.miner}/${status.job.nonceGroup}/`;
-          }
+          if (status.job !== null && status.job.hashes > 0) return { victim: w, victimJob: `${status.job.miner}/${status.job.nonceGroup}/` };
         }
-      }
-      expect(victim).toBeDefined();
-      victim!.proc.kill("SIGKILL");
-      console.log(`killed the worker at ${victim!.base} while it held a job`);
+        return null;
+      }, 30_000);
+      victim.proc.kill("SIGKILL");
+      console.log(`killed the worker at ${victim.base} while it held a job`);
 
       const result = await running;
       expect(result.code).toBe(0);
@@ -154,4 +149,49 @@ describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of three workers (examples/h
       await cluster.stop();
     }
   }, 240_000);
+});
+
+describe.skipIf(!haveHaproxy)("HAProxy 2.6 in front of two pools, each with its own fleet (README, 'How many workers one pool serves')", () => {
+  test("k2pow probe through HAProxy: every group valid, the jobs spread over both pools, each job on one pool only", async () => {
+    const token = "haproxy-pools-token-0123456789abcdef";
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", K2POW_WORKER_TOKEN: token };
+    const pools: Proc[] = [];
+    for (const name of ["fleet-a", "fleet-b"]) {
+      const pool = await startK2pow([process.execPath, main, "pool", "-b", "127.0.0.1:0", "--check-mode", "light", "--db", ":memory:"], { env });
+      await startK2pow([process.execPath, main, "join", pool.base, "--randomx-mode", "light", "--cores", "1", "--name", name], {
+        env,
+        ready: /connected to the pool/,
+      });
+      pools.push(pool);
+    }
+    // The example config with one server line per pool, as an operator edits it.
+    const port = freePort();
+    const config = configFor(port).replace(/^\s*server worker3 .*\n/m, "");
+    expect(config.match(/^\s*server worker\d /gm)).toHaveLength(2);
+    const dir = mkdtempSync(join(tmpdir(), "k2pow-haproxy-pools-"));
+    writeFileSync(join(dir, "haproxy.cfg"), config);
+    const haproxy = Bun.spawn(["haproxy", "-db", "-f", join(dir, "haproxy.cfg")], {
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { ...env, ...workerAddresses(pools.map((p) => Number(new URL(p.base).port))) },
+    });
+    endWithTest(haproxy);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until("HAProxy to answer its health check", async () => fetch(base + "/").then((r) => r.status === 200, () => false), 10_000);
+      const result = await probe(base, []);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^OK: every group got a valid nonce/m);
+      expect(statusesSeen(result.stdout).every((s) => ["200", "201", "429"].includes(s))).toBe(true);
+      const startedOn = pools.map((p) => [...p.log().matchAll(/job started job=(\S+)/g)].map((m) => m[1]));
+      // Both pools took jobs, and every job was queued and run on one pool only.
+      expect(startedOn.every((keys) => keys.length > 0)).toBe(true);
+      expect(startedOn.flat()).toHaveLength(6);
+      expect(new Set(startedOn.flat()).size).toBe(6);
+    } finally {
+      haproxy.kill();
+      await haproxy.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
