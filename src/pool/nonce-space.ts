@@ -124,7 +124,8 @@ export class NonceSpace {
    * the claim is no longer there (undone, or put back to be searched again).
    */
   prove(span: Span, session: number, proof: Proof): boolean {
-    const i = this.claims.findIndex((c) => c.start === span.start && c.count === span.count && c.session === session);
+    // From the newest: a range is proven soon after it was claimed, and claims are kept in the order they came.
+    const i = this.claims.findLastIndex((c) => c.start === span.start && c.count === span.count && c.session === session);
     if (i === -1) return false;
     this.claims[i] = { ...this.claims[i]!, ...proof };
     return true;

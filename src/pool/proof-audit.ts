@@ -117,7 +117,11 @@ export class ProofAudit {
   /** When shares arrived over the last RATE_WINDOW_MS: of later ranges, and of first ranges. */
   private readonly arrivals: number[] = [];
   private readonly firstArrivals: number[] = [];
-  /** When ranges not audited had shares checked for credit (MIN_CHECKED): taken from the audits' budget. */
+  /**
+   * When ranges were drawn not audited, once for each of the MIN_CHECKED checks each will need before its credit:
+   * taken from the audits' budget as they are drawn, not as the checks come (a joining fleet's first ranges come
+   * faster than the rate's window would see them).
+   */
   private readonly rechecks: number[] = [];
   private sharesChecked = 0;
   private sharesUnchecked = 0;
@@ -137,7 +141,10 @@ export class ProofAudit {
   share(job: K2powJob, nonce: bigint, target: bigint, claim: AuditedClaim, allowed = true): Promise<boolean> | null {
     const now = this.clock.now();
     (claim.first ? this.firstArrivals : this.arrivals).push(now);
-    claim.audited ??= this.random() < this.odds(now, claim.first === true);
+    if (claim.audited === undefined) {
+      claim.audited = this.random() < this.odds(now, claim.first === true);
+      if (!claim.audited) for (let i = 0; i < MIN_CHECKED; i++) this.rechecks.push(now);
+    }
     const capacity = this.checker.capacity();
     const backlogged = capacity !== null && this.checker.pending > capacity * MAX_BACKLOG_SECONDS;
     if (!claim.audited || !allowed || backlogged) {
@@ -150,7 +157,6 @@ export class ProofAudit {
 
   /** One of a range's unchecked shares, checked before the range is credited (MIN_CHECKED). */
   recheck(job: K2powJob, nonce: bigint, target: bigint): Promise<boolean> {
-    this.rechecks.push(this.clock.now());
     this.sharesChecked++;
     this.sharesUnchecked--;
     return this.checker.check(hashInput(job, nonce), bytesFromBig(target, 32), "share");
