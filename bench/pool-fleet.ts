@@ -1,7 +1,8 @@
 // The pool at fleet scale, simulated (bench/fleet/simulation.ts): for each fleet size, the real coordinator with N
 // simulated workers on a simulated clock, and what it costs and does. Figures are from one run; the coordinator's
 // time is measured on this machine, the rest is counted.
-//   bun bench/pool-fleet.ts [--workers 10,100,1000,10000] [--seconds 300] [--checks 650] [--jobs 8] [--seed 1] [--json]
+//   bun bench/pool-fleet.ts [--workers 10,100,1000,10000] [--seconds 300] [--checks 650] [--jobs 8] [--job-seconds 30]
+//                           [--seed 1] [--json]
 //                           [--events]   (every event of the pool, as it happens)
 import { parseArgs } from "node:util";
 import { rangeSeconds } from "../src/pool/range-length";
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "300" },
     checks: { type: "string", default: "650" },
     jobs: { type: "string", default: "8" },
+    "job-seconds": { type: "string", default: "30" },
     seed: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
     events: { type: "boolean", default: false },
@@ -22,8 +24,11 @@ const { values } = parseArgs({
 
 /** The issue's goals for 10,000 workers, checked at every size. */
 const GOALS = { corePercent: 10, checksOfCapacity: 0.5, jobOverIdeal: 1.05, proven: 0.99, statusBytes: 64 * 1024 };
-/** About 5,550 H/s a worker on average (30 to 40,000 H/s, log-uniform): units sized so a job takes ~30 s of the fleet. */
-const unitsFor = (workers: number) => Math.max(4, Math.round((workers * 5_550 * 30) / 4_693));
+/**
+ * About 5,550 H/s a worker on average (30 to 40,000 H/s, log-uniform): units sized so a job takes `--job-seconds` of
+ * the fleet's work (30 by default; longer jobs let ranges of minutes finish, and so claims, and liars, be weighed).
+ */
+const unitsFor = (workers: number) => Math.max(4, Math.round((workers * 5_550 * Number(values["job-seconds"])) / 4_693));
 
 const jobs = Number(values.jobs);
 const reports: FleetReport[] = [];
