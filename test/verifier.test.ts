@@ -97,18 +97,22 @@ describe("a light-mode verifier on two threads", () => {
     expect(await Promise.all(answers)).toEqual([true, true]);
   });
 
-  test("nonce checks submitted behind a long queue of share checks are answered first", async () => {
-    const order: CheckKind[] = [];
-    const submit = (kind: CheckKind, i: number) => {
+  /** Submits `count` checks of `kind` from the vectors, each answered rightly, into `order` as they are answered. */
+  const submitter = (order: CheckKind[]) => (kind: CheckKind, count: number) =>
+    Array.from({ length: count }, (_, i) => {
       const c = cases[i % cases.length]!;
       return verifier.check(c.input, c.target, kind).then((passed) => {
         order.push(kind);
         expect(passed).toBe(c.expected);
       });
-    };
-    const shares = Array.from({ length: 60 }, (_, i) => submit("share", i));
+    });
+
+  test("nonce checks submitted behind a long queue of share checks are answered first", async () => {
+    const order: CheckKind[] = [];
+    const submit = submitter(order);
+    const shares = submit("share", 60);
     await shares[0]; // the queue is moving
-    const nonces = Array.from({ length: 3 }, (_, i) => submit("nonce", i));
+    const nonces = submit("nonce", 3);
     await Promise.all([...shares, ...nonces]);
     const sharesBeforeLastNonce = order.lastIndexOf("nonce") - 2;
     // Only the few shares already on a thread (a batch is ~50 ms of hashing) may finish before the nonces.
@@ -117,18 +121,12 @@ describe("a light-mode verifier on two threads", () => {
 
   test("share checks submitted behind a long queue of spare checks are answered first; spare ones are not pending", async () => {
     const order: CheckKind[] = [];
-    const submit = (kind: CheckKind, i: number) => {
-      const c = cases[i % cases.length]!;
-      return verifier.check(c.input, c.target, kind).then((passed) => {
-        order.push(kind);
-        expect(passed).toBe(c.expected);
-      });
-    };
-    const spare = Array.from({ length: 60 }, (_, i) => submit("spare", i));
+    const submit = submitter(order);
+    const spare = submit("spare", 60);
     await spare[0]; // the queue is moving
     // What a new share check waits behind: those on a thread, not the spare checks queued.
     expect(verifier.pending).toBeLessThan(20);
-    const shares = Array.from({ length: 3 }, (_, i) => submit("share", i));
+    const shares = submit("share", 3);
     await Promise.all([...spare, ...shares]);
     expect(order.lastIndexOf("share") - 2).toBeLessThan(20);
   }, 30_000);

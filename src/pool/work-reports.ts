@@ -1,8 +1,9 @@
 // What workers report about their ranges, and what the pool does about it: a share is recorded and checked (all, or
-// those of the ranges audited, as many as the verifier can keep up with), a range reported done is credited to its worker's claim once its checks
-// are in, with the proof its shares give; a nonce found is checked before anyone hears of it. A worker that sends
-// false work, or whose claims cover their ranges too thinly, is caught: dropped, its claims undone, and what was taken
-// from it kept from its name and address for a while. Every drop goes through here, with its cause.
+// those of the ranges audited, as many as the verifier keeps up with; the rest later, in its spare time), a range
+// reported done is credited to its worker's claim once its checks are in, with the proof its shares give; a nonce
+// found is checked before anyone hears of it. A worker that sends false work, or whose claims cover their ranges too
+// thinly, is caught: dropped, its claims undone, and what was taken from it kept from its name and address for a
+// while. Every drop goes through here, with its cause.
 import { parseNonce } from "../bytes/hex";
 import { HOLD_OFF_LIMITS } from "../net/hold-offs";
 import type { Clock } from "./clock";
