@@ -69,7 +69,8 @@ function print(r: FleetReport): void {
   const percent = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(1)}%`;
   console.log(
     `claims proven: ${r.claimsInRun.proven} of ${r.claimsInRun.claims} when the last job was answered (${percent(r.claimsInRun.proven, r.claimsInRun.claims)}); ` +
-      `once the verifier's spare time caught up (${r.drainSeconds.toFixed(0)} s of an idle fleet), of the honest workers connected ` +
+      (r.drainSeconds === null ? "with a job still unanswered (no idle time for the spare checks), " : `once the verifier's spare time caught up (${r.drainSeconds.toFixed(0)} s of an idle fleet), `) +
+      "of the honest workers connected " +
       `${r.honestClaimsProven} of ${r.honestClaims} (${percent(r.honestClaimsProven, r.honestClaims)}, ${ok(r.honestClaimsProven >= GOALS.proven * r.honestClaims)}), ` +
       `of all, liars' included, ${r.claimsProven} of ${r.claims} (${percent(r.claimsProven, r.claims)})`,
   );

@@ -35,8 +35,9 @@ test("100 simulated workers, liars of every kind among them, some leaving and so
   expect(reasons).toContainEqual(expect.stringMatching(/^share \d+ does not meet its share target$/));
   expect(reasons).toContainEqual(expect.stringMatching(/^nonce \d+ does not meet the job's difficulty$/));
   expect(report.liars).toBe(LIARS.length);
-  // And the one that searches half of each range, by coverage: its claims weigh once every share of them is checked,
-  // as they come or in the verifier's spare time.
+  // And the two that search half of each range, by coverage: their claims weigh once every share of them is checked,
+  // as they come or in the verifier's spare time; the one that reconnects before each fifth range is caught too (its
+  // record waits at its address for its next connection).
   expect(reasons).toContainEqual(expect.stringMatching(/ranges came with shares too few or too uneven for a whole search$/));
   expect(report.liarsCaught).toBe(report.liars);
   // The issue's bar for claims proven, for the honest workers' claims once the spare-time checks are done.

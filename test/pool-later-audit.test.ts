@@ -116,6 +116,66 @@ test("a worker that searches only the start of each range is caught by its fifth
   c.close();
 });
 
+test("a worker that searches only the start of each range and reconnects before its fifth is caught by it all the same, whatever name it takes; one from elsewhere starts clean", async () => {
+  const { c, clock, checker } = pool();
+  c.request(key, job);
+  const thinRange = async (w: ReturnType<typeof worker>) => {
+    await report(c, clock, w, spread(w.work(), MIN_SHARES, 0.44));
+    await checker.answerSpare();
+  };
+  const first = worker(c, "start-only", "10.0.0.4");
+  for (let i = 1; i < COVERAGE_FAILURES; i++) await thinRange(first);
+  expect(first.closed).toBeNull();
+  c.leave(first.id, "closed by the worker");
+  // Another address's worker, thin once: its own record.
+  const elsewhere = worker(c, "start-only", "10.0.0.5");
+  await thinRange(elsewhere);
+  expect(elsewhere.closed).toBeNull();
+  // Back from its address under another name: its fifth thin claim catches it.
+  const again = worker(c, "renamed", "10.0.0.4");
+  expect(c.status().workers.find((w) => w.id === again.id)?.thinClaims).toBe(COVERAGE_FAILURES - 1);
+  await thinRange(again);
+  expect(again.closed).toEqual({ code: CLOSE.invalidWork, reason: `${COVERAGE_FAILURES} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search` });
+  // Caught, its record starts clean, as after any catch.
+  expect(worker(c, "start-only", "10.0.0.4").id).toBeGreaterThan(again.id);
+  expect(c.status().workers.filter((w) => w.thinClaims > 0).map((w) => w.id)).toEqual([elsewhere.id]);
+  c.close();
+});
+
+test("a thin claim checked after its worker left counts in the record it left there, and catches the connection that took it up", async () => {
+  const { c, clock, checker } = pool();
+  c.request(key, job);
+  const first = worker(c, "start-only", "10.0.0.6");
+  for (let i = 0; i < COVERAGE_FAILURES; i++) {
+    await report(c, clock, first, spread(first.work(), MIN_SHARES, 0.44));
+    // The fifth's spare checks are still waiting when it leaves.
+    if (i < COVERAGE_FAILURES - 1) await checker.answerSpare();
+  }
+  c.leave(first.id, "closed by the worker");
+  const again = worker(c, "start-only", "10.0.0.6");
+  expect(again.closed).toBeNull();
+  await checker.answerSpare();
+  expect(again.closed?.code).toBe(CLOSE.invalidWork);
+  const dropped = c.status().recent.dropped.map((d) => d.worker);
+  expect(dropped).toEqual(expect.arrayContaining([`start-only#${first.id}`, `start-only#${again.id}`]));
+  c.close();
+});
+
+test("a record left at an address is forgotten after 15 minutes: the next worker from there starts clean", async () => {
+  const { c, clock, checker } = pool();
+  c.request(key, job);
+  const first = worker(c, "start-only", "10.0.0.7");
+  for (let i = 1; i < COVERAGE_FAILURES; i++) {
+    await report(c, clock, first, spread(first.work(), MIN_SHARES, 0.44));
+    await checker.answerSpare();
+  }
+  c.leave(first.id, "closed by the worker");
+  clock.advance(15 * 60_000 + 1);
+  const later = worker(c, "start-only", "10.0.0.7");
+  expect(c.status().workers.find((w) => w.id === later.id)?.thinClaims).toBe(0);
+  c.close();
+});
+
 test("ranges wait their turn for spare time, a thousand shares on the verifier at once, and up to a bound: past it, one stays a claim", async () => {
   const checker = new HeldChecker();
   const audit = new ProofAudit(checker, new ManualClock());

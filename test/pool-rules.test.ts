@@ -1,9 +1,10 @@
 // The pool's rules one module at a time, in milliseconds: a range's life (every move asserts where it starts), the
 // nonce space (what is handed out, given back, claimed, undone, kept from whom, and when a job may end without a
-// nonce), a worker's record (the coverage rule that catches partial searchers) and the
-// running job (what ending it does, how often its resume point is written). No RandomX here: the end-to-end files
-// (pool-coordinator, pool-trust, pool) show the same rules with real hashing.
+// nonce), a worker's record (the coverage rule that catches partial searchers, and the record's wait at its address)
+// and the running job (what ending it does, how often its resume point is written). No RandomX here: the end-to-end
+// files (pool-coordinator, pool-trust, pool) show the same rules with real hashing.
 import { expect, test } from "bun:test";
+import { CoverageRecord, CoverageRecords } from "../src/pool/coverage-records";
 import { JobQueue } from "../src/pool/job-queue";
 import { JobStore } from "../src/pool/job-store";
 import { NonceSpace, sessionName } from "../src/pool/nonce-space";
@@ -229,6 +230,39 @@ test("a worker's record: five thin claims of its last ten fully checked ones; un
   expect(worker.trusted).toBe(true);
   expect({ claimed: worker.rangesClaimed, proven: worker.rangesProven }).toEqual({ claimed: 16, proven: 11 });
   expect(COVERAGE_FAILURES).toBe(5);
+});
+
+test("records left at addresses: only one with a thin claim is kept, the worse of two at one address, an IPv6 /64 as one, the longest kept going first past the bound", () => {
+  const clock = new ManualClock();
+  const records = new CoverageRecords<string>(clock, 2);
+  const record = (...outcomes: boolean[]) => {
+    const r = new CoverageRecord<string>();
+    for (const proven of outcomes) r.add(proven);
+    return r;
+  };
+  records.keep("192.0.2.1", record(true, true));
+  expect(records.size).toBe(0);
+  const twoThin = record(false, true, false);
+  records.keep("2001:db8::1", twoThin);
+  records.keep("2001:db8::2", record(false));
+  expect(records.take("2001:db8::3")).toBe(twoThin);
+  expect(records.take("2001:db8::3").thin).toBe(0);
+  const [a, b, c] = [record(false), record(false), record(false)];
+  records.keep("192.0.2.1", a);
+  records.keep("192.0.2.2", b);
+  records.keep("192.0.2.3", c);
+  expect(records.size).toBe(2);
+  expect(records.take("192.0.2.1")).not.toBe(a);
+  expect(records.take("192.0.2.2")).toBe(b);
+  // A record waiting at an address counts for no connection.
+  c.holder = "w#3";
+  records.keep("192.0.2.9", c);
+  expect(c.holder).toBeNull();
+  // A kept record past its time is replaced by a newer, however thin.
+  clock.advance(15 * 60_000 + 1);
+  const fresh = record(true, false);
+  records.keep("192.0.2.9", fresh);
+  expect(records.take("192.0.2.9")).toBe(fresh);
 });
 
 function runningJob(clock: ManualClock) {

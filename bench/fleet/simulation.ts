@@ -16,8 +16,10 @@ import type { WorkerLink } from "../../src/pool/worker-session";
 import { ManualClock } from "../../test/support/manual-clock";
 import { seededRandom } from "../../test/support/seeded-random";
 
-export type Behaviour = "honest" | "done-at-once" | "random-shares" | "wrong-nonce" | "half";
-export const LIARS: Behaviour[] = ["done-at-once", "random-shares", "wrong-nonce", "half"];
+export type Behaviour = "honest" | "done-at-once" | "random-shares" | "wrong-nonce" | "half" | "half-reconnecting";
+export const LIARS: Behaviour[] = ["done-at-once", "random-shares", "wrong-nonce", "half", "half-reconnecting"];
+/** Ranges a reconnecting half-searcher reports on one connection: one short of the coverage rule's bar. */
+const RANGES_A_CONNECTION = 4;
 
 export interface FleetOptions {
   workers: number;
@@ -64,8 +66,11 @@ export interface FleetReport {
   spareAskedPerSecond: number;
   /** Claims, and of those proven, when the last job was answered. */
   claimsInRun: { claims: number; proven: number };
-  /** Seconds of an idle fleet the verifier's spare time then took to check what it had not (at most MAX_DRAIN_MS). */
-  drainSeconds: number;
+  /**
+   * Seconds of an idle fleet the verifier's spare time then took to check what it had not (at most MAX_DRAIN_MS);
+   * null when the run ended with a job unanswered, the fleet still at work.
+   */
+  drainSeconds: number | null;
   /** Every worker's claims, liars' included, since the pool started, once the spare checks are done. */
   claims: number;
   claimsProven: number;
@@ -205,6 +210,8 @@ const before = (a: { at: number; seq: number }, b: { at: number; seq: number }) 
  */
 class ModelChecker implements Checker {
   pending = 0;
+  /** Spare checks asked and not yet answered. */
+  sparePending = 0;
   /** Nonce and share checks asked, and spare ones. */
   asked = 0;
   askedSpare = 0;
@@ -225,9 +232,13 @@ class ModelChecker implements Checker {
     const each = 1000 / this.perSecond;
     if (kind === "spare") {
       this.askedSpare++;
+      this.sparePending++;
       const ok = this.verdict(input, "share");
       return new Promise((resolve) => {
-        this.spareQueue.push(() => resolve(ok));
+        this.spareQueue.push(() => {
+          this.sparePending--;
+          resolve(ok);
+        });
         this.drainSpare();
       });
     }
@@ -285,6 +296,10 @@ interface SimWorker {
   joinedAt: number;
   holdOffs: number;
   silent: boolean;
+  /** Ranges it was handed on its current connection. */
+  ranges: number;
+  /** A liar: when it joined first since it was last caught, to time how long the pool took to catch it. */
+  lyingSince: number | null;
 }
 
 /** Runs one fleet to its end and reports what it measured. */
@@ -333,8 +348,10 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
   const events: PoolEvent[] = [];
   /** Nonces each job had searched, as its last progress or its end said. */
   const searched = new Map<string, bigint>();
+  let ended = 0;
   coordinator.subscribe((e) => {
-    events.push(e);
+    if (e.type !== "progress") events.push(e);
+    if (e.type === "done" || e.type === "failed") ended++;
     if (e.type === "progress" || e.type === "done") searched.set(e.key, e.searched);
   });
   if (options.onEvent) coordinator.subscribe((e) => options.onEvent!((clock.now() - startedAt) / 1000, e));
@@ -346,10 +363,9 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
   while (behaviours.length < options.workers) behaviours.push("honest");
   for (let i = 0; i < options.workers; i++) {
     const rate = Math.round(30 * Math.exp(random() * Math.log(40_000 / 30)));
-    sims.push({ index: i, name: `w${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, rate, behaviour: behaviours[i]!, id: null, epoch: 0, joinedAt: 0, holdOffs: 0, silent: false });
+    sims.push({ index: i, name: `w${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, rate, behaviour: behaviours[i]!, id: null, epoch: 0, joinedAt: 0, holdOffs: 0, silent: false, ranges: 0, lyingSince: null });
   }
   const honestRate = sims.filter((s) => s.behaviour === "honest").reduce((sum, s) => sum + s.rate, 0);
-  const liarJoins = new Map<string, number>();
   const catchTimes: number[] = [];
   let honestDropped = 0;
   let silentDropped = 0;
@@ -387,7 +403,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     }
     // Honest, or half: shares as a search finds them, at the range's share density.
     const q = 1 / hashesPerShare(BigInt(`0x${work.shareTarget}`), difficultyBig);
-    const half = sim.behaviour === "half";
+    const half = sim.behaviour === "half" || sim.behaviour === "half-reconnecting";
     const found = half ? null : world.firstValid(job, p, start, count);
     const end = found === null ? count : found - start;
     let sent = 0;
@@ -401,8 +417,19 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     // A half-searcher hashes the first half, then on only as far as a done needs not to be caught at once.
     for (let offset = gap(random, q); offset < (half ? Math.floor(count / 2) : end); offset += 1 + gap(random, q)) share(offset);
     for (let offset = Math.floor(count / 2) + gap(random, q); half && sent < MIN_SHARES && offset < count; offset += 1 + gap(random, q)) share(offset);
-    if (found !== null) later(at(end), { type: "found", range: work.range, nonce: String(found) });
-    else later(at(half ? Math.max(last + 1, Math.floor(count / 2)) : end), { type: "done", range: work.range });
+    if (found !== null) return later(at(end), { type: "found", range: work.range, nonce: String(found) });
+    const doneAt = at(half ? Math.max(last + 1, Math.floor(count / 2)) : end);
+    later(doneAt, { type: "done", range: work.range });
+    // It closes its connection before the coverage rule would weigh a fifth thin claim, and comes back at once.
+    const joinedAt = sim.joinedAt;
+    if (sim.behaviour === "half-reconnecting" && ++sim.ranges >= RANGES_A_CONNECTION) {
+      agenda.add(doneAt + 1, () => {
+        // Gone already (caught, and back after its hold-off by itself) or on another connection: nothing to close.
+        if (sim.id === null || sim.joinedAt !== joinedAt) return;
+        leave(sim, "closed by the worker");
+        agenda.add(clock.now() + 1000, () => join(sim));
+      });
+    }
   };
 
   const join = (sim: SimWorker) => {
@@ -420,8 +447,8 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
         if (sim.silent) silentDropped++;
         else if (sim.behaviour === "honest") honestDropped++;
         else {
-          const joined = liarJoins.get(`${sim.index}/${id}`);
-          if (joined !== undefined) catchTimes.push((clock.now() - joined) / 1000);
+          if (sim.lyingSince !== null) catchTimes.push((clock.now() - sim.lyingSince) / 1000);
+          sim.lyingSince = null;
           // Back after its hold-off, as a token holder bent on it would.
           agenda.add(clock.now() + 1000 * 2 ** Math.min(sim.holdOffs, 6), () => join(sim));
         }
@@ -431,12 +458,13 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     let id = 0;
     sim.epoch++;
     sim.joinedAt = clock.now();
+    sim.ranges = 0;
     timed(() => {
       id = coordinator.join(link, { type: "hello", protocol: PROTOCOL_VERSION, token: "", name: sim.name, version: "simulated", threads: threadsOf(sim.rate), mode: modeOf(sim.rate) });
     });
     sim.id = id;
     byId.set(id, sim);
-    if (sim.behaviour !== "honest") liarJoins.set(`${sim.index}/${id}`, clock.now());
+    if (sim.behaviour !== "honest") sim.lyingSince ??= clock.now();
   };
 
   const leave = (sim: SimWorker, reason: string) => {
@@ -480,7 +508,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
   const heapBefore = process.memoryUsage().heapUsed;
   let heapAfterJoins = heapBefore;
   const end = startedAt + options.seconds * 1000;
-  const answered = () => events.filter((e) => e.type === "done" || e.type === "failed").length >= options.jobs;
+  const answered = () => ended >= options.jobs;
   while (clock.now() < end && !answered()) {
     timed(() => clock.advance(STEP_MS));
     agenda.runUntil(clock.now());
@@ -525,13 +553,15 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     });
   }
   // The fleet idle once every job is answered: the verifier's spare time catches up on the ranges it did not audit.
+  // The pool keeps spare checks on the verifier while any wait (status() says so too, but costs a fleet's walk).
+  const drains = answered();
   const drainStarted = clock.now();
-  while ((coordinator.status().checks.spare > 0 || checker.pending > 0) && clock.now() - drainStarted < MAX_DRAIN_MS) {
+  while (drains && (checker.pending > 0 || checker.sparePending > 0) && clock.now() - drainStarted < MAX_DRAIN_MS) {
     clock.advance(STEP_MS);
     agenda.runUntil(clock.now());
     for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
   }
-  const drainSeconds = (clock.now() - drainStarted) / 1000;
+  const drainSeconds = drains ? (clock.now() - drainStarted) / 1000 : null;
   const { claims, claimsProven } = coordinator.status().totals;
   const honestNames = new Set(sims.filter((s) => s.behaviour === "honest").map((s) => s.name));
   const connected = coordinator.workerPage({ search: "", offset: 0, limit: Number.MAX_SAFE_INTEGER }).workers;

@@ -144,7 +144,8 @@ export class Coordinator implements Events<PoolEvent> {
 
   /** A worker admitted by the transport (token and protocol checked): its session id. */
   join(link: WorkerLink, hello: Hello): number {
-    const session = new WorkerSession(this.nextSessionId++, hello.name, link, hello.threads, hello.mode, this.clock.now());
+    const record = this.reports.recordFor(link.address);
+    const session = new WorkerSession(this.nextSessionId++, hello.name, link, hello.threads, hello.mode, this.clock.now(), record);
     this.sessions.set(session.id, session);
     link.send({ type: "welcome", protocol: PROTOCOL_VERSION, worker: session.id });
     this.emit({ type: "joined", worker: session.label, remote: link.remote, threads: session.threads, mode: session.mode });
@@ -191,6 +192,7 @@ export class Coordinator implements Events<PoolEvent> {
     this.sessions.delete(id);
     session.gone = true;
     this.emit({ type: "left", worker: session.label, reason });
+    this.reports.ended(session);
     this.scheduler.takeBack(session.range);
     this.scheduler.assignIdle();
   }

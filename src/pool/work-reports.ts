@@ -10,6 +10,7 @@ import type { Clock } from "./clock";
 import type { PoolEvent } from "./coordinator";
 import type { Bar } from "./nonce-space";
 import type { DropCause } from "./pool-activity";
+import { CoverageRecords, type CoverageRecord } from "./coverage-records";
 import { COVERAGE_FAILURES, COVERAGE_WINDOW, EXPECTED_SHARES, MAX_SHARES, MIN_CHECKED, MIN_SHARES, proofOf, type ProofAudit } from "./proof-audit";
 import { CLOSE } from "./protocol";
 import { LaterChecks, type LaterCheck } from "./later-checks";
@@ -57,8 +58,10 @@ export class WorkReports {
   claimsProven = 0;
 
   private readonly later: LaterChecks<LaterOwner>;
+  private readonly records: CoverageRecords<WorkerSession>;
 
   constructor(private readonly parts: WorkReportsParts) {
+    this.records = new CoverageRecords(parts.clock);
     this.later = new LaterChecks({
       audit: parts.audit,
       done: this.checkedLater,
@@ -135,6 +138,16 @@ export class WorkReports {
     ).catch(this.broke);
   }
 
+  /** The coverage record of a worker joining from `address`: the one a worker left there, if any (CoverageRecords). */
+  recordFor(address: string): CoverageRecord<WorkerSession> {
+    return this.records.take(address);
+  }
+
+  /** A worker's connection ended (it left or was dropped): its record waits at its address, unless it was caught. */
+  ended(session: WorkerSession): void {
+    if (!session.caught && session.record.holder === session) this.records.keep(session.link.address, session.record);
+  }
+
   /**
    * Lets a worker go for `cause`: its range goes back, and its address is held off for false work or broken
    * messages. A worker caught after it left (a check came back failed) is still named and held off.
@@ -147,7 +160,10 @@ export class WorkReports {
     this.parts.scheduler.takeBack(session.range, SUSPECT.has(cause) ? this.barOf(session) : null);
     this.parts.emit({ type: "dropped", worker: session.label, remote: session.link.remote, cause, reason, undone });
     if (HELD_OFF.has(cause)) session.link.holdOff();
-    if (!wasGone) session.link.close(code, reason.slice(0, 120));
+    if (!wasGone) {
+      session.link.close(code, reason.slice(0, 120));
+      this.ended(session);
+    }
     this.parts.scheduler.assignIdle();
   }
 
@@ -242,7 +258,13 @@ export class WorkReports {
   /** After a claim is weighed: its worker caught for thin coverage, or the job ended without a nonce; true if either. */
   private judged(session: WorkerSession, job: RunningJob | null): boolean {
     if (session.thinClaims >= COVERAGE_FAILURES) {
-      this.caught(session, `${session.thinClaims} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`);
+      // The record may be one a connection took up from this one (a claim checked after it left): that one is caught too.
+      const { record } = session;
+      const reason = `${session.thinClaims} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`;
+      const holder = record.holder;
+      this.caught(session, reason);
+      if (holder !== null && holder !== session) this.caught(holder, reason);
+      record.clear();
       return true;
     }
     if (job !== null && job.exhausted()) {

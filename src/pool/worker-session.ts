@@ -5,7 +5,8 @@ import type { PoolMessage } from "./protocol";
 import type { Range } from "./range";
 import { addressKey } from "../net/address-scope";
 import { sessionName, type Proof } from "./nonce-space";
-import { COVERAGE_WINDOW, MAX_SHARES } from "./proof-audit";
+import { CoverageRecord } from "./coverage-records";
+import { MAX_SHARES } from "./proof-audit";
 import { ShareMeter } from "./share-meter";
 
 /** How the pool reaches one connected worker. */
@@ -57,8 +58,8 @@ export class WorkerSession {
    * address (an IPv6 /64).
    */
   readonly names: readonly string[];
-  /** Of its last COVERAGE_WINDOW claims whose every share was checked, whether each was proven. */
-  private readonly coverage: boolean[] = [];
+  /** Its name and connection, as /status, events and logs show it. */
+  readonly label: string;
   /** Closed; and caught sending false work, which undoes its claims. */
   gone = false;
   caught = false;
@@ -76,14 +77,14 @@ export class WorkerSession {
     readonly threads: number,
     readonly mode: "fast" | "light",
     readonly joinedAt: number,
+    /** Its coverage record: a new one, or one its address left (CoverageRecords). */
+    readonly record = new CoverageRecord<WorkerSession>(),
   ) {
+    record.holder = this;
+    this.label = `${name}#${id}`;
     this.names = [sessionName(id), `name ${name}`, `address ${addressKey(link.address)}`];
     this.firstRate = FIRST_GUESS[mode] * Math.min(threads, FIRST_GUESS_THREADS);
     this.reportedRate = this.firstRate;
-  }
-
-  get label(): string {
-    return `${this.name}#${this.id}`;
   }
 
   /** One of its ranges was credited to its claim with this proof. */
@@ -100,14 +101,12 @@ export class WorkerSession {
   private weigh(proof: Proof): void {
     if (proof.proven) this.rangesProven++;
     // Only a claim whose every share was checked says how well the range was covered.
-    if (proof.strength < 1) return;
-    this.coverage.push(proof.proven);
-    if (this.coverage.length > COVERAGE_WINDOW) this.coverage.shift();
+    if (proof.strength === 1) this.record.add(proof.proven);
   }
 
-  /** Of its last COVERAGE_WINDOW fully checked claims, those whose shares covered the range too thinly. */
+  /** Of the last COVERAGE_WINDOW fully checked claims in its record, those whose shares covered the range too thinly. */
   get thinClaims(): number {
-    return this.coverage.filter((proven) => !proven).length;
+    return this.record.thin;
   }
 
   /** Its record, to hand reopened nonces to the most trusted worker first: proven claims, none thin of late. */
