@@ -46,6 +46,11 @@ export interface JobOutcome {
   seconds: number;
   /** Expected hashes ÷ the fleet's total rate. */
   idealSeconds: number;
+  /**
+   * The hashes up to the job's first valid nonce ÷ the fleet's total rate: what a fleet that wasted nothing would
+   * take, where the nonce lies (luck) taken out.
+   */
+  firstSeconds: number;
   valid: boolean;
 }
 
@@ -159,10 +164,16 @@ function decodeInput(input: Uint8Array): { job: string; nonce: number } {
   return { job: toHex(input.subarray(7)), nonce };
 }
 
-/** A binary heap of timed actions, earliest first, in order of scheduling among equals. */
+/**
+ * A binary heap of timed actions, earliest first, in order of scheduling among equals. Each runs at its own time:
+ * `moveTo` takes the clock there first, so the pool sees a share arrive when it does, not at the end of a step (a
+ * verifier modelled at step ends would never be idle between shares, and never find spare time).
+ */
 class Agenda {
   private readonly heap: { at: number; seq: number; run: () => void }[] = [];
   private seq = 0;
+
+  constructor(private readonly moveTo: (at: number) => void) {}
 
   add(at: number, run: () => void): void {
     const heap = this.heap;
@@ -194,8 +205,10 @@ class Agenda {
           i = m;
         }
       }
+      this.moveTo(top.at);
       top.run();
     }
+    this.moveTo(now);
   }
 }
 
@@ -307,7 +320,6 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
   const random = seededRandom(options.seed);
   const clock = new ManualClock();
   const startedAt = clock.now();
-  const agenda = new Agenda();
   const world = new World(options.seed);
   let insideMs = 0;
   /** Of that, the simulation's own work the coordinator calls into (a worker's reply to work, a check's verdict). */
@@ -318,6 +330,10 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     fn();
     insideMs += performance.now() - t;
   };
+  // Moving the clock runs the pool's own duties (its tick, heartbeats): the pool's time.
+  const agenda = new Agenda((at) => {
+    if (at > clock.now()) timed(() => clock.advance(at - clock.now()));
+  });
   /** Runs `fn`, called from inside the coordinator, as the simulation's own time, not the pool's. */
   const own = <T>(fn: () => T): T => {
     const t = performance.now();
@@ -510,8 +526,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
   const end = startedAt + options.seconds * 1000;
   const answered = () => ended >= options.jobs;
   while (clock.now() < end && !answered()) {
-    timed(() => clock.advance(STEP_MS));
-    agenda.runUntil(clock.now());
+    agenda.runUntil(clock.now() + STEP_MS);
     // What the checks' answers set off (promise callbacks) runs before the next step, and so do the turns a job's
     // start takes to hand a large fleet its ranges (256 workers a turn).
     const t = performance.now();
@@ -549,6 +564,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
       key: e.key,
       seconds: e.seconds,
       idealSeconds: expectedHashes(difficulty) / honestRate,
+      firstSeconds: (world.firstValid(toHex(input.subarray(7)), p, 0, Number.MAX_SAFE_INTEGER)! + 1) / honestRate,
       valid: world.isValid(toHex(input.subarray(7)), p, Number(e.nonce)),
     });
   }
@@ -557,8 +573,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
   const drains = answered();
   const drainStarted = clock.now();
   while (drains && (checker.pending > 0 || checker.sparePending > 0) && clock.now() - drainStarted < MAX_DRAIN_MS) {
-    clock.advance(STEP_MS);
-    agenda.runUntil(clock.now());
+    agenda.runUntil(clock.now() + STEP_MS);
     for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
   }
   const drainSeconds = drains ? (clock.now() - drainStarted) / 1000 : null;
