@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { rangeSeconds } from "../src/pool/range-length";
 import { toWire } from "../src/wire/status";
-import { simulateFleet, type FleetReport } from "./fleet/simulation";
+import { simulateFleet, type FleetReport, type JobOutcome } from "./fleet/simulation";
 
 const { values } = parseArgs({
   options: {
@@ -58,7 +58,7 @@ function print(r: FleetReport): void {
   const total = r.jobs.reduce((sum, j) => sum + j.seconds, 0);
   const range = rangeSeconds(r.workers, r.checkCapacity);
   const expected = r.jobs.reduce((sum, j) => sum + j.idealSeconds, 0);
-  const worst = r.jobs.reduce((w, j) => (j.seconds - range) / j.firstSeconds > (w.seconds - range) / w.firstSeconds ? j : w, r.jobs[0]!);
+  const worst = r.jobs.reduce<JobOutcome | null>((w, j) => (w === null || (j.seconds - range) / j.firstSeconds > (w.seconds - range) / w.firstSeconds ? j : w), null);
   const ok = (pass: boolean) => (pass ? "ok" : "MISSED");
   console.log(`\n== ${r.workers} workers, ${(r.fleetRate / 1e6).toFixed(2)} MH/s in all, jobs at ${r.units} space units; ${r.simulatedSeconds.toFixed(0)} s simulated`);
   // Claims credit whole ranges only: where jobs end before ranges do, this says little of the fleet's use.

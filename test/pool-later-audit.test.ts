@@ -57,6 +57,8 @@ function spread(work: Work, n: number, part = 1): bigint[] {
   return Array.from({ length: n }, (_, k) => start + (span * BigInt(2 * k + 1)) / BigInt(2 * n));
 }
 
+const coverageReason = `${COVERAGE_FAILURES} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`;
+
 async function report(c: Coordinator, clock: ManualClock, w: ReturnType<typeof worker>, shares: bigint[]) {
   const work = w.work();
   for (const nonce of shares) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
@@ -111,66 +113,90 @@ test("a worker that searches only the start of each range is caught by its fifth
   expect(ranges).toBe(COVERAGE_FAILURES);
   expect(liar.closed).toEqual({
     code: CLOSE.invalidWork,
-    reason: `${COVERAGE_FAILURES} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`,
+    reason: coverageReason,
   });
   c.close();
 });
 
-test("a worker that searches only the start of each range and reconnects before its fifth is caught by it all the same, whatever name it takes; one from elsewhere starts clean", async () => {
-  const { c, clock, checker } = pool();
+/** A range of `w`'s searched only in its first 44%: a thin claim once its spare checks are answered (`answer`). */
+async function thinRange(p: ReturnType<typeof pool>, w: ReturnType<typeof worker>, answer = true): Promise<Work> {
+  const work = await report(p.c, p.clock, w, spread(w.work(), MIN_SHARES, 0.44));
+  if (answer) await p.checker.answerSpare();
+  return work;
+}
+
+test("a worker that searches only the start of each range and reconnects before its fifth is caught by it all the same, whatever name it takes, and so is every earlier connection of it; one from elsewhere starts clean", async () => {
+  const p = pool();
+  const { c } = p;
   c.request(key, job);
-  const thinRange = async (w: ReturnType<typeof worker>) => {
-    await report(c, clock, w, spread(w.work(), MIN_SHARES, 0.44));
-    await checker.answerSpare();
-  };
   const first = worker(c, "start-only", "10.0.0.4");
-  for (let i = 1; i < COVERAGE_FAILURES; i++) await thinRange(first);
+  for (let i = 1; i < COVERAGE_FAILURES; i++) await thinRange(p, first);
   expect(first.closed).toBeNull();
   c.leave(first.id, "closed by the worker");
   // Another address's worker, thin once: its own record.
   const elsewhere = worker(c, "start-only", "10.0.0.5");
-  await thinRange(elsewhere);
+  const elsewhereClaim = await thinRange(p, elsewhere);
   expect(elsewhere.closed).toBeNull();
-  // Back from its address under another name: its fifth thin claim catches it.
+  // Back from its address under another name: its fifth thin claim catches it, and the connection it left.
   const again = worker(c, "renamed", "10.0.0.4");
   expect(c.status().workers.find((w) => w.id === again.id)?.thinClaims).toBe(COVERAGE_FAILURES - 1);
-  await thinRange(again);
-  expect(again.closed).toEqual({ code: CLOSE.invalidWork, reason: `${COVERAGE_FAILURES} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search` });
-  // Caught, its record starts clean, as after any catch.
-  expect(worker(c, "start-only", "10.0.0.4").id).toBeGreaterThan(again.id);
+  await thinRange(p, again);
+  expect(again.closed).toEqual({ code: CLOSE.invalidWork, reason: `${COVERAGE_FAILURES} of the last ${COVERAGE_WINDOW} ranges from its address came with shares too few or too uneven for a whole search, 1 of them its own` });
+  expect(c.status().recent.dropped.map((d) => [d.worker, d.reason])).toContainEqual([`start-only#${first.id}`, expect.stringMatching(/, 4 of them its own$/)]);
+  // What either connection claimed went back to be searched again; the other address's claim stands.
+  expect(c.status().job?.searched).toBe(BigInt(elsewhereClaim.count));
+  // Caught, the record starts clean, as after any catch.
+  worker(c, "start-only", "10.0.0.4");
   expect(c.status().workers.filter((w) => w.thinClaims > 0).map((w) => w.id)).toEqual([elsewhere.id]);
   c.close();
 });
 
-test("a thin claim checked after its worker left counts in the record it left there, and catches the connection that took it up", async () => {
-  const { c, clock, checker } = pool();
+test("a worker that leaves after every range, before its claim is weighed, leaves its record to its next connection: its fifth thin claim catches every connection that made one", async () => {
+  const p = pool();
+  const { c } = p;
   c.request(key, job);
-  const first = worker(c, "start-only", "10.0.0.6");
+  const connections: ReturnType<typeof worker>[] = [];
   for (let i = 0; i < COVERAGE_FAILURES; i++) {
-    await report(c, clock, first, spread(first.work(), MIN_SHARES, 0.44));
-    // The fifth's spare checks are still waiting when it leaves.
-    if (i < COVERAGE_FAILURES - 1) await checker.answerSpare();
+    const w = worker(c, "hit-and-run", "10.0.0.6");
+    connections.push(w);
+    await thinRange(p, w, false);
+    c.leave(w.id, "closed by the worker");
+    // Its spare checks come back after it left: the claim lands in the record its next connection takes up.
+    await p.checker.answerSpare();
   }
-  c.leave(first.id, "closed by the worker");
-  const again = worker(c, "start-only", "10.0.0.6");
-  expect(again.closed).toBeNull();
-  await checker.answerSpare();
-  expect(again.closed?.code).toBe(CLOSE.invalidWork);
-  const dropped = c.status().recent.dropped.map((d) => d.worker);
-  expect(dropped).toEqual(expect.arrayContaining([`start-only#${first.id}`, `start-only#${again.id}`]));
+  const dropped = c.status().recent.dropped.filter((d) => d.reason.endsWith("for a whole search") || d.reason.includes("from its address"));
+  expect(dropped.map((d) => d.worker).sort()).toEqual(connections.map((w) => `hit-and-run#${w.id}`).sort());
+  expect(c.status().job?.searched).toBe(0n);
+  c.close();
+});
+
+test("a worker that takes up a record left at its address is caught only for a thin claim of its own: a neighbour behind one NAT keeps its place", async () => {
+  const p = pool();
+  const { c } = p;
+  c.request(key, job);
+  const liar = worker(c, "start-only", "10.0.0.8");
+  for (let i = 0; i < COVERAGE_FAILURES; i++) await thinRange(p, liar, i < COVERAGE_FAILURES - 1);
+  // It leaves with its fifth thin claim's checks still waiting; a neighbour joins and takes up its record.
+  c.leave(liar.id, "closed by the worker");
+  const neighbour = worker(c, "honest", "10.0.0.8");
+  await p.checker.answerSpare();
+  expect(neighbour.closed).toBeNull();
+  expect(c.status().recent.dropped.map((d) => [d.worker, d.reason])).toEqual([[`start-only#${liar.id}`, coverageReason]]);
+  // The record was cleared with the catch: the neighbour's claims weigh from nothing.
+  await report(c, p.clock, neighbour, spread(neighbour.work(), EXPECTED_SHARES));
+  await p.checker.answerSpare();
+  expect(c.status().workers.find((w) => w.id === neighbour.id)).toMatchObject({ thinClaims: 0, claims: { ranges: 1, proven: 1 } });
   c.close();
 });
 
 test("a record left at an address is forgotten after 15 minutes: the next worker from there starts clean", async () => {
-  const { c, clock, checker } = pool();
+  const p = pool();
+  const { c } = p;
   c.request(key, job);
   const first = worker(c, "start-only", "10.0.0.7");
-  for (let i = 1; i < COVERAGE_FAILURES; i++) {
-    await report(c, clock, first, spread(first.work(), MIN_SHARES, 0.44));
-    await checker.answerSpare();
-  }
+  for (let i = 1; i < COVERAGE_FAILURES; i++) await thinRange(p, first);
   c.leave(first.id, "closed by the worker");
-  clock.advance(15 * 60_000 + 1);
+  p.clock.advance(15 * 60_000 + 1);
   const later = worker(c, "start-only", "10.0.0.7");
   expect(c.status().workers.find((w) => w.id === later.id)?.thinClaims).toBe(0);
   c.close();

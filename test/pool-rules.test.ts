@@ -232,15 +232,18 @@ test("a worker's record: five thin claims of its last ten fully checked ones; un
   expect(COVERAGE_FAILURES).toBe(5);
 });
 
-test("records left at addresses: only one with a thin claim is kept, the worse of two at one address, an IPv6 /64 as one, the longest kept going first past the bound", () => {
+test("records left at addresses: kept whatever they hold, unless one kept there holds more thin claims; an IPv6 /64 as one address; the longest kept goes first past the bound, and one past its time is forgotten", () => {
   const clock = new ManualClock();
   const records = new CoverageRecords<string>(clock, 2);
   const record = (...outcomes: boolean[]) => {
     const r = new CoverageRecord<string>();
-    for (const proven of outcomes) r.add(proven);
+    for (const proven of outcomes) r.add(proven, "w#1");
     return r;
   };
-  records.keep("192.0.2.1", record(true, true));
+  // Without a thin claim yet: claims still being checked land in it later.
+  const clean = record(true, true);
+  records.keep("192.0.2.1", clean);
+  expect(records.take("192.0.2.1")).toBe(clean);
   expect(records.size).toBe(0);
   const twoThin = record(false, true, false);
   records.keep("2001:db8::1", twoThin);
@@ -254,15 +257,24 @@ test("records left at addresses: only one with a thin claim is kept, the worse o
   expect(records.size).toBe(2);
   expect(records.take("192.0.2.1")).not.toBe(a);
   expect(records.take("192.0.2.2")).toBe(b);
-  // A record waiting at an address counts for no connection.
-  c.holder = "w#3";
-  records.keep("192.0.2.9", c);
-  expect(c.holder).toBeNull();
+  clock.advance(15 * 60_000 + 1);
+  expect(records.take("192.0.2.3")).not.toBe(c);
   // A kept record past its time is replaced by a newer, however thin.
+  records.keep("192.0.2.9", record(false, false));
   clock.advance(15 * 60_000 + 1);
   const fresh = record(true, false);
   records.keep("192.0.2.9", fresh);
   expect(records.take("192.0.2.9")).toBe(fresh);
+});
+
+test("a record names the connection of each thin claim in its window", () => {
+  const r = new CoverageRecord<string>();
+  for (const [proven, by] of [[false, "a"], [true, "a"], [false, "b"], [false, "a"]] as const) r.add(proven, by);
+  expect(r.thinBy()).toEqual(new Map([["a", 2], ["b", 1]]));
+  for (let i = 0; i < COVERAGE_WINDOW - 1; i++) r.add(true, "c");
+  expect(r.thinBy()).toEqual(new Map([["a", 1]]));
+  r.clear();
+  expect(r.thin).toBe(0);
 });
 
 function runningJob(clock: ManualClock) {

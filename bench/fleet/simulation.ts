@@ -18,8 +18,11 @@ import { seededRandom } from "../../test/support/seeded-random";
 
 export type Behaviour = "honest" | "done-at-once" | "random-shares" | "wrong-nonce" | "half" | "half-reconnecting";
 export const LIARS: Behaviour[] = ["done-at-once", "random-shares", "wrong-nonce", "half", "half-reconnecting"];
-/** Ranges a reconnecting half-searcher reports on one connection: one short of the coverage rule's bar. */
-const RANGES_A_CONNECTION = 4;
+/**
+ * Ranges a reconnecting half-searcher reports on one connection: one, leaving before its claim is weighed, so that
+ * no connection of it ever holds a thin claim of its own when it goes.
+ */
+const RANGES_A_CONNECTION = 1;
 
 export interface FleetOptions {
   workers: number;
@@ -167,7 +170,8 @@ function decodeInput(input: Uint8Array): { job: string; nonce: number } {
 /**
  * A binary heap of timed actions, earliest first, in order of scheduling among equals. Each runs at its own time:
  * `moveTo` takes the clock there first, so the pool sees a share arrive when it does, not at the end of a step (a
- * verifier modelled at step ends would never be idle between shares, and never find spare time).
+ * verifier modelled at step ends would never be idle between shares, and never find spare time). What a check's
+ * answer sets off in the pool (a promise's follow-up) still runs after the step's actions, up to a step late.
  */
 class Agenda {
   private readonly heap: { at: number; seq: number; run: () => void }[] = [];
@@ -436,7 +440,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     if (found !== null) return later(at(end), { type: "found", range: work.range, nonce: String(found) });
     const doneAt = at(half ? Math.max(last + 1, Math.floor(count / 2)) : end);
     later(doneAt, { type: "done", range: work.range });
-    // It closes its connection before the coverage rule would weigh a fifth thin claim, and comes back at once.
+    // It closes its connection as soon as it reported the range, and comes back a second later.
     const joinedAt = sim.joinedAt;
     if (sim.behaviour === "half-reconnecting" && ++sim.ranges >= RANGES_A_CONNECTION) {
       agenda.add(doneAt + 1, () => {

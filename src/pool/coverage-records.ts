@@ -1,9 +1,10 @@
-// A worker's coverage record (whether each of its last COVERAGE_WINDOW fully checked claims was proven) outlives its
-// connection: a record with a thin claim in it is kept by the worker's address for a while after it goes, and taken up
-// by the next worker to join from there. Otherwise a worker that searches part of each range and reconnects before
-// its fifth thin claim would start clean every time. Keyed by address, not by name: a name is the worker's word. An
-// honest worker that takes up a neighbour's record (behind one NAT) takes up claims of the same kind as its own,
-// proven all but 0.61% of the time; a record tells the rule nothing more than a longer connection would.
+// A worker's coverage record (whether each of its last COVERAGE_WINDOW fully checked claims was proven, and which
+// connection made it) outlives its connection: it is kept by the worker's address for a while after it goes, and
+// taken up by the next worker to join from there. Otherwise a worker that searches part of each range would start
+// clean by reconnecting before its fifth thin claim, or before its claims are weighed at all (their checks can come
+// minutes after it left). Keyed by address, not by name: a name is the worker's word. When a record reaches the
+// coverage rule's bar, every connection with a thin claim in it is caught; one that took the record up without a
+// thin claim of its own is not (behind one NAT it may be an honest neighbour).
 import { addressKey } from "../net/address-scope";
 import { HOLD_OFF_LIMITS } from "../net/hold-offs";
 import type { Clock } from "./clock";
@@ -14,34 +15,37 @@ const KEPT_MS = HOLD_OFF_LIMITS.forgetMs;
 /** Records kept at most; past it the one kept longest goes. */
 export const MAX_KEPT = 20_000;
 
-export class CoverageRecord<Holder = unknown> {
-  private readonly outcomes: boolean[] = [];
-  /**
-   * The connection it counts for now. A claim of an earlier one checked after it left still counts here, and so
-   * catches the connection that took its record up.
-   */
-  holder: Holder | null = null;
+/** `By` names the connection that made a claim: a WorkerSession in the pool. */
+export class CoverageRecord<By> {
+  private readonly outcomes: { proven: boolean; by: By }[] = [];
 
-  /** A fully checked claim: proven, or thin. */
-  add(proven: boolean): void {
-    this.outcomes.push(proven);
+  /** A fully checked claim of connection `by`: proven, or thin. */
+  add(proven: boolean, by: By): void {
+    this.outcomes.push({ proven, by });
     if (this.outcomes.length > COVERAGE_WINDOW) this.outcomes.shift();
   }
 
   /** Of its last COVERAGE_WINDOW fully checked claims, those that covered their ranges too thinly. */
   get thin(): number {
-    return this.outcomes.filter((proven) => !proven).length;
+    return this.outcomes.filter((o) => !o.proven).length;
   }
 
-  /** Its worker was caught for it: the next connection from its address starts clean, as after any catch. */
+  /** The connections with a thin claim in it, and how many each. */
+  thinBy(): Map<By, number> {
+    const counts = new Map<By, number>();
+    for (const { proven, by } of this.outcomes) if (!proven) counts.set(by, (counts.get(by) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Those connections were caught for it: the next connection from its address starts clean. */
   clear(): void {
     this.outcomes.length = 0;
   }
 }
 
-export class CoverageRecords<Holder> {
+export class CoverageRecords<By> {
   /** By address key, in the order kept (the longest kept first). */
-  private readonly kept = new Map<string, { record: CoverageRecord<Holder>; until: number }>();
+  private readonly kept = new Map<string, { record: CoverageRecord<By>; until: number }>();
 
   constructor(
     private readonly clock: Clock,
@@ -49,22 +53,21 @@ export class CoverageRecords<Holder> {
   ) {}
 
   /** The record of a worker joining from `address`: one kept there and not yet forgotten, or a new one. */
-  take(address: string): CoverageRecord<Holder> {
+  take(address: string): CoverageRecord<By> {
     const key = addressKey(address);
     const kept = this.kept.get(key);
     this.kept.delete(key);
-    return kept !== undefined && kept.until >= this.clock.now() ? kept.record : new CoverageRecord<Holder>();
+    return kept !== undefined && kept.until >= this.clock.now() ? kept.record : new CoverageRecord<By>();
   }
 
   /**
-   * Its holder left from `address`. Kept if it holds a thin claim (one without says no more than a new record) and
-   * no fewer than one still kept there.
+   * A worker left from `address`: its record is kept, unless one kept there holds more thin claims. Kept even without
+   * a thin claim: claims of the worker's still being checked land in it later.
    */
-  keep(address: string, record: CoverageRecord<Holder>): void {
-    record.holder = null;
+  keep(address: string, record: CoverageRecord<By>): void {
     const key = addressKey(address);
     const kept = this.kept.get(key);
-    if (record.thin === 0 || (kept !== undefined && kept.until >= this.clock.now() && kept.record.thin > record.thin)) return;
+    if (kept !== undefined && kept.until >= this.clock.now() && kept.record.thin > record.thin) return;
     this.kept.delete(key);
     this.kept.set(key, { record, until: this.clock.now() + KEPT_MS });
     if (this.kept.size > this.limit) this.kept.delete(this.kept.keys().next().value!);

@@ -145,7 +145,7 @@ export class WorkReports {
 
   /** A worker's connection ended (it left or was dropped): its record waits at its address, unless it was caught. */
   ended(session: WorkerSession): void {
-    if (!session.caught && session.record.holder === session) this.records.keep(session.link.address, session.record);
+    if (!session.caught) this.records.keep(session.link.address, session.record);
   }
 
   /**
@@ -257,13 +257,16 @@ export class WorkReports {
 
   /** After a claim is weighed: its worker caught for thin coverage, or the job ended without a nonce; true if either. */
   private judged(session: WorkerSession, job: RunningJob | null): boolean {
-    if (session.thinClaims >= COVERAGE_FAILURES) {
-      // The record may be one a connection took up from this one (a claim checked after it left): that one is caught too.
-      const { record } = session;
-      const reason = `${session.thinClaims} of its last ${COVERAGE_WINDOW} ranges came with shares too few or too uneven for a whole search`;
-      const holder = record.holder;
-      this.caught(session, reason);
-      if (holder !== null && holder !== session) this.caught(holder, reason);
+    const { record } = session;
+    const thin = record.thin;
+    if (thin >= COVERAGE_FAILURES) {
+      // The record may hold thin claims of earlier connections from its address: each of those is caught, its claims
+      // undone; a connection that took the record up is caught only for a thin claim of its own.
+      const uneven = "came with shares too few or too uneven for a whole search";
+      for (const [by, own] of record.thinBy()) {
+        const whose = own === thin ? `${thin} of its last ${COVERAGE_WINDOW} ranges ${uneven}` : `${thin} of the last ${COVERAGE_WINDOW} ranges from its address ${uneven}, ${own} of them its own`;
+        this.caught(by, whose);
+      }
       record.clear();
       return true;
     }

@@ -80,7 +80,6 @@ export class WorkerSession {
     /** Its coverage record: a new one, or one its address left (CoverageRecords). */
     readonly record = new CoverageRecord<WorkerSession>(),
   ) {
-    record.holder = this;
     this.label = `${name}#${id}`;
     this.names = [sessionName(id), `name ${name}`, `address ${addressKey(link.address)}`];
     this.firstRate = FIRST_GUESS[mode] * Math.min(threads, FIRST_GUESS_THREADS);
@@ -101,7 +100,7 @@ export class WorkerSession {
   private weigh(proof: Proof): void {
     if (proof.proven) this.rangesProven++;
     // Only a claim whose every share was checked says how well the range was covered.
-    if (proof.strength === 1) this.record.add(proof.proven);
+    if (proof.strength === 1) this.record.add(proof.proven, this);
   }
 
   /** Of the last COVERAGE_WINDOW fully checked claims in its record, those whose shares covered the range too thinly. */

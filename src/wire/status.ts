@@ -121,7 +121,10 @@ export interface PoolWorker {
   shares: { received: number; checked: number; rejected: number };
   /** Its ranges credited as searched, and of those, proven searched (docs/pool-protocol.md, "Claims and proof"). */
   claims: { ranges: number; proven: number };
-  /** Of its last 10 claims whose every share was checked, those not proven: 5 drop it. */
+  /**
+   * Of the last 10 claims whose every share was checked in its record (its own, and those of earlier connections
+   * from its address: src/pool/coverage-records.ts), those not proven: 5 drop it.
+   */
   thinClaims: number;
   range: { start: bigint; count: bigint } | null;
 }
