@@ -7,13 +7,17 @@
 // thin claim of its own is not (behind one NAT it may be an honest neighbour).
 import { addressKey } from "../net/address-scope";
 import { HOLD_OFF_LIMITS } from "../net/hold-offs";
+import { DEFAULT_LIMITS } from "./admission";
 import type { Clock } from "./clock";
 import { COVERAGE_WINDOW } from "./proof-audit";
 
 /** How long a record waits for its worker: as long as the pool remembers an offence. */
 const KEPT_MS = HOLD_OFF_LIMITS.forgetMs;
-/** Records kept at most; past it the one kept longest goes. */
-export const MAX_KEPT = 20_000;
+/**
+ * Records kept at most, one a worker the pool takes by default (--max-workers); past it the one kept longest goes. A
+ * kept record holds on to the connections named in it (to catch them), about 20 KiB each with their last ranges.
+ */
+export const MAX_KEPT = DEFAULT_LIMITS.maxWorkers;
 
 /** `By` names the connection that made a claim: a WorkerSession in the pool. */
 export class CoverageRecord<By> {
