@@ -1,5 +1,6 @@
 // What the pool's dashboard shows of the past: the last answers, the last workers dropped and why, and the total
-// and per-worker proven hash rate over the last hour (per worker up to CHARTED_WORKERS). Built from the coordinator's events and its rate samples.
+// and per-worker proven hash rate over the last hour (per worker up to CHARTED_WORKERS). Built from the
+// coordinator's events and its rate samples.
 import { RateHistory, type RateHistoryReport } from "../jobs/rate-history";
 import { RecentList } from "../jobs/recent-list";
 import type { DropCause, DroppedWorker, PoolAnswer } from "../wire/status";

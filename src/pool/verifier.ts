@@ -10,6 +10,8 @@ import { HASH_SIZE, INPUT_SIZE } from "../engine/k2pow-rule";
 export type CheckMode = "auto" | "fast" | "light";
 /** Nonce checks go first, then share checks; spare ones only when neither waits (the verifier's spare time). */
 export type CheckKind = "nonce" | "share" | "spare";
+/** The order checks are taken in. */
+const PRIORITY: readonly CheckKind[] = ["nonce", "share", "spare"];
 
 export interface VerifierOptions {
   /** "auto": fast when the machine has the memory for the 2 GiB dataset (the engine's rule), else light. */
@@ -377,13 +379,13 @@ export class Verifier {
 
   /** Up to `size` checks, nonces first, spare ones last. */
   private take(size: number): Check[] {
-    const batch = this.queues.nonce.splice(0, size);
-    batch.push(...this.queues.share.splice(0, size - batch.length));
-    return batch.concat(this.queues.spare.splice(0, size - batch.length));
+    const batch: Check[] = [];
+    for (const kind of PRIORITY) batch.push(...this.queues[kind].splice(0, size - batch.length));
+    return batch;
   }
 
   private queuedCount(): number {
-    return this.queues.nonce.length + this.queues.share.length + this.queues.spare.length;
+    return PRIORITY.reduce((n, kind) => n + this.queues[kind].length, 0);
   }
 
   private isIdle(): boolean {
@@ -396,7 +398,7 @@ export class Verifier {
   }
 
   private failQueued(err: Error): void {
-    for (const c of [...this.queues.nonce.splice(0), ...this.queues.share.splice(0), ...this.queues.spare.splice(0)]) c.reject(err);
+    for (const c of PRIORITY.flatMap((kind) => this.queues[kind].splice(0))) c.reject(err);
     if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }
