@@ -4,7 +4,7 @@
 // and the running job (what ending it does, how often its resume point is written). No RandomX here: the end-to-end
 // files (pool-coordinator, pool-trust, pool) show the same rules with real hashing.
 import { expect, test } from "bun:test";
-import { CoverageRecord, CoverageRecords } from "../src/pool/coverage-records";
+import { CoverageRecord, CoverageRecords, MAX_KEPT } from "../src/pool/coverage-records";
 import { JobQueue } from "../src/pool/job-queue";
 import { JobStore } from "../src/pool/job-store";
 import { NonceSpace, sessionName } from "../src/pool/nonce-space";
@@ -265,6 +265,22 @@ test("records left at addresses: kept whatever they hold, unless one kept there 
   const fresh = record(true, false);
   records.keep("192.0.2.9", fresh);
   expect(records.take("192.0.2.9")).toBe(fresh);
+});
+
+test("at the defaults, a flood of workers leaving from 5,000 addresses leaves at most MAX_KEPT records (the pool's default --max-workers), the newest; the first back still finds its own", () => {
+  const records = new CoverageRecords<string>(new ManualClock());
+  const address = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const left = Array.from({ length: 5_000 }, (_, i) => {
+    const r = new CoverageRecord<string>();
+    r.add(false, `w${i}`);
+    records.keep(address(i), r);
+    return r;
+  });
+  expect(MAX_KEPT).toBe(4_096);
+  expect(records.size).toBe(MAX_KEPT);
+  expect(records.take(address(0))).not.toBe(left[0]);
+  expect(records.take(address(4_999))).toBe(left[4_999]!);
+  expect(records.take(address(5_000 - MAX_KEPT))).toBe(left[5_000 - MAX_KEPT]!);
 });
 
 test("a record names the connection of each thin claim in its window", () => {
