@@ -149,9 +149,14 @@ test("worker: idle, then the page shows /status as it was, charts the rate, upda
   // The stranger shares the page's address (127.0.0.1), which its wrong password held off for a second: the page's
   // polls got 429 meanwhile (the cost the README states). It is fresh again once that has passed.
   await page.waitForSelector('body[data-stale="false"]', { timeout: 15_000 });
-  // The worker goes away: the page keeps what it last had, marked stale.
+  // The worker goes away: the page keeps what it last had, marked stale. Its polls are held while the last
+  // number is read and the worker killed, so no answer sent before the kill is drawn after the read.
+  await status.hold();
   const last = await value(page, "jobHashes");
+  expect(last).toBe((status.bodies.at(-1) as WorkerBody).job!.hashes);
   worker.proc.kill("SIGKILL");
+  await worker.proc.exited;
+  status.release();
   await page.waitForSelector('[data-stale="true"]', { timeout: 15_000 });
   expect(await value(page, "jobHashes")).toBe(last);
   expect((await page.innerText("body")).toLowerCase()).toContain("unreachable");
