@@ -16,16 +16,20 @@ import { fromHex, UNREACHABLE } from "./support/vectors";
 const job: K2powJob = { miner: fromHex("3c".repeat(32)), nonceGroup: 7, challenge: fromHex("a1b2c3d4e5f60718"), difficulty: fromHex(UNREACHABLE) };
 const key = `${"3c".repeat(32)}/7/a1b2c3d4e5f60718/${UNREACHABLE}`;
 
-/** Checks answered by the test: share and nonce checks pass at once, spare ones wait for `answerSpare`. */
+/**
+ * Checks answered by the test: share and nonce checks pass at once, spare ones wait for `answerSpare`. Its capacity is
+ * too small for any range to be audited, or unmeasured (null), which audits every one.
+ */
 class HeldChecker implements Checker {
   pending = 0;
   held: ((ok: boolean) => void)[] = [];
+  constructor(private readonly checksPerSecond: number | null = 1e-9) {}
   check(_input: Uint8Array, _target: Uint8Array, kind: "nonce" | "share" | "spare"): Promise<boolean> {
     if (kind !== "spare") return Promise.resolve(true);
     return new Promise((resolve) => this.held.push(resolve));
   }
-  capacity(): number {
-    return 1e-9; // no range audited as its shares come
+  capacity(): number | null {
+    return this.checksPerSecond;
   }
   /** Answers every held spare check: true, but false for the `failing`-th (from 0). */
   async answerSpare(failing = -1): Promise<void> {
@@ -34,9 +38,8 @@ class HeldChecker implements Checker {
   }
 }
 
-function pool() {
+function pool(checker = new HeldChecker()) {
   const clock = new ManualClock();
-  const checker = new HeldChecker();
   const c = new Coordinator({ store: new JobStore(":memory:"), checker, queueSize: 4, jobTimeoutSeconds: 0, clock });
   c.start();
   return { c, clock, checker };
@@ -84,6 +87,32 @@ test("a range not audited is credited on 3 checked shares, and proven once the r
   expect(c.status().job?.proven).toBe(BigInt(work.count));
   expect(c.status().workers[0]!.claims).toEqual({ ranges: 1, proven: 1 });
   c.close();
+});
+
+test("while a worker searches a range, nothing /status says moves with its shares' checks, audited or not: they show once it leaves the range", async () => {
+  for (const audited of [true, false]) {
+    const { c, clock } = pool(new HeldChecker(audited ? null : 1e-9));
+    const w = worker(c, "searcher", "10.0.0.9");
+    c.request(key, job);
+    await report(c, clock, w, spread(w.work(), EXPECTED_SHARES));
+    // All /status says of checks; /metrics is read from it.
+    const shown = () => {
+      const { workers, totals, checks } = c.status();
+      const { shares, hashRate } = workers[0]!;
+      return { shares: shares.checked, hashRate, total: totals.sharesChecked, checks: checks.sharesChecked, unchecked: checks.sharesUnchecked, pending: checks.pending };
+    };
+    const before = shown();
+    const work = w.work();
+    for (const nonce of spread(work, EXPECTED_SHARES)) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    clock.advance(2000);
+    expect(shown(), audited ? "audited" : "not audited").toEqual(before);
+    c.receive(w.id, { type: "done", range: work.range });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    // Every share of the audited range was checked as it came; of the other, the few checked before its credit.
+    expect(shown().shares - before.shares).toBe(audited ? EXPECTED_SHARES : MIN_CHECKED);
+    c.close();
+  }
 });
 
 test("a share that fails its spare check catches its worker, and what it was credited goes back", async () => {

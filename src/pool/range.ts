@@ -15,6 +15,13 @@ export type RangeState = "searching" | "reported" | "answered" | "settled" | "en
 /** What became of a share sent for a range. */
 export type ShareVerdict = "new" | "outside" | "twice";
 
+/** A range's shares as the pool's counts have them: checks passed, checks started, shares left unchecked. */
+export interface ShareCounts {
+  passed: number;
+  started: number;
+  unchecked: number;
+}
+
 export class Range implements Span, AuditedClaim {
   private current: RangeState = "searching";
   readonly shares = new Set<bigint>();
@@ -57,6 +64,11 @@ export class Range implements Span, AuditedClaim {
 
   get checked(): number {
     return this.passed;
+  }
+
+  /** Its shares so far, as counted (a check that failed caught its worker: those started passed, or are under way). */
+  get counts(): ShareCounts {
+    return { passed: this.passed, started: this.passed + this.running, unchecked: this.unchecked.length };
   }
 
   /** Not yet settled or ended: the pool still owes it a decision. */

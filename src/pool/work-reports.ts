@@ -184,7 +184,7 @@ export class WorkReports {
           if (!ok) return this.rejected(session, `share ${nonce} does not meet its share target`);
           session.sharesChecked++;
           this.sharesChecked++;
-          session.meter.addShare(hashes, now);
+          session.meter.addShare(hashes, now, range.id);
         },
         (err: unknown) => {
           range.checkEnded(false, 0);

@@ -2,7 +2,7 @@
 // reported but the pool has not finished checking, how fast its checked shares prove it is, and so how large its next
 // range may be. Its own word (how fast it finished ranges) only ever makes a range smaller than the proof allows.
 import type { PoolMessage } from "./protocol";
-import type { Range } from "./range";
+import type { Range, ShareCounts } from "./range";
 import { addressKey } from "../net/address-scope";
 import { sessionName, type Proof } from "./nonce-space";
 import { CoverageRecord } from "./coverage-records";
@@ -37,6 +37,7 @@ const MESSAGE_LIMIT = 200;
 const MESSAGES_PER_RANGE = MAX_SHARES + 2;
 /** Ranges a worker has left that are still known, for shares and answers that cross a stop. */
 const RECENT_RANGES = 4;
+const NO_COUNTS: ShareCounts = { passed: 0, started: 0, unchecked: 0 };
 
 export class WorkerSession {
   readonly meter = new ShareMeter();
@@ -133,9 +134,18 @@ export class WorkerSession {
     return this.messages;
   }
 
-  /** Its hash rate from checked shares; null before the first. */
+  /** Its hash rate from checked shares of the ranges it has left; null before the first. */
   provenRate(now: number): number | null {
-    return this.meter.rate(now, this.range === null ? 0 : now - this.range.sentAt);
+    return this.meter.rate(now, this.range?.id ?? null);
+  }
+
+  /**
+   * The shares of the range it is searching, which what the pool shows (/status, /metrics, the log) leaves out until
+   * it leaves the range: they are checked as they come only when the range is audited, which no worker may know
+   * while it searches (it would search the others in part).
+   */
+  get underWay(): ShareCounts {
+    return this.range?.counts ?? NO_COUNTS;
   }
 
   /**

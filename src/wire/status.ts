@@ -115,7 +115,10 @@ export interface PoolWorker {
   threads: number;
   mode: "fast" | "light";
   connectedSeconds: number;
-  /** From checked shares only. */
+  /**
+   * From checked shares only, of the ranges it has left. Checks of the range it is searching show (here, in `checked`
+   * and in the totals) once it leaves it: no worker may learn mid-range whether its range is audited.
+   */
   hashRate: number | null;
   /** Rejected: outside its range, sent twice, or not below its target; the first one drops the worker. */
   shares: { received: number; checked: number; rejected: number };
@@ -188,6 +191,7 @@ export interface CheckStatus {
   spare: number;
   /** Ranges left claims since the pool started because too many waited for spare time already. */
   spareRefused: number;
+  /** Of the ranges workers have left (PoolWorker.hashRate says why). */
   sharesChecked: number;
   sharesUnchecked: number;
   nonceChecks: number;
@@ -240,7 +244,7 @@ export interface PoolStatus {
     queued: number;
     done: number;
     failed: number;
-    /** Since the pool started, of all workers. */
+    /** Since the pool started, of all workers, of the ranges they have left (PoolWorker.hashRate says why). */
     sharesChecked: number;
     sharesRejected: number;
     /** Ranges credited to workers' claims, and of those, proven searched by their checked shares. */
