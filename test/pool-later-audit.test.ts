@@ -17,19 +17,32 @@ const job: K2powJob = { miner: fromHex("3c".repeat(32)), nonceGroup: 7, challeng
 const key = `${"3c".repeat(32)}/7/a1b2c3d4e5f60718/${UNREACHABLE}`;
 
 /**
- * Checks answered by the test: share and nonce checks pass at once, spare ones wait for `answerSpare`. Its capacity is
- * too small for any range to be audited, or unmeasured (null), which audits every one.
+ * Checks answered by the test: nonce checks pass at once, spare ones wait for `answerSpare`, share checks pass at once
+ * or (`holdShares`) wait for `answerShares`, queued on the verifier meanwhile (`pending`). Its capacity is too small
+ * for any range to be audited, or unmeasured (null), which audits every one.
  */
 class HeldChecker implements Checker {
-  pending = 0;
   held: ((ok: boolean) => void)[] = [];
-  constructor(private readonly checksPerSecond: number | null = 1e-9) {}
+  private shares: ((ok: boolean) => void)[] = [];
+  constructor(
+    private readonly checksPerSecond: number | null = 1e-9,
+    private readonly holdShares = false,
+  ) {}
+  get pending(): number {
+    return this.shares.length;
+  }
   check(_input: Uint8Array, _target: Uint8Array, kind: "nonce" | "share" | "spare"): Promise<boolean> {
-    if (kind !== "spare") return Promise.resolve(true);
-    return new Promise((resolve) => this.held.push(resolve));
+    if (kind === "spare") return new Promise((resolve) => this.held.push(resolve));
+    if (kind === "share" && this.holdShares) return new Promise((resolve) => this.shares.push(resolve));
+    return Promise.resolve(true);
   }
   capacity(): number | null {
     return this.checksPerSecond;
+  }
+  /** Passes every share check held. */
+  async answerShares(): Promise<void> {
+    for (const resolve of this.shares.splice(0)) resolve(true);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
   }
   /** Answers every held spare check: true, but false for the `failing`-th (from 0). */
   async answerSpare(failing = -1): Promise<void> {
@@ -89,29 +102,44 @@ test("a range not audited is credited on 3 checked shares, and proven once the r
   c.close();
 });
 
-test("while a worker searches a range, nothing /status says moves with its shares' checks, audited or not: they show once it leaves the range", async () => {
+test("while a worker searches a range, nothing /status counts of checks moves with its shares, audited or not: they count once it leaves the range", async () => {
   for (const audited of [true, false]) {
-    const { c, clock } = pool(new HeldChecker(audited ? null : 1e-9));
-    const w = worker(c, "searcher", "10.0.0.9");
-    c.request(key, job);
-    await report(c, clock, w, spread(w.work(), EXPECTED_SHARES));
-    // All /status says of checks; /metrics is read from it.
-    const shown = () => {
-      const { workers, totals, checks } = c.status();
-      const { shares, hashRate } = workers[0]!;
-      return { shares: shares.checked, hashRate, total: totals.sharesChecked, checks: checks.sharesChecked, unchecked: checks.sharesUnchecked, pending: checks.pending };
-    };
-    const before = shown();
-    const work = w.work();
-    for (const nonce of spread(work, EXPECTED_SHARES)) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-    clock.advance(2000);
-    expect(shown(), audited ? "audited" : "not audited").toEqual(before);
-    c.receive(w.id, { type: "done", range: work.range });
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-    // Every share of the audited range was checked as it came; of the other, the few checked before its credit.
-    expect(shown().shares - before.shares).toBe(audited ? EXPECTED_SHARES : MIN_CHECKED);
-    c.close();
+    const checker = new HeldChecker(audited ? null : 1e-9, true);
+    const { c, clock } = pool(checker);
+    try {
+      const w = worker(c, "searcher", "10.0.0.9");
+      c.request(key, job);
+      await report(c, clock, w, spread(w.work(), EXPECTED_SHARES));
+      await checker.answerShares();
+      // What /status (and /metrics, read from it) counts of checks: the worker's, the totals and the verifier's. The
+      // part of ranges audited is the same whichever way a range is drawn (test/pool-rules.test.ts).
+      const shown = () => {
+        const { workers, totals, checks, job } = c.status();
+        const { shares, hashRate, claims } = workers[0]!;
+        const { pending, spare, sharesChecked, sharesUnchecked, nonceChecks } = checks;
+        return { checked: shares.checked, hashRate, claims, total: totals.sharesChecked, pending, spare, sharesChecked, sharesUnchecked, nonceChecks, proven: job?.proven };
+      };
+      const before = shown();
+      const work = w.work();
+      for (const nonce of spread(work, EXPECTED_SHARES)) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      clock.advance(4000);
+      const what = audited ? "audited" : "not audited";
+      expect(checker.pending, what).toBe(audited ? EXPECTED_SHARES : 0);
+      expect(shown(), `${what}, its shares' checks queued`).toEqual(before);
+      await checker.answerShares();
+      expect(shown(), `${what}, its shares' checks passed`).toEqual(before);
+      c.receive(w.id, { type: "done", range: work.range });
+      await checker.answerShares();
+      // Left: every share of the audited range was checked as it came; of the other, the few checked before its credit.
+      const after = shown();
+      const checked = audited ? EXPECTED_SHARES : MIN_CHECKED;
+      expect({ checked: after.checked - before.checked, total: after.total - before.total }).toEqual({ checked, total: checked });
+      expect(after.sharesChecked - before.sharesChecked).toBe(checked);
+      expect(after.hashRate).not.toBe(before.hashRate);
+    } finally {
+      c.close();
+    }
   }
 });
 

@@ -19,7 +19,7 @@ function work(meter: ShareMeter, rnd: () => number, from: number, ranges: number
     const hashes = Math.round((rate * RANGE_MS) / 1000);
     for (let h = 0; h < hashes; h++) {
       if (rnd() >= 1 / HASHES_PER_SHARE || rnd() >= sampled) continue;
-      meter.addShare(HASHES_PER_SHARE / sampled, now + (h / hashes) * RANGE_MS, r);
+      meter.addShare(HASHES_PER_SHARE / sampled, now + (h / hashes) * RANGE_MS);
       checked++;
     }
     now += RANGE_MS;
@@ -64,19 +64,7 @@ test("no checked share, no rate: the worker's own word is never a proven rate", 
   const meter = new ShareMeter();
   meter.addBusy(RANGE_MS, 10_000);
   expect(meter.rate(10_000)).toBeNull();
-  meter.addShare(HASHES_PER_SHARE, 20_000, 1);
+  meter.addShare(HASHES_PER_SHARE, 20_000);
   // Gone from the window, a share proves nothing any more.
   expect(meter.rate(20_000 + 15 * 60_000 + 1)).toBeNull();
-});
-
-test("the range a worker is searching is left out, its shares and its time, until the worker leaves it", () => {
-  const meter = new ShareMeter();
-  const rnd = seededRandom(11);
-  const { now } = work(meter, rnd, 0, 10, 1000, 1);
-  const before = meter.rate(now)!;
-  // Range 99 under way, its shares checked as they come (audited): the rate does not move until it ends.
-  for (let i = 1; i <= 20; i++) meter.addShare(HASHES_PER_SHARE, now + i * 100, 99);
-  expect(meter.rate(now + 2_000, 99)).toBe(before);
-  meter.addBusy(2_000, now + 2_000);
-  expect(meter.rate(now + 2_000)).toBeCloseTo(((before * 50_000) / 1000 + 20 * HASHES_PER_SHARE) * (1000 / 52_000), 6);
 });

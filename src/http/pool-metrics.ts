@@ -20,7 +20,7 @@ export function poolMetrics(pool: { status(): PoolStatus } & Events<PoolEvent>) 
   const capacity = gauge("k2pow_pool_check_capacity", "Checks a second the verifier sustains, as measured (0 until measured).");
   const shareRate = gauge("k2pow_pool_shares_per_second", "Shares arriving a second, all workers, over the last 15 s.");
   const audited = gauge("k2pow_pool_audited_fraction", "The part of ranges whose every share is checked now: 1 while the verifier keeps up.");
-  const pending = gauge("k2pow_pool_checks_pending", "Nonce and share checks queued or running on the verifier (not those waiting for its spare time).");
+  const pending = gauge("k2pow_pool_checks_pending", "Nonce and share checks queued or running on the verifier (not those waiting for its spare time, nor those of ranges still searched).");
   const spare = gauge("k2pow_pool_checks_spare", "Shares of credited ranges waiting to be checked in the verifier's spare time.");
   const suspicious = gauge("k2pow_pool_workers_suspicious", "Connected workers with a claim of late whose shares did not prove it.");
   // Labelled by the name a worker joins with (its host name by default), so a worker that reconnects keeps its

@@ -1,8 +1,9 @@
 // What the pool's /status says (its shape: src/wire/status.ts), put together from the parts that hold it: the
 // connected workers' sessions (which are listed: worker-list.ts), the running job, the queue and its database, the
 // verifier's checks and the pool's recent past. Reads only. Its counts of checks leave out the ranges workers are
-// searching until they leave them (WorkerSession.underWay says why).
+// searching until they leave them (WorkerSession.searching says why).
 import type { CheckStatus, PoolStatus } from "../wire/status";
+import { addCounts, NO_COUNTS } from "./range";
 import type { JobQueue } from "./job-queue";
 import type { PoolActivity } from "./pool-activity";
 import type { RunningJob } from "./running-job";
@@ -26,13 +27,7 @@ export interface PoolParts {
 export function poolStatus({ now, sessions, running, queue, checks, activity, shares, claims }: PoolParts): PoolStatus {
   const connected = [...sessions];
   const all = connected.map((s) => workerStatus(s, now));
-  const underWay = { passed: 0, started: 0, unchecked: 0 };
-  for (const s of connected) {
-    const { passed, started, unchecked } = s.underWay;
-    underWay.passed += passed;
-    underWay.started += started;
-    underWay.unchecked += unchecked;
-  }
+  const searching = connected.reduce((sum, s) => addCounts(sum, s.searching), NO_COUNTS);
   const hashRate = all.reduce((sum, w) => sum + (w.hashRate ?? 0), 0);
   const { workers, fleet } = listWorkers(all);
   const jobs = queue.jobs();
@@ -46,7 +41,12 @@ export function poolStatus({ now, sessions, running, queue, checks, activity, sh
       state: running?.entry === q ? "running" : "queued",
       queuedSeconds: (now - q.queuedAt) / 1000,
     })),
-    checks: { ...checks, sharesChecked: checks.sharesChecked - underWay.started, sharesUnchecked: checks.sharesUnchecked - underWay.unchecked },
+    checks: {
+      ...checks,
+      pending: checks.pending - searching.inFlight,
+      sharesChecked: checks.sharesChecked - searching.started,
+      sharesUnchecked: checks.sharesUnchecked - searching.unchecked,
+    },
     database: queue.health(),
     totals: {
       workers: all.length,
@@ -54,7 +54,7 @@ export function poolStatus({ now, sessions, running, queue, checks, activity, sh
       queued: jobs.length,
       done: counts.done,
       failed: counts.failed,
-      sharesChecked: shares.checked - underWay.passed,
+      sharesChecked: shares.checked - searching.passed,
       sharesRejected: shares.rejected,
       claims: claims.ranges,
       claimsProven: claims.proven,

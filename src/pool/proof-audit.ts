@@ -118,9 +118,10 @@ export class ProofAudit {
   private readonly arrivals: number[] = [];
   private readonly firstArrivals: number[] = [];
   /**
-   * When ranges were drawn not audited, once for each of the MIN_CHECKED checks each will need before its credit:
+   * When ranges were drawn, once for each of the MIN_CHECKED checks each would need before its credit if not audited:
    * taken from the audits' budget as they are drawn, not as the checks come (a joining fleet's first ranges come
-   * faster than the rate's window would see them).
+   * faster than the rate's window would see them). Reserved whichever way a range is drawn, so that the odds /status
+   * shows leave no trace of a draw (an audited range's own checks already take those three).
    */
   private readonly rechecks: number[] = [];
   private sharesChecked = 0;
@@ -143,7 +144,7 @@ export class ProofAudit {
     (claim.first ? this.firstArrivals : this.arrivals).push(now);
     if (claim.audited === undefined) {
       claim.audited = this.random() < this.odds(now, claim.first === true);
-      if (!claim.audited) for (let i = 0; i < MIN_CHECKED; i++) this.rechecks.push(now);
+      for (let i = 0; i < MIN_CHECKED; i++) this.rechecks.push(now);
     }
     const capacity = this.checker.capacity();
     const backlogged = capacity !== null && this.checker.pending > capacity * MAX_BACKLOG_SECONDS;
@@ -203,7 +204,7 @@ export class ProofAudit {
 
   /**
    * The part of ranges audited: all while the verifier keeps up with SHARE_BUDGET of its capacity; past that, what it
-   * allows once the other ranges' few checks are taken from it, first to the later ranges, and what they leave to
+   * allows once every range's few credit checks are taken from it, first to the later ranges, and what they leave to
    * first ranges.
    */
   private odds(now: number, first: boolean): number {

@@ -15,11 +15,18 @@ export type RangeState = "searching" | "reported" | "answered" | "settled" | "en
 /** What became of a share sent for a range. */
 export type ShareVerdict = "new" | "outside" | "twice";
 
-/** A range's shares as the pool's counts have them: checks passed, checks started, shares left unchecked. */
+/** A range's shares as the pool's counts have them: share checks passed, started and under way; shares left unchecked. */
 export interface ShareCounts {
   passed: number;
   started: number;
+  inFlight: number;
   unchecked: number;
+}
+
+export const NO_COUNTS: Readonly<ShareCounts> = { passed: 0, started: 0, inFlight: 0, unchecked: 0 };
+
+export function addCounts(a: Readonly<ShareCounts>, b: Readonly<ShareCounts>): ShareCounts {
+  return { passed: a.passed + b.passed, started: a.started + b.started, inFlight: a.inFlight + b.inFlight, unchecked: a.unchecked + b.unchecked };
 }
 
 export class Range implements Span, AuditedClaim {
@@ -31,7 +38,8 @@ export class Range implements Span, AuditedClaim {
   audited?: boolean;
   /** Its worker's first range. */
   first?: boolean;
-  /** Share checks under way, and those passed. */
+  /** Share checks started, under way, and passed. */
+  private begun = 0;
   private running = 0;
   private passed = 0;
 
@@ -66,9 +74,9 @@ export class Range implements Span, AuditedClaim {
     return this.passed;
   }
 
-  /** Its shares so far, as counted (a check that failed caught its worker: those started passed, or are under way). */
-  get counts(): ShareCounts {
-    return { passed: this.passed, started: this.passed + this.running, unchecked: this.unchecked.length };
+  /** Its shares so far, which what the pool shows leaves out while it is searched (WorkerSession.searching). */
+  get shareCounts(): ShareCounts {
+    return { passed: this.passed, started: this.begun, inFlight: this.running, unchecked: this.unchecked.length };
   }
 
   /** Not yet settled or ended: the pool still owes it a decision. */
@@ -95,6 +103,7 @@ export class Range implements Span, AuditedClaim {
   }
 
   checkStarted(): void {
+    this.begun++;
     this.running++;
   }
 

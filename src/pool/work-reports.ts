@@ -182,9 +182,8 @@ export class WorkReports {
           // A checked share proves the worker is at work on the range, however slow it is.
           range.checkEnded(ok, now + MIN_SILENT_MS);
           if (!ok) return this.rejected(session, `share ${nonce} does not meet its share target`);
-          session.sharesChecked++;
+          session.sharePassed(range, hashes, now);
           this.sharesChecked++;
-          session.meter.addShare(hashes, now, range.id);
         },
         (err: unknown) => {
           range.checkEnded(false, 0);

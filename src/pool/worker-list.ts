@@ -22,7 +22,7 @@ export function workerStatus(s: WorkerSession, now: number): PoolWorker {
     mode: s.mode,
     connectedSeconds: (now - s.joinedAt) / 1000,
     hashRate: s.provenRate(now),
-    shares: { received: s.sharesReceived, checked: s.sharesChecked - s.underWay.passed, rejected: s.sharesRejected },
+    shares: { received: s.sharesReceived, checked: s.sharesChecked, rejected: s.sharesRejected },
     claims: { ranges: s.rangesClaimed, proven: s.rangesProven },
     thinClaims: s.thinClaims,
     range: s.range === null ? null : { start: s.range.start, count: s.range.count },

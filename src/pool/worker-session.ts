@@ -2,7 +2,7 @@
 // reported but the pool has not finished checking, how fast its checked shares prove it is, and so how large its next
 // range may be. Its own word (how fast it finished ranges) only ever makes a range smaller than the proof allows.
 import type { PoolMessage } from "./protocol";
-import type { Range, ShareCounts } from "./range";
+import { NO_COUNTS, type Range, type ShareCounts } from "./range";
 import { addressKey } from "../net/address-scope";
 import { sessionName, type Proof } from "./nonce-space";
 import { CoverageRecord } from "./coverage-records";
@@ -37,7 +37,6 @@ const MESSAGE_LIMIT = 200;
 const MESSAGES_PER_RANGE = MAX_SHARES + 2;
 /** Ranges a worker has left that are still known, for shares and answers that cross a stop. */
 const RECENT_RANGES = 4;
-const NO_COUNTS: ShareCounts = { passed: 0, started: 0, unchecked: 0 };
 
 export class WorkerSession {
   readonly meter = new ShareMeter();
@@ -46,7 +45,10 @@ export class WorkerSession {
   readonly unsettled = new Set<Range>();
   rangesDone = 0;
   sharesReceived = 0;
-  /** Shares that checked out, and shares rejected (outside the range, twice, or not below its target). */
+  /**
+   * Shares that checked out (of the ranges it left: see `searching`), and shares rejected (outside the range, twice,
+   * or not below its target).
+   */
   sharesChecked = 0;
   sharesRejected = 0;
   /** Ranges it reported searched that were credited to it, and of those, proven searched by their checked shares. */
@@ -67,6 +69,8 @@ export class WorkerSession {
   /** The low guess its first range is sized from; later ranges' deadlines are paced at no less. */
   readonly firstRate: number;
   private readonly recent: Range[] = [];
+  /** The hashes each checked share of the range it is searching stands for, counted once it leaves the range. */
+  private held: number[] = [];
   /** Nonces per second from the ranges it finished: its word, smoothed; only ever lowers a range's size. */
   private reportedRate: number;
   private messages = { second: 0, count: 0, ranges: 0, rangesBefore: 0 };
@@ -134,18 +138,29 @@ export class WorkerSession {
     return this.messages;
   }
 
-  /** Its hash rate from checked shares of the ranges it has left; null before the first. */
+  /** Its hash rate from checked shares; null before the first. */
   provenRate(now: number): number | null {
-    return this.meter.rate(now, this.range?.id ?? null);
+    return this.meter.rate(now);
   }
 
   /**
-   * The shares of the range it is searching, which what the pool shows (/status, /metrics, the log) leaves out until
-   * it leaves the range: they are checked as they come only when the range is audited, which no worker may know
-   * while it searches (it would search the others in part).
+   * The shares of the range it is searching, which nothing the pool shows (/status, /metrics, logs) counts until the
+   * worker leaves the range: its shares are checked as they come only when it is audited, and a worker that knew that
+   * mid-range could search the ranges not audited in part.
    */
-  get underWay(): ShareCounts {
-    return this.range?.counts ?? NO_COUNTS;
+  get searching(): ShareCounts {
+    return this.range?.shareCounts ?? NO_COUNTS;
+  }
+
+  /** A share of `range` checked out, standing for `hashes` hashes: counted now, or when the worker leaves the range. */
+  sharePassed(range: Range, hashes: number, now: number): void {
+    if (range === this.range) this.held.push(hashes);
+    else this.countShares([hashes], now);
+  }
+
+  private countShares(hashes: number[], now: number): void {
+    for (const h of hashes) this.meter.addShare(h, now);
+    this.sharesChecked += hashes.length;
   }
 
   /**
@@ -162,6 +177,8 @@ export class WorkerSession {
   }
 
   begin(range: Range): void {
+    // What it is shown to have checked (`searching`) holds one range at a time.
+    if (this.range !== null) throw new Error(`worker ${this.label}: handed range ${range.id} while on range ${this.range.id}`);
     this.range = range;
     this.messagesIn(range.sentAt).ranges++;
     this.recent.push(range);
@@ -175,7 +192,11 @@ export class WorkerSession {
 
   /** Its range ended on the worker's side: time on it counts, and a finished one says how fast it went. */
   leaveRange(range: Range, now: number, finished: boolean): void {
-    if (this.range === range) this.range = null;
+    if (this.range === range) {
+      this.range = null;
+      this.countShares(this.held, now);
+      this.held = [];
+    }
     const ms = Math.max(1, now - range.sentAt);
     this.meter.addBusy(ms, now);
     if (!finished) return;

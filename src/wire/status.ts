@@ -116,8 +116,8 @@ export interface PoolWorker {
   mode: "fast" | "light";
   connectedSeconds: number;
   /**
-   * From checked shares only, of the ranges it has left. Checks of the range it is searching show (here, in `checked`
-   * and in the totals) once it leaves it: no worker may learn mid-range whether its range is audited.
+   * From checked shares only. This, `shares.checked`, the totals' and `checks`' counts leave out the range each worker
+   * is searching until it leaves it, so that no worker learns mid-range whether its range is audited.
    */
   hashRate: number | null;
   /** Rejected: outside its range, sent twice, or not below its target; the first one drops the worker. */
@@ -186,12 +186,12 @@ export interface CheckStatus {
   sharesPerSecond: number;
   /** The part of ranges (but workers' first ones) audited now: every share checked as it comes. */
   checkedFraction: number;
+  /** This and the counts below: of the ranges workers have left (PoolWorker.hashRate says why). */
   pending: number;
   /** Shares of ranges not audited, waiting for the verifier's spare time to be checked. */
   spare: number;
   /** Ranges left claims since the pool started because too many waited for spare time already. */
   spareRefused: number;
-  /** Of the ranges workers have left (PoolWorker.hashRate says why). */
   sharesChecked: number;
   sharesUnchecked: number;
   nonceChecks: number;
