@@ -16,6 +16,11 @@ import { fromHex, UNREACHABLE } from "./support/vectors";
 const job: K2powJob = { miner: fromHex("3c".repeat(32)), nonceGroup: 7, challenge: fromHex("a1b2c3d4e5f60718"), difficulty: fromHex(UNREACHABLE) };
 const key = `${"3c".repeat(32)}/7/a1b2c3d4e5f60718/${UNREACHABLE}`;
 
+/** Lets what the checks' answers set off in the pool (promise follow-ups) run. */
+async function followUps(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
 /**
  * Checks answered by the test: nonce checks pass at once, spare ones wait for `answerSpare`, share checks pass at once
  * or (`holdShares`) wait for `answerShares`, queued on the verifier meanwhile (`pending`). Its capacity is too small
@@ -42,12 +47,12 @@ class HeldChecker implements Checker {
   /** Passes every share check held. */
   async answerShares(): Promise<void> {
     for (const resolve of this.shares.splice(0)) resolve(true);
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await followUps();
   }
   /** Answers every held spare check: true, but false for the `failing`-th (from 0). */
   async answerSpare(failing = -1): Promise<void> {
     this.held.splice(0).forEach((resolve, i) => resolve(i !== failing));
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await followUps();
   }
 }
 
@@ -56,6 +61,13 @@ function pool(checker = new HeldChecker()) {
   const c = new Coordinator({ store: new JobStore(":memory:"), checker, queueSize: 4, jobTimeoutSeconds: 0, clock });
   c.start();
   return { c, clock, checker };
+}
+
+/** A pool with the job queued, before any worker joins. */
+function poolOnJob() {
+  const p = pool();
+  p.c.request(key, job);
+  return p;
 }
 
 function worker(c: Coordinator, name: string, address: string) {
@@ -80,7 +92,7 @@ async function report(c: Coordinator, clock: ManualClock, w: ReturnType<typeof w
   for (const nonce of shares) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
   clock.advance(2000);
   c.receive(w.id, { type: "done", range: work.range });
-  for (let i = 0; i < 5; i++) await Promise.resolve();
+  await followUps();
   return work;
 }
 
@@ -122,7 +134,7 @@ test("while a worker searches a range, nothing /status counts of checks moves wi
       const before = shown();
       const work = w.work();
       for (const nonce of spread(work, EXPECTED_SHARES)) c.receive(w.id, { type: "share", range: work.range, nonce: nonce.toString() });
-      for (let i = 0; i < 5; i++) await Promise.resolve();
+      await followUps();
       clock.advance(4000);
       const what = audited ? "audited" : "not audited";
       expect(checker.pending, what).toBe(audited ? EXPECTED_SHARES : 0);
@@ -183,9 +195,8 @@ async function thinRange(p: ReturnType<typeof pool>, w: ReturnType<typeof worker
 }
 
 test("a worker that searches only the start of each range and reconnects before its fifth is caught by it all the same, whatever name it takes, and so is every earlier connection of it; one from elsewhere starts clean", async () => {
-  const p = pool();
+  const p = poolOnJob();
   const { c } = p;
-  c.request(key, job);
   const first = worker(c, "start-only", "10.0.0.4");
   for (let i = 1; i < COVERAGE_FAILURES; i++) await thinRange(p, first);
   expect(first.closed).toBeNull();
@@ -209,9 +220,8 @@ test("a worker that searches only the start of each range and reconnects before 
 });
 
 test("a worker that leaves after every range, before its claim is weighed, leaves its record to its next connection: its fifth thin claim catches every connection that made one", async () => {
-  const p = pool();
+  const p = poolOnJob();
   const { c } = p;
-  c.request(key, job);
   const connections: ReturnType<typeof worker>[] = [];
   for (let i = 0; i < COVERAGE_FAILURES; i++) {
     const w = worker(c, "hit-and-run", "10.0.0.6");
@@ -228,9 +238,8 @@ test("a worker that leaves after every range, before its claim is weighed, leave
 });
 
 test("a worker that takes up a record left at its address is caught only for a thin claim of its own: a neighbour behind one NAT keeps its place", async () => {
-  const p = pool();
+  const p = poolOnJob();
   const { c } = p;
-  c.request(key, job);
   const liar = worker(c, "start-only", "10.0.0.8");
   for (let i = 0; i < COVERAGE_FAILURES; i++) await thinRange(p, liar, i < COVERAGE_FAILURES - 1);
   // It leaves with its fifth thin claim's checks still waiting; a neighbour joins and takes up its record.
@@ -247,9 +256,8 @@ test("a worker that takes up a record left at its address is caught only for a t
 });
 
 test("a record left at an address is forgotten after 15 minutes: the next worker from there starts clean", async () => {
-  const p = pool();
+  const p = poolOnJob();
   const { c } = p;
-  c.request(key, job);
   const first = worker(c, "start-only", "10.0.0.7");
   for (let i = 1; i < COVERAGE_FAILURES; i++) await thinRange(p, first);
   c.leave(first.id, "closed by the worker");
